@@ -1,0 +1,98 @@
+"""The rubric: one TOML data file per assignment, the only source of points.
+
+Each ``[[check]]`` row is one rubric line, graded as item ``<GradedName>.<check>`` by the check
+implementation registered under its ``kind``. ``max_score`` is computed from these rows, never stored.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+RUBRIC_DIR = Path(__file__).parent
+VISIBILITIES = ("visible", "hidden")
+
+
+@dataclass(frozen=True)
+class RubricLine:
+    """One graded line: item id ``<name>.<check>``, the check kind that grades it, and its points."""
+
+    id: str
+    kind: str
+    points: float
+    visibility: str
+    description: str
+
+    @property
+    def name(self) -> str:
+        """The graded name (class or function) this line belongs to."""
+        return self.id.split(".", 1)[0]
+
+    @property
+    def check(self) -> str:
+        return self.id.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class Rubric:
+    assignment: str
+    module: str
+    title: str
+    lines: tuple[RubricLine, ...]
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(line.points for line in self.lines))
+
+    @property
+    def graded_names(self) -> tuple[str, ...]:
+        """Graded names in rubric order, each once."""
+        return tuple(dict.fromkeys(line.name for line in self.lines))
+
+    def lines_of(self, name: str) -> tuple[RubricLine, ...]:
+        return tuple(line for line in self.lines if line.name == name)
+
+    def points_of(self, name: str) -> float:
+        """Total points of one graded name (what its nbgrader cell is worth)."""
+        return float(sum(line.points for line in self.lines_of(name)))
+
+
+def assignment_ids() -> tuple[str, ...]:
+    """Every assignment that has a rubric, sorted."""
+    return tuple(sorted(p.stem for p in RUBRIC_DIR.glob("*.toml")))
+
+
+@cache
+def load_rubric(assignment: str) -> Rubric:
+    """Read and validate ``rubric/<assignment>.toml``; raise ``KeyError`` for an unknown assignment."""
+    path = RUBRIC_DIR / f"{assignment}.toml"
+    if not path.is_file():
+        known = ", ".join(assignment_ids())
+        raise KeyError(f"unknown assignment {assignment!r} (known: {known})")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    lines = tuple(
+        RubricLine(
+            id=row["id"],
+            kind=row["kind"],
+            points=float(row["points"]),
+            visibility=row.get("visibility", "visible"),
+            description=row.get("description", ""),
+        )
+        for row in data["check"]
+    )
+    ids = [line.id for line in lines]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{path.name}: duplicate rubric ids")
+    for line in lines:
+        if "." not in line.id or line.points < 0 or line.visibility not in VISIBILITIES:
+            raise ValueError(f"{path.name}: malformed rubric line {line}")
+    if data["assignment"] != assignment:
+        raise ValueError(f"{path.name}: declares assignment {data['assignment']!r}")
+    return Rubric(assignment=assignment, module=data["module"], title=data.get("title", ""), lines=lines)
