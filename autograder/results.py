@@ -1,0 +1,49 @@
+"""Plain result records (otter-style): what a check found, never how it is shown.
+
+Scores are computed from the check results and the rubric; nothing is stored twice. Statuses are the
+closed set of DESIGN.md. A grader fault (a bug in the kit) is kept apart from a student error: it is
+recorded in ``grader_faults`` and in ``errors`` of the student's JSON, never blamed on the student.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal["passed", "failed", "error", "timeout", "forbidden", "missing"]
+STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "forbidden", "missing")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one rubric line for one student.
+
+    ``fraction`` is the share of the line's points earned (1.0 when passed; some checks give partial
+    credit, e.g. float64 passed but float32 failed).
+    """
+
+    id: str
+    status: Status
+    feedback: str = ""
+    fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        if self.status == "passed" and self.fraction != 1.0:
+            object.__setattr__(self, "fraction", 1.0)
+        if not 0.0 <= self.fraction <= 1.0:
+            raise ValueError(f"fraction {self.fraction} outside [0, 1]")
+
+
+@dataclass
+class StudentResult:
+    """Everything graded for one student of one assignment."""
+
+    student: str
+    assignment: str
+    checks: list[CheckResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)
+    isolation: str = ""
+    grader_faults: list[str] = field(default_factory=list)

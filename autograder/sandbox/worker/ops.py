@@ -1,0 +1,1 @@
+"""Request handlers (registered on import)."""
