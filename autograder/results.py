@@ -47,3 +47,42 @@ class StudentResult:
     flags: list[dict] = field(default_factory=list)
     isolation: str = ""
     grader_faults: list[str] = field(default_factory=list)
+
+
+def item_records(result: StudentResult, rubric) -> list[dict]:
+    """The JSON ``items`` of one student, in rubric order, scores computed from the rubric.
+
+    A rubric line without a result (a grader fault) is reported as ``error`` with 0 points, so every
+    student of an assignment has the same item list and ``max_score``.
+    """
+    by_id = {c.id: c for c in result.checks}
+    items = []
+    for line in rubric.lines:
+        check = by_id.get(line.id) or CheckResult(line.id, "error", "not graded (internal grader fault)")
+        items.append({
+            "id": line.id,
+            "score": round(line.points * check.fraction, 6),
+            "max_score": line.points,
+            "status": check.status,
+            "feedback": check.feedback,
+            "visibility": line.visibility,
+        })
+    return items
+
+
+def student_record(result: StudentResult, rubric) -> dict:
+    """The per-student JSON document of DESIGN.md (nothing time-dependent: regrades are identical)."""
+    items = item_records(result, rubric)
+    record = {
+        "student": result.student,
+        "assignment": result.assignment,
+        "score": round(sum(i["score"] for i in items), 6),
+        "max_score": rubric.max_score,
+        "items": items,
+        "errors": list(result.errors) + [f"grader fault: {f}" for f in result.grader_faults],
+    }
+    if result.flags:
+        record["flags"] = list(result.flags)
+    if result.isolation:
+        record["isolation"] = result.isolation
+    return record

@@ -1,0 +1,122 @@
+"""What every check shares: the registry, the context a check runs in, and the ways a check ends.
+
+A check is a function ``check(ctx) -> CheckResult | None`` registered under a rubric ``kind``. It
+talks to the student's worker only through ``ctx.call`` (one round trip, plain tensors back) and
+compares what comes back with the reference *in this process*. It ends by returning (None = passed)
+or raising ``Fail`` with feedback; student exceptions, timeouts and crashes are turned into statuses
+by the engine, so checks stay short.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ..results import CheckResult
+from ..rubric import RubricLine
+from ..sandbox.runner import WorkerDied, WorkerTimeout
+from ..sandbox.worker import protocol
+
+CheckFn = Callable[["CheckContext"], "CheckResult | None"]
+REGISTRY: dict[str, CheckFn] = {}
+
+
+def register(kind: str) -> Callable[[CheckFn], CheckFn]:
+    """Register a check implementation for rubric lines of ``kind``."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        if kind in REGISTRY:
+            raise ValueError(f"check kind {kind!r} registered twice")
+        REGISTRY[kind] = fn
+        return fn
+
+    return deco
+
+
+class Fail(Exception):
+    """The student's code ran but gave a wrong result: ``feedback`` says what, ``fraction`` is partial credit."""
+
+    def __init__(self, feedback: str, fraction: float = 0.0) -> None:
+        super().__init__(feedback)
+        self.feedback = feedback
+        self.fraction = fraction
+
+
+class StudentError(Exception):
+    """The student's code raised inside the worker; ``info`` is the worker's description."""
+
+    def __init__(self, info: dict[str, Any], op: str) -> None:
+        super().__init__(info.get("message", ""))
+        self.info = info
+        self.op = op
+
+
+class BudgetExhausted(BaseException):
+    """The item's wall-clock budget ran out. A BaseException so hypothesis does not shrink on it."""
+
+
+class ItemTimedOut(Exception):
+    """The student's code hung on an example; ``feedback`` shows the example."""
+
+    def __init__(self, feedback: str) -> None:
+        super().__init__(feedback)
+        self.feedback = feedback
+
+
+class Forbidden(Exception):
+    """A runtime tripwire saw the student's code call a forbidden torch built-in."""
+
+
+@dataclass
+class CheckContext:
+    """One rubric line being graded against one student's worker."""
+
+    line: RubricLine
+    session: Any  # WorkerSession (or a fake in unit tests)
+    budget_s: float
+    call_timeout_s: float = 10.0
+    started: float = field(default_factory=time.monotonic)
+    round_trips: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.line.name
+
+    def remaining(self) -> float:
+        return self.budget_s - (time.monotonic() - self.started)
+
+    def call(self, op: str, args: dict | None = None, tensors: dict[str, torch.Tensor] | None = None,
+             *, timeout: float | None = None) -> protocol.Response:
+        """One round trip to the worker. Raises StudentError when the student's code raised,
+        BudgetExhausted when the item is out of time; WorkerTimeout/WorkerDied propagate (the worker
+        has been killed and restarts on the next call)."""
+        left = self.remaining()
+        if left <= 0:
+            raise BudgetExhausted()
+        wait = min(left, timeout or self.call_timeout_s)
+        self.round_trips += 1
+        try:
+            resp = self.session.call(protocol.Request(op, args or {}, tensors or {}), wait)
+        except WorkerTimeout:
+            if wait >= left:
+                raise BudgetExhausted() from None
+            raise
+        if resp.value and isinstance(resp.value, dict) and resp.value.get("tripwire"):
+            raise Forbidden(resp.value["tripwire"])
+        if not resp.ok:
+            if (resp.error or {}).get("tripwire"):
+                raise Forbidden(resp.error["tripwire"])
+            raise StudentError(resp.error or {}, op)
+        return resp
+
+
+def passed(ctx: CheckContext, note: str = "") -> CheckResult:
+    return CheckResult(ctx.line.id, "passed", note, 1.0)
+
+
+__all__ = ["REGISTRY", "register", "Fail", "StudentError", "BudgetExhausted", "Forbidden", "CheckContext", "ItemTimedOut",
+           "WorkerDied", "WorkerTimeout", "passed"]

@@ -1,0 +1,93 @@
+"""Hypothesis inside the grader: search for an input on which the student's code disagrees with the
+reference, shrink it, and report the minimal case. Each example is one (or a few) round trips.
+
+Settings are fixed for reproducible grades: ``derandomize=True`` (the seed comes from the test's
+identity), no example database, no deadline (the worker's own deadlines apply).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky
+
+from ..sandbox.runner import WorkerDied, WorkerTimeout
+from .base import CheckContext, Fail, ItemTimedOut, StudentError
+
+
+class Mismatch(AssertionError):
+    """The student's output differs from the reference on one example; ``detail`` explains how."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class _Abort(BaseException):
+    """Stop the search at once (a BaseException, so hypothesis neither catches nor shrinks it)."""
+
+    def __init__(self, feedback: str, timed_out: bool) -> None:
+        super().__init__(feedback)
+        self.feedback = feedback
+        self.timed_out = timed_out
+
+
+MAX_DEATHS = 3
+
+
+def search(ctx: CheckContext, strategy: st.SearchStrategy, body: Callable[[Any], None], *,
+           max_examples: int, describe: Callable[[Any, str], str], explicit: list | tuple = ()) -> None:
+    """Run ``body(example)`` over examples of ``strategy``; on failure raise ``Fail`` whose feedback
+    is ``describe(minimal_example, detail)``. Student exceptions count as failures (and shrink)."""
+    last: dict[str, Any] = {}
+    deaths = [0]
+
+    def attempt(example: Any) -> None:
+        try:
+            body(example)
+        except Mismatch as exc:
+            last.update(example=example, detail=exc.detail, error=None)
+            raise
+        except StudentError as exc:
+            last.update(example=example, detail=None, error=exc)
+            raise
+        except WorkerTimeout:
+            # Shrinking over hangs only burns time: report this example and stop.
+            raise _Abort(describe(example, "your code did not finish in time (worker killed)"), True) from None
+        except WorkerDied as exc:
+            deaths[0] += 1
+            detail = f"the worker process died: {exc.reason}"
+            last.update(example=example, detail=detail, error=None)
+            if deaths[0] >= MAX_DEATHS:
+                raise _Abort(describe(example, detail), False) from None
+            raise Mismatch(detail) from None
+
+    prop = settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
+                    suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
+                    report_multiple_bugs=False, print_blob=False)(given(strategy)(attempt))
+    try:
+        prop()
+        # Hand-picked cases (one per hyper-parameter) run after the random search, so that a bug the
+        # search can find is reported shrunk; the hand-picked ones are small to begin with.
+        for ex in explicit:
+            attempt(ex)
+    except _Abort as abort:
+        if abort.timed_out:
+            raise ItemTimedOut(abort.feedback) from None
+        raise Fail(abort.feedback) from None
+    except (Mismatch, StudentError, Flaky, AssertionError):
+        pass
+    except Exception as exc:  # hypothesis wraps some failures (e.g. ExceptionGroup); use what we recorded
+        if not last:
+            raise exc
+    else:
+        return
+    if not last:
+        raise Fail("the check failed but the failing example could not be reproduced")
+    if last.get("error") is not None:
+        err: StudentError = last["error"]
+        raise Fail(describe(last["example"], f"your code raised {err.info.get('type')}: {err.info.get('message')}"))
+    raise Fail(describe(last["example"], last["detail"]))

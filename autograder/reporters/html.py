@@ -1,0 +1,100 @@
+"""Per-student feedback page ``DIR/feedback/<student>.html``: self-contained, no JS, no external assets.
+
+The page renders ``student_view(record, rubric)`` only. Autoescape is on: feedback is derived from the
+student's own output, so it must never be able to inject markup.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from ._common import fmt_points, paired_items, student_filename, write_text
+from .visibility import is_hidden, student_view
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of the reporters' templates (autoescape on, undefined names are errors)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _segments(text: str) -> list[tuple[str, bool]]:
+    """Split a rubric description on backticks: ``(text, is_code)`` pieces, rendered with ``<code>``."""
+    return [(part, i % 2 == 1) for i, part in enumerate(text.split("`")) if part]
+
+
+def _flag(flag: dict) -> dict:
+    """A review flag for the template: its ``lines`` as line numbers (``"3, 7"``) or as code lines."""
+    lines = flag.get("lines", [])
+    numbers = all(isinstance(x, int) for x in lines)
+    return {
+        "message": flag.get("message", ""),
+        "line_numbers": ", ".join(str(x) for x in lines) if numbers else "",
+        "code": "" if numbers else "\n".join(str(x) for x in lines),
+    }
+
+
+def feedback_context(record: dict, rubric) -> dict:
+    """The template's data, from the student view of the record grouped by graded name."""
+    view = student_view(record, rubric)
+    pairs = paired_items(view, rubric)
+    groups = []
+    for name in rubric.graded_names:
+        rows = [
+            {
+                "id": item["id"],
+                "anchor": f"item-{item['id']}",
+                "check": line.check,
+                "score": fmt_points(item["score"]),
+                "max_score": fmt_points(item["max_score"]),
+                "status": item["status"],
+                "hidden": is_hidden(item, rubric),
+                "description": _segments(line.description),
+                "feedback": item["feedback"],
+            }
+            for line, item in pairs
+            if line.name == name
+        ]
+        earned = sum(item["score"] for line, item in pairs if line.name == name)
+        groups.append(
+            {
+                "name": name,
+                "score": fmt_points(earned),
+                "max_score": fmt_points(rubric.points_of(name)),
+                "rows": rows,
+            }
+        )
+    return {
+        "student": view["student"],
+        "assignment": view["assignment"],
+        "title": rubric.title or view["assignment"],
+        "score": fmt_points(view["score"]),
+        "max_score": fmt_points(view["max_score"]),
+        "groups": groups,
+        "details": [row for group in groups for row in group["rows"] if row["status"] != "passed"],
+        "errors": list(view.get("errors", [])),
+        "flags": [_flag(flag) for flag in view.get("flags", [])],
+    }
+
+
+def render_feedback_html(record: dict, rubric) -> str:
+    """The feedback page of one student as a string."""
+    return environment().get_template("feedback.html.j2").render(feedback_context(record, rubric))
+
+
+def write_feedback_html(record: dict, rubric, out_dir: Path) -> Path:
+    """Write ``out_dir/feedback/<student>.html`` and return the path."""
+    name = student_filename(record["student"])
+    return write_text(Path(out_dir) / "feedback" / f"{name}.html", render_feedback_html(record, rubric))

@@ -1,0 +1,38 @@
+"""What a student may see: the one place where hidden rubric lines are filtered (otter-style, at the edge).
+
+The full record stays in ``DIR/<student>.json`` for TAs. Every student-facing reporter (HTML, Gradescope)
+renders ``student_view(record, rubric)`` and never the raw record, so hidden inputs, reference values
+or tracebacks in a hidden check's feedback cannot leak through one reporter that forgot to filter.
+"""
+
+from __future__ import annotations
+
+import copy
+
+HIDDEN_FEEDBACK = "Hidden check: details are released with the grades."
+
+
+def is_hidden(item: dict, rubric=None) -> bool:
+    """Whether an item is a hidden rubric line; with a rubric, the rubric's visibility wins over the record.
+
+    The trusted copy wins (nbgrader's rule): a record that lost or altered its ``visibility`` field
+    still cannot un-hide a line the rubric hides.
+    """
+    if rubric is not None:
+        for line in rubric.lines:
+            if line.id == item["id"]:
+                return line.visibility == "hidden" or item.get("visibility") == "hidden"
+    return item.get("visibility") == "hidden"
+
+
+def student_view(record: dict, rubric=None) -> dict:
+    """A copy of ``record`` fit for the student: hidden items keep id, status and points, not feedback.
+
+    ``record`` is left untouched. Everything else (errors, flags) is kept as is.
+    """
+    view = copy.deepcopy(record)
+    for item in view["items"]:
+        if is_hidden(item, rubric):
+            item["feedback"] = HIDDEN_FEEDBACK
+            item["visibility"] = "hidden"
+    return view

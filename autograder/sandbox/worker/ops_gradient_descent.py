@@ -1,0 +1,1 @@
+"""Handlers for 01_gradient_descent."""

@@ -1,0 +1,122 @@
+"""Run the student's optimizer on parameters and gradients the grader sent; return raw tensors.
+
+Tensor names: ``p{i}`` initial parameters, ``g{t}_{i}`` the gradient of parameter i at step t (absent
+means ``.grad is None`` at that step). Replies carry ``p{i}@{t}``: parameter i after step t.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from . import problems, protocol
+from .common import graded_op, plain, tupled
+from .serve import Context
+
+
+def _params(tensors: dict, n: int) -> list[torch.Tensor]:
+    return [tensors[f"p{i}"].clone().requires_grad_(True) for i in range(n)]
+
+
+def _build(cls, params: list[torch.Tensor], groups: list[dict] | None, kwargs: dict):
+    if groups is None:
+        return cls(params, **tupled(kwargs))
+    spec = [{"params": [params[i] for i in g["params"]], **tupled(g.get("kwargs", {}))} for g in groups]
+    return cls(spec, **tupled(kwargs))
+
+
+def _set_grads(params, tensors, t):
+    for i, p in enumerate(params):
+        g = tensors.get(f"g{t}_{i}")
+        p.grad = None if g is None else g.clone()
+
+
+@graded_op("optimizer_run")
+def optimizer_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+    """Plain run: set the grads, ``step()``, record the params after every step.
+
+    Options: ``groups`` (param groups with their own kwargs), ``lr_changes`` ({step: [lr per group]},
+    applied before that step, as a scheduler would), ``resume_at`` (after that many steps, go through
+    ``state_dict()`` into a fresh optimizer on fresh copies of the params and continue there)."""
+    cls = ctx.graded(args["name"])
+    n, steps = args["n_params"], args["steps"]
+    params = _params(tensors, n)
+    opt = _build(cls, params, args.get("groups"), args.get("kwargs", {}))
+    out: dict[str, torch.Tensor] = {}
+    lr_changes = {int(k): v for k, v in (args.get("lr_changes") or {}).items()}
+    for t in range(steps):
+        if args.get("resume_at") == t and t > 0:
+            state = copy.deepcopy(opt.state_dict())  # as if saved to disk and loaded back
+            params = [p.detach().clone().requires_grad_(True) for p in params]
+            opt = _build(cls, params, args.get("groups"), args.get("kwargs", {}))
+            opt.load_state_dict(state)
+        if t in lr_changes:
+            for group, lr in zip(opt.param_groups, lr_changes[t]):
+                group["lr"] = lr
+        _set_grads(params, tensors, t)
+        opt.step()
+        for i, p in enumerate(params):
+            out[f"p{i}@{t}"] = plain(p)
+    return protocol.Response(ok=True, value={}, tensors=out)
+
+
+@graded_op("optimizer_closure")
+def optimizer_closure(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+    """Run ``steps`` steps on the quadratic sum_i (0.5*a_i*p_i**2 + b_i*p_i).
+
+    ``use_closure`` true: ``loss = opt.step(closure)``, recording what step returned and whether
+    grad was enabled inside the closure. False: zero_grad, loss, backward, ``step()`` by hand."""
+    cls = ctx.graded(args["name"])
+    n = args["n_params"]
+    params = _params(tensors, n)
+    opt = cls(params, **tupled(args.get("kwargs", {})))
+    out: dict[str, torch.Tensor] = {}
+    grad_enabled, calls, returned = [], [0], []
+
+    def loss_fn():
+        return sum((0.5 * tensors[f"a{i}"] * p * p + tensors[f"b{i}"] * p).sum() for i, p in enumerate(params))
+
+    def closure():
+        calls[0] += 1
+        grad_enabled.append(torch.is_grad_enabled())
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        return loss
+
+    for t in range(args["steps"]):
+        if args["use_closure"]:
+            value = opt.step(closure)
+            if isinstance(value, torch.Tensor) and value.numel() == 1:
+                out[f"loss@{t}"] = plain(value).reshape(())
+                returned.append("tensor")
+            else:
+                returned.append(type(value).__name__)
+        else:
+            opt.zero_grad()
+            loss_fn().backward()
+            opt.step()
+        for i, p in enumerate(params):
+            out[f"p{i}@{t}"] = plain(p)
+    return protocol.Response(ok=True, value={"grad_enabled": grad_enabled, "calls": calls[0],
+                                             "returned": returned}, tensors=out)
+
+
+@graded_op("optimizer_problem")
+def optimizer_problem(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+    """Minimise one of the lecture's problems (``problems.py``) with the student's optimizer and
+    return the parameters every ``every`` steps; the grader evaluates the losses itself."""
+    cls = ctx.graded(args["name"])
+    problem = problems.build(args["problem"], tensors)
+    params = [problem.init.clone().requires_grad_(True)]
+    opt = cls(params, **tupled(args.get("kwargs", {})))
+    out: dict[str, torch.Tensor] = {}
+    every = args.get("every", args["steps"])
+    for t in range(args["steps"]):
+        opt.zero_grad()
+        problem.loss(params[0], t).backward()
+        opt.step()
+        if (t + 1) % every == 0:
+            out[f"w@{t + 1}"] = plain(params[0])
+    return protocol.Response(ok=True, value={}, tensors=out)

@@ -1,0 +1,1 @@
+"""Handlers for 03_regularization."""
