@@ -37,6 +37,27 @@ test: $(STAMP)
 release: $(STAMP)
 	$(PY) -m autograder.release
 
+# nbgrader's course layout: submitted/<student>/<assignment>/<assignment>.ipynb (nbgrader collect/zip).
+autograde: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=02_optimizers [JOBS=2]"; exit 2; }
+	$(PY) -m autograder grade --assignment $(ASSIGNMENT) submitted/* --out autograded/$(ASSIGNMENT) --jobs $(JOBS)
+
+# Copy each student's HTML feedback where nbgrader's release_feedback looks for it.
+feedback:
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=02_optimizers"; exit 2; }
+	@for f in autograded/$(ASSIGNMENT)/feedback/*.html; do \
+	  s=$$(basename $$f .html); mkdir -p feedback/$$s/$(ASSIGNMENT); cp $$f feedback/$$s/$(ASSIGNMENT)/feedback.html; \
+	done; echo "feedback pages in feedback/<student>/$(ASSIGNMENT)/"
+
+# One CSV of every graded assignment (autograded/ and grades/), one row per student and assignment.
+export: $(STAMP)
+	$(PY) -m autograder export autograded grades --out grades/export.csv
+
+# A Gradescope autograder bundle for one assignment.
+gradescope: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make gradescope ASSIGNMENT=02_optimizers"; exit 2; }
+	$(PY) -m autograder gradescope-bundle --assignment $(ASSIGNMENT) --out dist/autograder.zip
+
 bench: $(STAMP)
 	$(PY) -m bench
 

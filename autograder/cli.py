@@ -24,14 +24,30 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--isolation", default=None,
                        help="force a sandbox level instead of the strongest available (see README)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    export = sub.add_parser("export", help="one CSV of every graded assignment below the given folders")
+    export.add_argument("roots", nargs="+", type=Path, metavar="DIR")
+    export.add_argument("--out", required=True, type=Path)
+    bundle = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip for one assignment")
+    bundle.add_argument("--assignment", required=True)
+    bundle.add_argument("--out", required=True, type=Path)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "export":
+        from .export import write_export
+
+        print(f"wrote {write_export(args.roots, args.out)} rows to {args.out}")
+        return 0
     if args.assignment not in assignment_ids():
         parser.error(f"unknown assignment {args.assignment!r}; known: {', '.join(assignment_ids())}")
+    if args.command == "gradescope-bundle":
+        from .bundle import build_bundle
+
+        print(f"wrote {build_bundle(args.assignment, args.out)}")
+        return 0
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")

@@ -68,6 +68,8 @@ def locate(path: Path, module: str, assignment: str) -> tuple[Path | None, str |
         return path, None
     if not path.is_dir():
         return None, f"{path}: no such file or folder"
+    if (path / assignment).is_dir():  # nbgrader's layout: submitted/<student>/<assignment>/
+        path = path / assignment
     for candidate in (f"{module}.py", f"{assignment}.ipynb"):
         if (path / candidate).is_file():
             return path / candidate, None

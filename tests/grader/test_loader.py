@@ -82,3 +82,11 @@ def test_folder_without_the_module_says_what_it_expected(tmp_path):
     (folder / "b.py").write_text("")
     sub = load_submission(folder, "02_optimizers", "optimizers")
     assert "must hold optimizers.py or 02_optimizers.ipynb" in sub.load_error
+
+
+def test_nbgrader_submitted_layout_uses_the_student_folder_as_id(tmp_path):
+    inner = tmp_path / "erin" / "02_optimizers"
+    inner.mkdir(parents=True)
+    (inner / "02_optimizers.ipynb").write_text(notebook([code("Z = 3")]))
+    sub = load_submission(tmp_path / "erin", "02_optimizers", "optimizers")
+    assert sub.student == "erin" and sub.kind == "ipynb" and "Z = 3" in sub.source
