@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-from .engine import GradingConfig, grade_submission
+from .engine import DEFAULT_CONFIG, GradingConfig, grade_submission
 from .loader import student_id
 from .results import CheckResult, StudentResult, student_record
 from .rubric import load_rubric
@@ -48,24 +48,39 @@ def _grade_one(path: str, assignment: str, config: GradingConfig) -> tuple[dict,
     try:
         result = grade_submission(Path(path), assignment, _zygote, config)
     except Exception:  # a bug in the kit: keep the class going, say so in the record
-        result = StudentResult(student=student_id(Path(path)), assignment=assignment,
-                               checks=[CheckResult(line.id, "error", "internal grader fault; a TA has been told")
-                                       for line in rubric.lines],
-                               grader_faults=[traceback.format_exc(limit=3)])
+        result = StudentResult(
+            student=student_id(Path(path)),
+            assignment=assignment,
+            checks=[
+                CheckResult(line.id, "error", "internal grader fault; a TA has been told")
+                for line in rubric.lines
+            ],
+            grader_faults=[traceback.format_exc(limit=3)],
+        )
     return student_record(result, rubric), time.monotonic() - start
 
 
 def _duplicate_record(sid: str, paths: list[Path], assignment: str) -> dict:
     rubric = load_rubric(assignment)
     msg = f"two or more submissions share the student id {sid!r}: {', '.join(str(p) for p in paths)}"
-    result = StudentResult(student=sid, assignment=assignment, errors=[msg],
-                           checks=[CheckResult(line.id, "error", f"not graded: {msg}") for line in rubric.lines])
+    result = StudentResult(
+        student=sid,
+        assignment=assignment,
+        errors=[msg],
+        checks=[CheckResult(line.id, "error", f"not graded: {msg}") for line in rubric.lines],
+    )
     return student_record(result, rubric)
 
 
-def grade_class(paths: list[Path], assignment: str, *, jobs: int = 1, level: str | None = None,
-                config: GradingConfig = GradingConfig(),
-                on_done: Callable[[str], None] | None = None) -> tuple[list[dict], dict[str, float], dict]:
+def grade_class(
+    paths: list[Path],
+    assignment: str,
+    *,
+    jobs: int = 1,
+    level: str | None = None,
+    config: GradingConfig = DEFAULT_CONFIG,
+    on_done: Callable[[str], None] | None = None,
+) -> tuple[list[dict], dict[str, float], dict]:
     """Grade every path; return (records, seconds per student, run info for run.json)."""
     level = detect_level(level)
     by_id: dict[str, list[Path]] = {}
@@ -96,8 +111,9 @@ def grade_class(paths: list[Path], assignment: str, *, jobs: int = 1, level: str
         finally:
             _zygote.close()
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_lane_init,
-                                 initargs=(level,)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=get_context("spawn"), initializer=_lane_init, initargs=(level,)
+        ) as pool:
             futures = [pool.submit(_grade_one, str(p), assignment, config) for p in unique]
             for fut in as_completed(futures):
                 rec, secs = fut.result()
@@ -106,9 +122,15 @@ def grade_class(paths: list[Path], assignment: str, *, jobs: int = 1, level: str
                 if on_done:
                     on_done(rec["student"])
     records.sort(key=lambda r: r["student"])
-    run_info = {"isolation": level, "jobs": jobs, "students": len(records),
-                "wall_seconds": round(time.monotonic() - start, 3), "python": platform.python_version(),
-                "torch": _torch_version(), "cpus": os.cpu_count()}
+    run_info = {
+        "isolation": level,
+        "jobs": jobs,
+        "students": len(records),
+        "wall_seconds": round(time.monotonic() - start, 3),
+        "python": platform.python_version(),
+        "torch": _torch_version(),
+        "cpus": os.cpu_count(),
+    }
     return records, {k: round(v, 3) for k, v in timings.items()}, run_info
 
 

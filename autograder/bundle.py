@@ -24,7 +24,8 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -uo pipefail
 cd /autograder/source
 rm -rf /tmp/kit-out
-.venv/bin/python -m autograder grade --assignment {assignment} /autograder/submission --out /tmp/kit-out --quiet
+.venv/bin/python -m autograder grade --assignment {assignment} /autograder/submission \\
+    --out /tmp/kit-out --quiet
 cp /tmp/kit-out/results/*/results.json /autograder/results/results.json
 """
 
@@ -34,11 +35,17 @@ def build_bundle(assignment: str, out: Path) -> Path:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in INCLUDED:
             path = ROOT / name
-            files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()
-                                                         and "__pycache__" not in p.parts)
+            files = (
+                [path]
+                if path.is_file()
+                else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            )
             for f in files:
                 zf.write(f, f.relative_to(ROOT).as_posix())
-        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER.format(assignment=assignment))):
+        for name, text in (
+            ("setup.sh", SETUP_SH),
+            ("run_autograder", RUN_AUTOGRADER.format(assignment=assignment)),
+        ):
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16
             zf.writestr(info, text)

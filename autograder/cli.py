@@ -21,8 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     grade.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
-    grade.add_argument("--isolation", default=None,
-                       help="force a sandbox level instead of the strongest available (see README)")
+    grade.add_argument(
+        "--isolation",
+        default=None,
+        help="force a sandbox level instead of the strongest available (see README)",
+    )
     grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     export = sub.add_parser("export", help="one CSV of every graded assignment below the given folders")
     export.add_argument("roots", nargs="+", type=Path, metavar="DIR")
@@ -65,15 +68,25 @@ def main(argv: list[str] | None = None) -> int:
 
     rubric = load_rubric(args.assignment)
     console = summary_console()
-    progress = Progress(TextColumn(f"grading {args.assignment}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
-                        disable=args.quiet)
+    progress = Progress(
+        TextColumn(f"grading {args.assignment}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=args.quiet,
+    )
     try:
         with progress:
             task = progress.add_task("", total=len(args.paths))
             records, timings, run_info = grade_class(
-                list(args.paths), args.assignment, jobs=args.jobs, level=args.isolation,
-                on_done=lambda sid: progress.update(task, advance=1, description=sid))
+                list(args.paths),
+                args.assignment,
+                jobs=args.jobs,
+                level=args.isolation,
+                on_done=lambda sid: progress.update(task, advance=1, description=sid),
+            )
     except UnknownLevel as exc:
         parser.error(str(exc))
     out.mkdir(parents=True, exist_ok=True)

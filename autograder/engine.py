@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import checks  # noqa: F401  (registers every check kind)
-from .checks.base import (REGISTRY, BudgetExhausted, CheckContext, Fail, Forbidden, ItemTimedOut,
-                          StudentError)
+from .checks.base import REGISTRY, BudgetExhausted, CheckContext, Fail, Forbidden, ItemTimedOut, StudentError
 from .loader import Submission, load_submission
 from .results import CheckResult, StudentResult
 from .rubric import Rubric, RubricLine, load_rubric
@@ -29,6 +28,9 @@ class GradingConfig:
     limits: Limits = Limits()
 
 
+DEFAULT_CONFIG = GradingConfig()
+
+
 def _format_student_error(sub: Submission, info: dict, prefix: str) -> str:
     text = f"{prefix}{info.get('type', 'Error')}: {info.get('message', '')}".rstrip()
     for frame in info.get("frames", [])[-3:]:
@@ -43,12 +45,18 @@ def _all_lines(rubric: Rubric, status: str, feedback: str) -> list[CheckResult]:
 def _review_flags(sub: Submission) -> list[dict]:
     if not sub.scan or not sub.scan.review:
         return []
-    return [{"kind": "review", "message": "dynamic code a static scan cannot resolve; please look at these lines",
-             "lines": [f"{sub.where(line)}: {what}: {code}" for line, what, code in sub.scan.review]}]
+    return [
+        {
+            "kind": "review",
+            "message": "dynamic code a static scan cannot resolve; please look at these lines",
+            "lines": [f"{sub.where(line)}: {what}: {code}" for line, what, code in sub.scan.review],
+        }
+    ]
 
 
-def _run_line(line: RubricLine, sub: Submission, session: WorkerSession, config: GradingConfig,
-              hung: set[str]) -> CheckResult:
+def _run_line(
+    line: RubricLine, sub: Submission, session: WorkerSession, config: GradingConfig, hung: set[str]
+) -> CheckResult:
     call_timeout = config.after_hang_call_s if line.name in hung else config.call_timeout_s
     ctx = CheckContext(line=line, session=session, budget_s=config.item_budget_s, call_timeout_s=call_timeout)
     check = REGISTRY[line.kind]
@@ -61,8 +69,11 @@ def _run_line(line: RubricLine, sub: Submission, session: WorkerSession, config:
         return CheckResult(line.id, "forbidden", f"forbidden: {exc}")
     except StudentError as exc:
         if exc.info.get("missing"):
-            return CheckResult(line.id, "missing", f"`{exc.info.get('message')}` is not defined in your submission")
-        return CheckResult(line.id, "error", _format_student_error(sub, exc.info, "your code raised "))
+            return CheckResult(
+                line.id, "missing", f"`{exc.info.get('message')}` is not defined in your submission"
+            )
+        text = _format_student_error(sub, exc.info, "your code raised ")
+        return CheckResult(line.id, "error", f"{exc.case}\n{text}" if exc.case else text)
     except (WorkerTimeout, BudgetExhausted, ItemTimedOut) as exc:
         hung.add(line.name)
         detail = exc.feedback if isinstance(exc, ItemTimedOut) else ""
@@ -76,17 +87,23 @@ def _run_line(line: RubricLine, sub: Submission, session: WorkerSession, config:
 def _forbid_whole_names(results: list[CheckResult]) -> list[CheckResult]:
     """A tripwire in one line of a graded name makes every line of that name forbidden."""
     why = {r.id.split(".")[0]: r.feedback for r in results if r.status == "forbidden"}
-    return [CheckResult(r.id, "forbidden", why[r.id.split(".")[0]]) if r.id.split(".")[0] in why and
-            r.status != "forbidden" else r for r in results]
+    return [
+        CheckResult(r.id, "forbidden", why[r.id.split(".")[0]])
+        if r.id.split(".")[0] in why and r.status != "forbidden"
+        else r
+        for r in results
+    ]
 
 
-def grade_submission(path: Path, assignment: str, zygote: Zygote, config: GradingConfig = GradingConfig()
-                     ) -> StudentResult:
+def grade_submission(
+    path: Path, assignment: str, zygote: Zygote, config: GradingConfig = DEFAULT_CONFIG
+) -> StudentResult:
     """Grade one student (a file or folder) for ``assignment`` in workers forked by ``zygote``."""
     rubric = load_rubric(assignment)
     sub = load_submission(Path(path), assignment, rubric.module)
-    result = StudentResult(student=sub.student, assignment=assignment, flags=_review_flags(sub),
-                           isolation=zygote.level)
+    result = StudentResult(
+        student=sub.student, assignment=assignment, flags=_review_flags(sub), isolation=zygote.level
+    )
     if sub.load_error:
         result.errors.append(sub.load_error)
         result.checks = _all_lines(rubric, "error", f"not graded: {sub.load_error}")
@@ -96,8 +113,10 @@ def grade_submission(path: Path, assignment: str, zygote: Zygote, config: Gradin
     try:
         loaded = session.load()
     except WorkerTimeout:
-        msg = (f"{sub.filename}: module-level code ran longer than {config.limits.load_seconds:g} s "
-               "(move experiments into cells tagged 'experiment' or under if __name__ == '__main__':)")
+        msg = (
+            f"{sub.filename}: module-level code ran longer than {config.limits.load_seconds:g} s "
+            "(move experiments into cells tagged 'experiment' or under if __name__ == '__main__':)"
+        )
         result.errors.append(msg)
         result.checks = _all_lines(rubric, "timeout", f"not graded: {msg}")
         return result
@@ -119,7 +138,9 @@ def grade_submission(path: Path, assignment: str, zygote: Zygote, config: Gradin
     try:
         for line in rubric.lines:
             if line.name not in defined:
-                checks_out.append(CheckResult(line.id, "missing", f"`{line.name}` is not defined in your submission"))
+                checks_out.append(
+                    CheckResult(line.id, "missing", f"`{line.name}` is not defined in your submission")
+                )
                 continue
             reason = sub.scan.forbidden_reason(line.name) if sub.scan else None
             if reason:
@@ -132,8 +153,9 @@ def grade_submission(path: Path, assignment: str, zygote: Zygote, config: Gradin
     return result
 
 
-def timed_grade(path: Path, assignment: str, zygote: Zygote, config: GradingConfig = GradingConfig()
-                ) -> tuple[StudentResult, float]:
+def timed_grade(
+    path: Path, assignment: str, zygote: Zygote, config: GradingConfig = DEFAULT_CONFIG
+) -> tuple[StudentResult, float]:
     """``grade_submission`` plus its wall time (for run.json and the summary only)."""
     start = time.monotonic()
     res = grade_submission(path, assignment, zygote, config)

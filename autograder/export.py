@@ -19,8 +19,15 @@ def collect(roots: list[Path]) -> list[dict]:
             except (OSError, json.JSONDecodeError):
                 continue
             if {"student", "assignment", "score", "max_score"} <= rec.keys():
-                rows.append({"student": rec["student"], "assignment": rec["assignment"], "score": rec["score"],
-                             "max_score": rec["max_score"], "source": str(path.parent)})
+                rows.append(
+                    {
+                        "student": rec["student"],
+                        "assignment": rec["assignment"],
+                        "score": rec["score"],
+                        "max_score": rec["max_score"],
+                        "source": str(path.parent),
+                    }
+                )
     return sorted(rows, key=lambda r: (r["student"], r["assignment"], r["source"]))
 
 
@@ -28,8 +35,9 @@ def write_export(roots: list[Path], out: Path) -> int:
     rows = collect(roots)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["student", "assignment", "score", "max_score", "source"],
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            fh, fieldnames=["student", "assignment", "score", "max_score", "source"], lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(rows)
     return len(rows)

@@ -52,8 +52,9 @@ class Submission:
         """Human location of a source line: 'line 12' or 'cell 4, line 3' for notebooks."""
         if not self.cells:
             return f"line {line}"
-        cell = max((c for c in self.cells if c.first_line <= line), key=lambda c: c.first_line,
-                   default=self.cells[0])
+        cell = max(
+            (c for c in self.cells if c.first_line <= line), key=lambda c: c.first_line, default=self.cells[0]
+        )
         return f"cell {cell.index + 1}, line {line - cell.first_line + 1}"
 
 
@@ -73,12 +74,13 @@ def locate(path: Path, module: str, assignment: str) -> tuple[Path | None, str |
     for candidate in (f"{module}.py", f"{assignment}.ipynb"):
         if (path / candidate).is_file():
             return path / candidate, None
-    found = sorted(p for p in path.iterdir() if p.suffix in (".py", ".ipynb") and p.name not in IGNORED_IN_FOLDERS)
+    found = sorted(
+        p for p in path.iterdir() if p.suffix in (".py", ".ipynb") and p.name not in IGNORED_IN_FOLDERS
+    )
     if len(found) == 1:
         return found[0], None
     listing = ", ".join(p.name for p in found) or "nothing"
-    return None, (f"folder {path.name}/ must hold {module}.py or {assignment}.ipynb "
-                  f"(found {listing})")
+    return None, (f"folder {path.name}/ must hold {module}.py or {assignment}.ipynb (found {listing})")
 
 
 # --- the steps -------------------------------------------------------------------------------------
@@ -175,7 +177,9 @@ def parse(sub: Submission) -> None:
     except SyntaxError as exc:
         where = sub.where(exc.lineno or 1)
         code = (exc.text or "").strip()
-        sub.load_error = f"{sub.filename}, {where}: SyntaxError: {exc.msg}" + (f"\n    {code}" if code else "")
+        sub.load_error = f"{sub.filename}, {where}: SyntaxError: {exc.msg}" + (
+            f"\n    {code}" if code else ""
+        )
     except ValueError as exc:  # e.g. null bytes
         sub.load_error = f"{sub.filename}: cannot be parsed ({exc})"
 

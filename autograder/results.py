@@ -59,14 +59,16 @@ def item_records(result: StudentResult, rubric) -> list[dict]:
     items = []
     for line in rubric.lines:
         check = by_id.get(line.id) or CheckResult(line.id, "error", "not graded (internal grader fault)")
-        items.append({
-            "id": line.id,
-            "score": round(line.points * check.fraction, 6),
-            "max_score": line.points,
-            "status": check.status,
-            "feedback": check.feedback,
-            "visibility": line.visibility,
-        })
+        items.append(
+            {
+                "id": line.id,
+                "score": round(line.points * check.fraction, 6),
+                "max_score": line.points,
+                "status": check.status,
+                "feedback": check.feedback,
+                "visibility": line.visibility,
+            }
+        )
     return items
 
 

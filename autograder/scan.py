@@ -14,22 +14,64 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
-               "LBFGS", "Rprop", "SparseAdam", "Adafactor", "Muon")
+_OPTIMIZERS = (
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Adagrad",
+    "RMSprop",
+    "Adadelta",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "ASGD",
+    "LBFGS",
+    "Rprop",
+    "SparseAdam",
+    "Adafactor",
+    "Muon",
+)
 # Dotted prefixes; a use of any name starting with one of these (after alias resolution) is forbidden.
 FORBIDDEN_PREFIXES: tuple[str, ...] = (
     *(f"torch.optim.{name}" for name in _OPTIMIZERS),
-    "torch.optim._functional", "torch.optim.sgd", "torch.optim.adam", "torch.optim.adamw",
-    "torch.optim.adagrad", "torch.optim.rmsprop", "torch.optim._multi_tensor",
-    "torch.nn.functional.batch_norm", "torch.nn.functional.instance_norm", "torch.batch_norm",
-    "torch.native_batch_norm", "torch._native_batch_norm_legit", "torch.instance_norm",
-    "torch.nn.functional.dropout", "torch.nn.functional.alpha_dropout", "torch.nn.functional.feature_alpha_dropout",
-    "torch.dropout", "torch.native_dropout", "torch.alpha_dropout", "torch.feature_dropout",
-    "torch.nn.BatchNorm", "torch.nn.SyncBatchNorm", "torch.nn.LazyBatchNorm", "torch.nn.Dropout",
-    "torch.nn.modules.batchnorm", "torch.nn.modules.dropout", "torch.nn.InstanceNorm",
-    "torch.ops.aten.batch_norm", "torch.ops.aten.native_batch_norm", "torch.ops.aten._native_batch_norm",
-    "torch.ops.aten.dropout", "torch.ops.aten.native_dropout", "torch.ops.aten._fused",
-    "torch._VF", "torch._C._nn", "reference", "autograder", "kitworker",
+    "torch.optim._functional",
+    "torch.optim.sgd",
+    "torch.optim.adam",
+    "torch.optim.adamw",
+    "torch.optim.adagrad",
+    "torch.optim.rmsprop",
+    "torch.optim._multi_tensor",
+    "torch.nn.functional.batch_norm",
+    "torch.nn.functional.instance_norm",
+    "torch.batch_norm",
+    "torch.native_batch_norm",
+    "torch._native_batch_norm_legit",
+    "torch.instance_norm",
+    "torch.nn.functional.dropout",
+    "torch.nn.functional.alpha_dropout",
+    "torch.nn.functional.feature_alpha_dropout",
+    "torch.dropout",
+    "torch.native_dropout",
+    "torch.alpha_dropout",
+    "torch.feature_dropout",
+    "torch.nn.BatchNorm",
+    "torch.nn.SyncBatchNorm",
+    "torch.nn.LazyBatchNorm",
+    "torch.nn.Dropout",
+    "torch.nn.modules.batchnorm",
+    "torch.nn.modules.dropout",
+    "torch.nn.InstanceNorm",
+    "torch.ops.aten.batch_norm",
+    "torch.ops.aten.native_batch_norm",
+    "torch.ops.aten._native_batch_norm",
+    "torch.ops.aten.dropout",
+    "torch.ops.aten.native_dropout",
+    "torch.ops.aten._fused",
+    "torch._VF",
+    "torch._C._nn",
+    "reference",
+    "autograder",
+    "kitworker",
 )
 _LR_SCHEDULER = "torch.optim.lr_scheduler."
 _ALLOWED_SCHEDULER = {"LRScheduler", "_LRScheduler"}
@@ -49,9 +91,13 @@ class ScanResult:
 
 def _forbidden_path(path: str) -> bool:
     if path.startswith(_LR_SCHEDULER):
-        return path[len(_LR_SCHEDULER):].split(".")[0] not in _ALLOWED_SCHEDULER
-    return any(path == p or path.startswith(p + ".") or (path.startswith(p) and p[-1] not in "._" and
-               path[len(p):len(p) + 1].isalnum()) for p in FORBIDDEN_PREFIXES)
+        return path[len(_LR_SCHEDULER) :].split(".")[0] not in _ALLOWED_SCHEDULER
+    return any(
+        path == p
+        or path.startswith(p + ".")
+        or (path.startswith(p) and p[-1] not in "._" and path[len(p) : len(p) + 1].isalnum())
+        for p in FORBIDDEN_PREFIXES
+    )
 
 
 class _Resolver(ast.NodeVisitor):
@@ -72,7 +118,9 @@ class _Resolver(ast.NodeVisitor):
         if node.level:  # relative import: a student module has no package
             return
         for a in node.names:
-            self.aliases[a.asname or a.name] = f"{node.module}.{a.name}" if a.name != "*" else f"{node.module}.*"
+            self.aliases[a.asname or a.name] = (
+                f"{node.module}.{a.name}" if a.name != "*" else f"{node.module}.*"
+            )
 
 
 def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -100,7 +148,9 @@ def _uses(node: ast.AST, aliases: dict[str, str]) -> tuple[set[str], set[str]]:
                 full = a.name if isinstance(sub, ast.Import) else f"{sub.module}.{a.name}"
                 if sub.__class__ is ast.ImportFrom and sub.level:
                     continue
-                if _forbidden_path(full) or (isinstance(sub, ast.ImportFrom) and _forbidden_path(sub.module or "")):
+                if _forbidden_path(full) or (
+                    isinstance(sub, ast.ImportFrom) and _forbidden_path(sub.module or "")
+                ):
                     bad.add(full)
     # attribute chains are visited part by part; keep only the longest names
     return {b for b in bad if not any(o != b and o.startswith(b + ".") for o in bad)}, names

@@ -37,8 +37,13 @@ def main() -> None:
                 t0 = time.perf_counter()
                 record = student_record(grade_submission(path, assignment, zygote), rubric)
                 secs = time.perf_counter() - t0
-                table.add_row(assignment, path.name, f"{record['score']:g}/{rubric.max_score:g}", f"{secs:.2f}",
-                              "ok" if secs <= TARGET_S else "SLOW")
+                table.add_row(
+                    assignment,
+                    path.name,
+                    f"{record['score']:g}/{rubric.max_score:g}",
+                    f"{secs:.2f}",
+                    "ok" if secs <= TARGET_S else "SLOW",
+                )
     finally:
         zygote.close()
     console.print(table)

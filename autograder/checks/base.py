@@ -38,7 +38,9 @@ def register(kind: str) -> Callable[[CheckFn], CheckFn]:
 
 
 class Fail(Exception):
-    """The student's code ran but gave a wrong result: ``feedback`` says what, ``fraction`` is partial credit."""
+    """The student's code ran but gave a wrong result.
+
+    ``feedback`` says what; ``fraction`` is the partial credit earned."""
 
     def __init__(self, feedback: str, fraction: float = 0.0) -> None:
         super().__init__(feedback)
@@ -47,12 +49,21 @@ class Fail(Exception):
 
 
 class StudentError(Exception):
-    """The student's code raised inside the worker; ``info`` is the worker's description."""
+    """The student's code raised inside the worker; ``info`` is the worker's description
+    (type, message, the student's own frames). ``case`` is the input that made it raise, as code."""
 
-    def __init__(self, info: dict[str, Any], op: str) -> None:
+    def __init__(self, info: dict[str, Any], op: str = "", case: str = "") -> None:
         super().__init__(info.get("message", ""))
         self.info = info
         self.op = op
+        self.case = case
+
+    @classmethod
+    def from_construct(cls, out: dict, case: str) -> StudentError:
+        """From a ``construct`` reply that raised where it should not have."""
+        return cls(
+            {"type": out.get("raised"), "message": out.get("message", ""), "frames": []}, "construct", case
+        )
 
 
 class BudgetExhausted(BaseException):
@@ -89,8 +100,14 @@ class CheckContext:
     def remaining(self) -> float:
         return self.budget_s - (time.monotonic() - self.started)
 
-    def call(self, op: str, args: dict | None = None, tensors: dict[str, torch.Tensor] | None = None,
-             *, timeout: float | None = None) -> protocol.Response:
+    def call(
+        self,
+        op: str,
+        args: dict | None = None,
+        tensors: dict[str, torch.Tensor] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> protocol.Response:
         """One round trip to the worker. Raises StudentError when the student's code raised,
         BudgetExhausted when the item is out of time; WorkerTimeout/WorkerDied propagate (the worker
         has been killed and restarts on the next call)."""
@@ -118,5 +135,16 @@ def passed(ctx: CheckContext, note: str = "") -> CheckResult:
     return CheckResult(ctx.line.id, "passed", note, 1.0)
 
 
-__all__ = ["REGISTRY", "register", "Fail", "StudentError", "BudgetExhausted", "Forbidden", "CheckContext", "ItemTimedOut",
-           "WorkerDied", "WorkerTimeout", "passed"]
+__all__ = [
+    "REGISTRY",
+    "register",
+    "Fail",
+    "StudentError",
+    "BudgetExhausted",
+    "Forbidden",
+    "CheckContext",
+    "ItemTimedOut",
+    "WorkerDied",
+    "WorkerTimeout",
+    "passed",
+]

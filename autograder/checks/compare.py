@@ -19,8 +19,9 @@ def tolerance(dtype: torch.dtype, scale: float = 1.0) -> tuple[float, float]:
     return rtol * scale, atol * scale
 
 
-def explain_difference(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float,
-                       label: str = "") -> str | None:
+def explain_difference(
+    expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float, label: str = ""
+) -> str | None:
     """None when ``got`` matches ``expected`` (NaNs equal), else a short description of the worst
     and first mismatch: index, expected, got, max abs and rel error."""
     if not isinstance(got, torch.Tensor):
@@ -43,8 +44,10 @@ def explain_difference(expected: torch.Tensor, got: torch.Tensor, rtol: float, a
     rel = diff / e.abs().clamp_min(1e-300)
     max_rel = rel[finite].max().item() if bool(finite.any()) else math.inf
     where = f"{label}[{', '.join(map(str, idx))}]" if idx else label
-    return (f"{where}: expected {fmt_number(e[idx].item())}, got {fmt_number(g[idx].item())} "
-            f"(max abs error {max_abs:.3g}, max rel error {max_rel:.3g}; tolerance rtol={rtol:g}, atol={atol:g})")
+    return (
+        f"{where}: expected {fmt_number(e[idx].item())}, got {fmt_number(g[idx].item())} "
+        f"(max abs error {max_abs:.3g}, max rel error {max_rel:.3g}; tolerance rtol={rtol:g}, atol={atol:g})"
+    )
 
 
 def fmt_number(x: float) -> str:

@@ -38,8 +38,15 @@ class _Abort(BaseException):
 MAX_DEATHS = 3
 
 
-def search(ctx: CheckContext, strategy: st.SearchStrategy, body: Callable[[Any], None], *,
-           max_examples: int, describe: Callable[[Any, str], str], explicit: list | tuple = ()) -> None:
+def search(
+    ctx: CheckContext,
+    strategy: st.SearchStrategy,
+    body: Callable[[Any], None],
+    *,
+    max_examples: int,
+    describe: Callable[[Any, str], str],
+    explicit: list | tuple = (),
+) -> None:
     """Run ``body(example)`` over examples of ``strategy``; on failure raise ``Fail`` whose feedback
     is ``describe(minimal_example, detail)``. Student exceptions count as failures (and shrink)."""
     last: dict[str, Any] = {}
@@ -56,7 +63,9 @@ def search(ctx: CheckContext, strategy: st.SearchStrategy, body: Callable[[Any],
             raise
         except WorkerTimeout:
             # Shrinking over hangs only burns time: report this example and stop.
-            raise _Abort(describe(example, "your code did not finish in time (worker killed)"), True) from None
+            raise _Abort(
+                describe(example, "your code did not finish in time (worker killed)"), True
+            ) from None
         except WorkerDied as exc:
             deaths[0] += 1
             detail = f"the worker process died: {exc.reason}"
@@ -65,9 +74,16 @@ def search(ctx: CheckContext, strategy: st.SearchStrategy, body: Callable[[Any],
                 raise _Abort(describe(example, detail), False) from None
             raise Mismatch(detail) from None
 
-    prop = settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
-                    suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
-                    report_multiple_bugs=False, print_blob=False)(given(strategy)(attempt))
+    prop = settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.generate, Phase.shrink),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )(given(strategy)(attempt))
     try:
         prop()
         # Hand-picked cases (one per hyper-parameter) run after the random search, so that a bug the
@@ -89,5 +105,7 @@ def search(ctx: CheckContext, strategy: st.SearchStrategy, body: Callable[[Any],
         raise Fail("the check failed but the failing example could not be reproduced")
     if last.get("error") is not None:
         err: StudentError = last["error"]
-        raise Fail(describe(last["example"], f"your code raised {err.info.get('type')}: {err.info.get('message')}"))
+        raise StudentError(
+            err.info, err.op, describe(last["example"], "your code raised an exception (below)")
+        )
     raise Fail(describe(last["example"], last["detail"]))

@@ -41,4 +41,6 @@ def test_known_wrong_submission_loses_exactly_its_items(wrong, zygote, tmp_path)
     path.write_text(base.replace(wrong.old, wrong.new))
     record = grade(path, zygote)
     lost = {i["id"] for i in record["items"] if i["score"] < i["max_score"]}
-    assert lost == set(wrong.fails), {i["id"]: i["feedback"][:200] for i in record["items"] if i["id"] in lost}
+    assert lost == set(wrong.fails), {
+        i["id"]: i["feedback"][:200] for i in record["items"] if i["id"] in lost
+    }

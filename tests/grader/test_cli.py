@@ -17,17 +17,24 @@ CORRECT = ROOT / "tests/submissions/02_optimizers/correct/loop.py"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_unknown_assignment_is_a_command_line_error(tmp_path):
     proc = run_cli("grade", "--assignment", "04_nope", str(CORRECT), "--out", str(tmp_path))
-    assert proc.returncode == 2 and "unknown assignment '04_nope'" in proc.stderr and "02_optimizers" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "unknown assignment '04_nope'" in proc.stderr
+        and "02_optimizers" in proc.stderr
+    )
 
 
 def test_missing_path_is_a_command_line_error(tmp_path):
-    proc = run_cli("grade", "--assignment", "02_optimizers", str(tmp_path / "ghost.py"), "--out", str(tmp_path))
+    proc = run_cli(
+        "grade", "--assignment", "02_optimizers", str(tmp_path / "ghost.py"), "--out", str(tmp_path)
+    )
     assert proc.returncode == 2 and "no such file or folder" in proc.stderr
 
 

@@ -24,24 +24,40 @@ def load(tmp_path, name: str, content: str | bytes):
 
 
 def test_notebook_skips_test_cells_experiments_and_markdown(tmp_path):
-    nb = notebook([
-        code("import torch\nclass SGD: pass", nbgrader={"solution": True, "grade": False, "grade_id": "SGD"}),
-        code("assert SGD is not None", nbgrader={"solution": False, "grade": True, "grade_id": "test_SGD"}),
-        code("train_for_an_hour()", tags=["experiment"]),
-        {"cell_type": "markdown", "source": "# notes", "metadata": {}},
-        code("%matplotlib inline\n!pip install x\nx = get_ipython()\nY = 2"),
-    ])
+    nb = notebook(
+        [
+            code(
+                "import torch\nclass SGD: pass",
+                nbgrader={"solution": True, "grade": False, "grade_id": "SGD"},
+            ),
+            code(
+                "assert SGD is not None", nbgrader={"solution": False, "grade": True, "grade_id": "test_SGD"}
+            ),
+            code("train_for_an_hour()", tags=["experiment"]),
+            {"cell_type": "markdown", "source": "# notes", "metadata": {}},
+            code("%matplotlib inline\n!pip install x\nx = get_ipython()\nY = 2"),
+        ]
+    )
     sub = load(tmp_path, "alice.ipynb", nb)
     assert sub.load_error is None
     assert "class SGD" in sub.source and "Y = 2" in sub.source
     assert "assert SGD" not in sub.source and "train_for_an_hour" not in sub.source
-    assert "%matplotlib" not in sub.source and "pip install" not in sub.source and "get_ipython" not in sub.source
+    assert (
+        "%matplotlib" not in sub.source
+        and "pip install" not in sub.source
+        and "get_ipython" not in sub.source
+    )
     assert sub.student == "alice"
 
 
 def test_notebook_error_location_names_the_cell(tmp_path):
-    nb = notebook([code("import torch"), {"cell_type": "markdown", "source": "x", "metadata": {}},
-                   code("a = 1\nclass SGD(:\n    pass")])
+    nb = notebook(
+        [
+            code("import torch"),
+            {"cell_type": "markdown", "source": "x", "metadata": {}},
+            code("a = 1\nclass SGD(:\n    pass"),
+        ]
+    )
     sub = load(tmp_path, "bob.ipynb", nb)
     assert sub.load_error.startswith("bob.ipynb, cell 3, line 2: SyntaxError")
 
@@ -51,16 +67,23 @@ def test_indented_magic_keeps_the_block_valid(tmp_path):
     assert sub.load_error is None
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("empty.py", "", "the file is empty"),
-    ("blank.py", "\n\n  \n", "the file is empty"),
-    ("binary.py", b"\xff\xfe\x00bad", "not UTF-8 text"),
-    ("syntax.py", "def f(:\n", "syntax.py, line 1: SyntaxError"),
-    ("nulls.py", "x = 1\x00\n", "null bytes"),
-    ("broken.ipynb", "{not json", "not a valid notebook"),
-    ("nocells.ipynb", json.dumps({"cells": "nope"}), "not a valid notebook"),
-    ("onlymd.ipynb", notebook([{"cell_type": "markdown", "source": "hi", "metadata": {}}]), "no code cells"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.py", "", "the file is empty"),
+        ("blank.py", "\n\n  \n", "the file is empty"),
+        ("binary.py", b"\xff\xfe\x00bad", "not UTF-8 text"),
+        ("syntax.py", "def f(:\n", "syntax.py, line 1: SyntaxError"),
+        ("nulls.py", "x = 1\x00\n", "null bytes"),
+        ("broken.ipynb", "{not json", "not a valid notebook"),
+        ("nocells.ipynb", json.dumps({"cells": "nope"}), "not a valid notebook"),
+        (
+            "onlymd.ipynb",
+            notebook([{"cell_type": "markdown", "source": "hi", "metadata": {}}]),
+            "no code cells",
+        ),
+    ],
+)
 def test_bad_input_gets_a_specific_message(tmp_path, name, content, message):
     assert message in load(tmp_path, name, content).load_error
 

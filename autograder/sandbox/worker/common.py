@@ -38,9 +38,16 @@ def graded_op(op: str):
             with tripwires.armed() as hits:
                 resp = fn(ctx, args, tensors)
             if hits:
-                return protocol.Response(ok=False, error={"type": "Forbidden", "message": hits[0],
-                                                          "frames": [], "missing": False,
-                                                          "tripwire": f"your code calls {hits[0]}"})
+                return protocol.Response(
+                    ok=False,
+                    error={
+                        "type": "Forbidden",
+                        "message": hits[0],
+                        "frames": [],
+                        "missing": False,
+                        "tripwire": f"your code calls {hits[0]}",
+                    },
+                )
             return resp
 
         return handler(op)(run)
@@ -51,8 +58,14 @@ def graded_op(op: str):
 def signature_of(obj: Any) -> list[dict[str, Any]]:
     params = []
     for p in inspect.signature(obj).parameters.values():
-        params.append({"name": p.name, "kind": p.kind.name, "has_default": p.default is not p.empty,
-                       "default": jsonable(p.default) if p.default is not p.empty else None})
+        params.append(
+            {
+                "name": p.name,
+                "kind": p.kind.name,
+                "has_default": p.default is not p.empty,
+                "default": jsonable(p.default) if p.default is not p.empty else None,
+            }
+        )
     return params
 
 
@@ -60,5 +73,8 @@ def plain(t: torch.Tensor) -> torch.Tensor:
     """A plain tensor copy (no subclass, no autograd history) to send back."""
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"expected a tensor, got {type(t).__name__}")
-    return torch.Tensor._make_subclass(torch.Tensor, t.detach().clone()) if type(t) is not torch.Tensor \
+    return (
+        torch.Tensor._make_subclass(torch.Tensor, t.detach().clone())
+        if type(t) is not torch.Tensor
         else t.detach().clone()
+    )

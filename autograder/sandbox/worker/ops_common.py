@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 
 from . import protocol
@@ -36,8 +34,11 @@ def describe(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
 
 
 def _exception_info(exc: BaseException) -> dict:
-    return {"raised": type(exc).__name__, "message": str(exc)[:500],
-            "mro": [c.__name__ for c in type(exc).__mro__]}
+    return {
+        "raised": type(exc).__name__,
+        "message": str(exc)[:500],
+        "mro": [c.__name__ for c in type(exc).__mro__],
+    }
 
 
 @graded_op("construct")

@@ -52,7 +52,7 @@ def optimizer_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
             opt = _build(cls, params, args.get("groups"), args.get("kwargs", {}))
             opt.load_state_dict(state)
         if t in lr_changes:
-            for group, lr in zip(opt.param_groups, lr_changes[t]):
+            for group, lr in zip(opt.param_groups, lr_changes[t], strict=False):
                 group["lr"] = lr
         _set_grads(params, tensors, t)
         opt.step()
@@ -75,7 +75,9 @@ def optimizer_closure(ctx: Context, args: dict, tensors: dict) -> protocol.Respo
     grad_enabled, calls, returned = [], [0], []
 
     def loss_fn():
-        return sum((0.5 * tensors[f"a{i}"] * p * p + tensors[f"b{i}"] * p).sum() for i, p in enumerate(params))
+        return sum(
+            (0.5 * tensors[f"a{i}"] * p * p + tensors[f"b{i}"] * p).sum() for i, p in enumerate(params)
+        )
 
     def closure():
         calls[0] += 1
@@ -99,8 +101,9 @@ def optimizer_closure(ctx: Context, args: dict, tensors: dict) -> protocol.Respo
             opt.step()
         for i, p in enumerate(params):
             out[f"p{i}@{t}"] = plain(p)
-    return protocol.Response(ok=True, value={"grad_enabled": grad_enabled, "calls": calls[0],
-                                             "returned": returned}, tensors=out)
+    return protocol.Response(
+        ok=True, value={"grad_enabled": grad_enabled, "calls": calls[0], "returned": returned}, tensors=out
+    )
 
 
 @graded_op("optimizer_problem")

@@ -6,8 +6,8 @@ problems pick their sample from t, deterministically).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -22,15 +22,19 @@ class Problem:
 def _quadratic(t: dict) -> Problem:
     # 0.5 * (w - c)^T diag(h) (w - c): the ill-conditioned valley of the zig-zag picture.
     h, c = t["h"], t["c"]
+
     def f(w, step=0):
         return 0.5 * (h * (w - c) ** 2).sum()
+
     return Problem(t["init"], f, f)
 
 
 def _rosenbrock(t: dict) -> Problem:
     a, b = t["ab"][0], t["ab"][1]
+
     def f(w, step=0):
         return (a - w[0]) ** 2 + b * (w[1] - w[0] ** 2) ** 2
+
     return Problem(t["init"], f, f)
 
 
@@ -38,8 +42,11 @@ def _sparse_regression(t: dict) -> Problem:
     # One sample per step (the lecture's stochastic setting), squared error on one-hot features.
     X, y = t["X"], t["y"]
     n = X.shape[0]
-    return Problem(t["init"], lambda w, step: 0.5 * (X[step % n] @ w - y[step % n]) ** 2,
-                   lambda w: 0.5 * ((X @ w - y) ** 2).mean())
+    return Problem(
+        t["init"],
+        lambda w, step: 0.5 * (X[step % n] @ w - y[step % n]) ** 2,
+        lambda w: 0.5 * ((X @ w - y) ** 2).mean(),
+    )
 
 
 _BUILDERS = {"quadratic": _quadratic, "rosenbrock": _rosenbrock, "sparse_regression": _sparse_regression}

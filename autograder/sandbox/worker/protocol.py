@@ -51,7 +51,9 @@ def _encode(body: dict[str, Any], tensors: dict[str, torch.Tensor]) -> bytes:
     body = {"version": VERSION, **body}
     raw = json.dumps(body, allow_nan=True).encode()
     # safetensors wants contiguous, non-aliasing tensors it owns.
-    blob = _st_save({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}) if tensors else b""
+    blob = (
+        _st_save({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}) if tensors else b""
+    )
     return _HEADER.pack(len(raw), len(blob)) + raw + blob
 
 
@@ -89,7 +91,7 @@ def read_exact(fd: int, n: int) -> bytes:
 def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def read_request(fd: int) -> Request:

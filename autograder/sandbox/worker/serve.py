@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import traceback
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import protocol
 
@@ -55,8 +56,12 @@ def describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
         message = str(exc)
     except Exception:  # a hostile __str__ must not take the worker down
         message = "<unprintable message>"
-    return {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-5:],
-            "missing": isinstance(exc, MissingName)}
+    return {
+        "type": type(exc).__name__,
+        "message": message[:2000],
+        "frames": frames[-5:],
+        "missing": isinstance(exc, MissingName),
+    }
 
 
 @handler("load")
@@ -90,20 +95,33 @@ def serve(fd_in: int, fd_out: int) -> None:
             return
         fn = HANDLERS.get(req.op)
         if fn is None:
-            resp = protocol.Response(ok=False, error={"type": "ProtocolError", "message": f"unknown op {req.op}",
-                                                      "frames": [], "missing": False, "grader": True})
+            resp = protocol.Response(
+                ok=False,
+                error={
+                    "type": "ProtocolError",
+                    "message": f"unknown op {req.op}",
+                    "frames": [],
+                    "missing": False,
+                    "grader": True,
+                },
+            )
         else:
             try:
                 resp = fn(ctx, req.args, req.tensors)
             except SystemExit as exc:  # student code called sys.exit(): report, keep serving
-                resp = protocol.Response(ok=False, error=describe_exception(exc, ctx.filename) | {
-                    "type": "SystemExit", "message": f"the code called sys.exit({exc.code!r})"})
+                resp = protocol.Response(
+                    ok=False,
+                    error=describe_exception(exc, ctx.filename)
+                    | {"type": "SystemExit", "message": f"the code called sys.exit({exc.code!r})"},
+                )
             except BaseException as exc:  # noqa: BLE001 - every student failure becomes a reply
                 resp = protocol.Response(ok=False, error=describe_exception(exc, ctx.filename))
         try:
             data = protocol.encode_response(resp)
         except Exception as exc:  # e.g. a returned object that isn't a tensor
-            data = protocol.encode_response(protocol.Response(ok=False, error=describe_exception(exc, ctx.filename)))
+            data = protocol.encode_response(
+                protocol.Response(ok=False, error=describe_exception(exc, ctx.filename))
+            )
         sys.stdout.flush()  # so the grader can quote what the student printed
         sys.stderr.flush()
         protocol.write_all(fd_out, data)

@@ -42,8 +42,17 @@ def install() -> None:
             _wrap(cls, "__init__", f"torch.optim.{name}")
     for fn in ("sgd", "adam", "adagrad", "rmsprop"):  # the functional forms, e.g. torch.optim.adam.adam
         _wrap(sys.modules[f"torch.optim.{fn}"], fn, f"torch.optim.{fn}.{fn}")
-    for name in ("LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "PolynomialLR",
-                 "CosineAnnealingLR", "LinearLR", "ConstantLR"):
+    for name in (
+        "LambdaLR",
+        "MultiplicativeLR",
+        "StepLR",
+        "MultiStepLR",
+        "ExponentialLR",
+        "PolynomialLR",
+        "CosineAnnealingLR",
+        "LinearLR",
+        "ConstantLR",
+    ):
         cls = getattr(torch.optim.lr_scheduler, name, None)
         if cls is not None:
             _wrap(cls, "__init__", f"torch.optim.lr_scheduler.{name}")
