@@ -6,6 +6,7 @@ line's check against it, and return a ``StudentResult``. Nothing a student does 
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,12 @@ def _review_flags(sub: Submission) -> list[dict]:
 
 
 def _run_line(
-    line: RubricLine, sub: Submission, session: WorkerSession, config: GradingConfig, hung: set[str]
+    line: RubricLine,
+    sub: Submission,
+    session: WorkerSession,
+    config: GradingConfig,
+    hung: set[str],
+    faults: list[str],
 ) -> CheckResult:
     call_timeout = config.after_hang_call_s if line.name in hung else config.call_timeout_s
     ctx = CheckContext(line=line, session=session, budget_s=config.item_budget_s, call_timeout_s=call_timeout)
@@ -82,6 +88,11 @@ def _run_line(
         return CheckResult(line.id, "timeout", msg + (f"\n{detail}" if detail else ""))
     except WorkerDied as exc:
         return CheckResult(line.id, "error", f"the worker process died: {exc.reason}")
+    except Exception:  # a bug in the kit's check: this line only, reported as a grader fault
+        faults.append(f"{line.id}: {traceback.format_exc(limit=4)}")
+        return CheckResult(
+            line.id, "error", "internal grader fault in this check (not your fault); a TA will look"
+        )
 
 
 def _forbid_whole_names(results: list[CheckResult]) -> list[CheckResult]:
@@ -146,7 +157,7 @@ def grade_submission(
             if reason:
                 checks_out.append(CheckResult(line.id, "forbidden", f"forbidden: `{line.name}` {reason}"))
                 continue
-            checks_out.append(_run_line(line, sub, session, config, hung))
+            checks_out.append(_run_line(line, sub, session, config, hung, result.grader_faults))
     finally:
         session.stop()
     result.checks = _forbid_whole_names(checks_out)

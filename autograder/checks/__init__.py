@@ -1,6 +1,10 @@
 """The check registry: importing this package registers every check kind of every assignment."""
 
-from . import optimizers  # noqa: F401
+from . import (
+    gradient_descent,  # noqa: F401
+    optimizers,  # noqa: F401
+    regularization,  # noqa: F401
+)
 from .base import REGISTRY
 
 __all__ = ["REGISTRY"]

@@ -232,6 +232,12 @@ SPECS: dict[str, OptimizerSpec] = {
 }
 
 
+def spelled_out(spec: OptimizerSpec, kwargs: dict) -> dict:
+    """Every hyper-parameter spelled out, as DESIGN.md promises students: a wrong default (even a
+    required ``lr``) then costs the interface line only."""
+    return {**dict(spec.signature), **kwargs}
+
+
 # --- building examples and running the reference ----------------------------------------------------
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -359,7 +365,12 @@ def _equivalence(
         params, grads = make_tensors(ex)
         resp = ctx.call(
             "optimizer_run",
-            {"name": spec.name, "n_params": len(params), "steps": len(grads), "kwargs": ex["kwargs"]},
+            {
+                "name": spec.name,
+                "n_params": len(params),
+                "steps": len(grads),
+                "kwargs": spelled_out(spec, ex["kwargs"]),
+            },
             wire(params, grads),
         )
         got = student_trajectory(resp, len(params), len(grads))
@@ -434,7 +445,7 @@ def interface(ctx: CheckContext) -> None:
     # A signature alone is not an interface: the class must construct with its defaults.
     out = ctx.call(
         "construct",
-        {"name": spec.name, "kwargs": {}, "with_params": True},
+        {"name": spec.name, "kwargs": spelled_out(spec, {}), "with_params": True},
         {"p0": torch.zeros(2, dtype=torch.float64)},
     ).value
     if out["raised"]:
@@ -445,14 +456,20 @@ def interface(ctx: CheckContext) -> None:
 def errors(ctx: CheckContext) -> None:
     spec = SPECS[ctx.name]
     p = {"p0": torch.zeros(2, dtype=torch.float64)}
-    ok = ctx.call("construct", {"name": spec.name, "kwargs": {}, "with_params": True, "step": True}, p).value
+    ok = ctx.call(
+        "construct",
+        {"name": spec.name, "kwargs": spelled_out(spec, {}), "with_params": True, "step": True},
+        p,
+    ).value
     if ok["raised"]:
         raise StudentError.from_construct(
             ok, f"opt = {spec.name}([torch.zeros(2, requires_grad=True)]); p.grad = torch.ones(2); opt.step()"
         )
     missed = []
     for kwargs in spec.errors:
-        out = ctx.call("construct", {"name": spec.name, "kwargs": kwargs, "with_params": True}, p).value
+        out = ctx.call(
+            "construct", {"name": spec.name, "kwargs": spelled_out(spec, kwargs), "with_params": True}, p
+        ).value
         if "ValueError" not in (out.get("mro") or []):
             got = f"raised {out['raised']}" if out["raised"] else "raised nothing"
             missed.append(f"{spec.name}(params, {kwargs_literal(kwargs)}) should raise ValueError; it {got}")
@@ -472,7 +489,9 @@ def _moves_like_reference(spec: OptimizerSpec, ctx: CheckContext, kwargs: dict) 
     params = [torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)]
     grads = [[torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)]]
     resp = ctx.call(
-        "optimizer_run", {"name": spec.name, "n_params": 1, "steps": 1, "kwargs": kwargs}, wire(params, grads)
+        "optimizer_run",
+        {"name": spec.name, "n_params": 1, "steps": 1, "kwargs": spelled_out(spec, kwargs)},
+        wire(params, grads),
     )
     got = student_trajectory(resp, 1, 1)[0][0] - params[0]
     ref = reference_run(spec, params, grads, kwargs)[0][0] - params[0]
@@ -493,7 +512,12 @@ def state_dict_resume(ctx: CheckContext) -> None:
     def body(ex: dict) -> None:
         params, grads = make_tensors(ex)
         k = max(1, min(len(grads) - 1, round(ex["resume_frac"] * len(grads))))
-        args = {"name": spec.name, "n_params": len(params), "steps": len(grads), "kwargs": ex["kwargs"]}
+        args = {
+            "name": spec.name,
+            "n_params": len(params),
+            "steps": len(grads),
+            "kwargs": spelled_out(spec, ex["kwargs"]),
+        }
         plain = student_trajectory(
             ctx.call("optimizer_run", args, wire(params, grads)), len(params), len(grads)
         )
@@ -553,6 +577,7 @@ def param_groups(ctx: CheckContext) -> None:
                     "n_params": len(params),
                     "steps": len(grads),
                     "groups": groups,
+                    "kwargs": spelled_out(spec, {}),
                     "lr_changes": lr_changes,
                 },
                 wire(params, grads),
@@ -567,7 +592,7 @@ def param_groups(ctx: CheckContext) -> None:
                     "name": spec.name,
                     "n_params": 1,
                     "steps": len(grads),
-                    "kwargs": g["kwargs"],
+                    "kwargs": spelled_out(spec, g["kwargs"]),
                     "lr_changes": {1: [ex["new_lr"]]},
                 },
                 wire([params[i]], [[row[i]] for row in grads]),
@@ -588,7 +613,13 @@ def param_groups(ctx: CheckContext) -> None:
         unchanged = student_trajectory(
             ctx.call(
                 "optimizer_run",
-                {"name": spec.name, "n_params": len(params), "steps": len(grads), "groups": groups},
+                {
+                    "name": spec.name,
+                    "n_params": len(params),
+                    "steps": len(grads),
+                    "groups": groups,
+                    "kwargs": spelled_out(spec, {}),
+                },
                 wire(params, grads),
             ),
             len(params),
@@ -626,7 +657,7 @@ def closure(ctx: CheckContext) -> None:
         for i, p in enumerate(params):
             tensors[f"a{i}"] = torch.rand(p.shape, generator=gen, dtype=torch.float64) + 0.5
             tensors[f"b{i}"] = torch.randn(p.shape, generator=gen, dtype=torch.float64)
-        args = {"name": spec.name, "n_params": 2, "steps": 3, "kwargs": kwargs}
+        args = {"name": spec.name, "n_params": 2, "steps": 3, "kwargs": spelled_out(spec, kwargs)}
         with_closure = ctx.call("optimizer_closure", {**args, "use_closure": True}, tensors)
         by_hand = ctx.call("optimizer_closure", {**args, "use_closure": False}, tensors)
         call = f"{spec.name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)})"
@@ -675,7 +706,12 @@ def convergence(ctx: CheckContext) -> None:
     for label, kwargs in conv.runs:
         resp = ctx.call(
             "optimizer_problem",
-            {"name": spec.name, "problem": conv.problem, "kwargs": kwargs, "steps": conv.steps},
+            {
+                "name": spec.name,
+                "problem": conv.problem,
+                "kwargs": spelled_out(spec, kwargs),
+                "steps": conv.steps,
+            },
             data,
             timeout=max(ctx.call_timeout_s, 20),
         )

@@ -111,6 +111,8 @@ def param_groups(kwargs: st.SearchStrategy[dict]) -> st.SearchStrategy:
 
 
 def resume(kwargs: st.SearchStrategy[dict]) -> st.SearchStrategy:
+    """A run interrupted by state_dict()/load_state_dict(). No None grads: those are step_hyperparams'
+    business, and a crash on them must not cost this line too."""
     return st.fixed_dictionaries(
         {
             "shapes": shapes,
@@ -118,7 +120,7 @@ def resume(kwargs: st.SearchStrategy[dict]) -> st.SearchStrategy:
             "dtype": dtypes,
             "seed": seeds,
             "scale": st.just(1.0),
-            "none_rate": st.sampled_from([0.0, 0.3]),
+            "none_rate": st.just(0.0),
             "kwargs": kwargs,
             "resume_frac": st.floats(0.1, 0.9),
         }

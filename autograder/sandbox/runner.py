@@ -3,11 +3,15 @@ deadlines, and kill a worker's whole process tree when it is done or misbehaves.
 
 The grader never imports student code. Each student gets a ``WorkerSession``: a worker forked by the
 zygote that loaded the student's module once; when a request times out or the worker dies, the
-session kills it, and the next request transparently starts a fresh one (re-loading the module).
+session kills it, and the next request transparently starts a fresh one (re-loading the module). If
+the zygote itself dies, the next spawn starts a new one. What the student prints goes into a pipe that
+the session drains while it waits for replies, keeping only a bounded tail. The isolation level and
+what it promises are described in ``levels.py``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -17,24 +21,34 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import levels
 from .worker import protocol
+from .worker.zygote import SETUP_FAILED
 
 WORKER_PACKAGE = Path(__file__).parent / "worker"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 GiB = 1 << 30
+_ZYGOTE_START_S = 120.0  # a cold `import torch` on a busy machine
+_ZYGOTE_REPLY_S = 30.0
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource caps of one worker. Memory is address space (RLIMIT_AS): torch needs ~1 GiB of it."""
+    """Resource caps of one worker. ``memory_bytes`` is address space per process (RLIMIT_AS: torch
+    alone maps ~0.7 GiB, below ~768 MiB it cannot start) and, where a memory cgroup is available, the
+    resident memory of the whole tree. ``file_bytes`` caps one file and, at the namespaces level, the
+    whole of ``/tmp``. ``max_tasks`` caps processes plus threads where the level can (see levels.py)."""
 
     memory_bytes: int = 4 * GiB
     file_bytes: int = 64 << 20
     cpu_seconds: int = 600
     load_seconds: float = 20.0  # module-level code of the submission
+    max_tasks: int = 64
 
 
 class WorkerTimeout(Exception):
@@ -49,85 +63,292 @@ class WorkerDied(Exception):
         self.reason = reason
 
 
-def _describe_status(status: int | None) -> str:
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (the zygote could not start): a grader fault, not the student's."""
+
+
+def describe_end(status: int | None, *, oom: bool = False, killed_by_grader: bool = False,
+                 cpu_exhausted: bool = False) -> str:
+    """How a worker ended, in words a student can act on. The phrases ``memory limit``, ``CPU time
+    limit exceeded``, ``file size limit exceeded`` and ``exit code N`` are stable."""
+    if oom:
+        return "memory limit exceeded (the worker was killed by the out-of-memory killer)"
     if status is None:
         return "the worker process ended"
+    killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    if cpu_exhausted and not (killed and killed_by_grader):
+        # SIGXCPU; SIGKILL at the hard limit (SIGXCPU ignored); exit 152 from the namespace init's handler
+        return "CPU time limit exceeded"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
             return "CPU time limit exceeded"
         if sig == signal.SIGXFSZ:
             return "file size limit exceeded"
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if killed_by_grader:
+            return "the worker stopped answering and was killed"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
         return f"the worker process was killed by {name}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    if code == SETUP_FAILED:
+        return "the sandbox could not confine the worker (exit code 71)"
     return f"the submission ended the worker process (exit code {code})"
 
 
-class Zygote:
-    """A fresh interpreter with torch imported that forks workers on request (one per grader process)."""
+@dataclass
+class WorkerProcess:
+    """One forked worker as the grader sees it: its pid and the grader's ends of its three pipes."""
 
-    def __init__(self, level: str = "rlimits") -> None:
-        self.level = level
+    pid: int
+    req: int
+    resp: int
+    out: int
+    scratch: Path | None
+    generation: int
+    limits: Limits
+    pidfd: int = -1
+
+    def exited(self, timeout: float = 0.0) -> bool:
+        """Whether the process has ended (needs a pidfd, i.e. Linux >= 5.3; else always False)."""
+        if self.pidfd < 0:
+            return False
+        return bool(select.select([self.pidfd], [], [], timeout)[0])
+
+
+class Zygote:
+    """A fresh interpreter with torch imported that forks confined workers on request (one per grader
+    process). ``level`` (or ``$KIT_ISOLATION``) forces an isolation level; by default the strongest
+    available one is used. ``hide`` lists extra paths no worker may see (the repository and the
+    zygote's own folder always are)."""
+
+    def __init__(self, level: str | None = None, *, userns: bool | None = None,
+                 hide: tuple[str, ...] = ()) -> None:
+        self.level = levels.resolve_level(level)
+        self.userns = (os.geteuid() != 0) if userns is None else userns
+        self.details: dict = {}
+        self.restarts = 0
+        self._hide = [str(Path(p).resolve()) for p in (REPO_ROOT, *hide)]
+        self._lock = threading.RLock()
+        self._generation = 0
+        self._proc: subprocess.Popen | None = None
+        self._sock: socket.socket | None = None
         self.base = Path(tempfile.mkdtemp(prefix="kit-sandbox-"))
         os.chmod(self.base, 0o711)
         pkg_root = self.base / "pkg"
         shutil.copytree(WORKER_PACKAGE, pkg_root / "kitworker", ignore=shutil.ignore_patterns("__pycache__"))
+        os.chmod(pkg_root, 0o755)
+        (self.base / "root").mkdir(mode=0o755)
+        self._jobs = 0
+        self._start()
+
+    # -- the zygote process ------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        pkg_root = self.base / "pkg"
+        config = {"level": self.level, "userns": self.userns, "base": str(self.base),
+                  "pkg_root": str(pkg_root), "deny": [*self._hide, str(self.base)]}
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        boot = f"import sys; sys.path.insert(0, {str(pkg_root)!r}); from kitworker.zygote import main; main()"
+        boot = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                f"sys.path.insert(0, {str(pkg_root)!r}); from kitworker.zygote import main; main()")
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "HOME": str(self.base)}
+               "HOME": str(self.base / "root")}
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", boot, str(theirs.fileno())],
+            [sys.executable, "-I", "-c", boot, str(theirs.fileno()), json.dumps(config)],
             pass_fds=[theirs.fileno()], cwd=self.base, env=env, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         theirs.close()
-        self._jobs = 0
+        self._generation += 1
+        try:
+            hello = self._receive(_ZYGOTE_START_S)
+        except (OSError, RuntimeError) as exc:
+            self._terminate()
+            raise SandboxError(f"the sandbox zygote did not start: {exc}") from None
+        if not hello.get("ready"):
+            self._terminate()
+            raise SandboxError(f"the sandbox zygote could not set up level {self.level!r}: "
+                               f"{hello.get('error')}")
+        self.details = hello.get("details", {"level": self.level})
 
-    def _command(self, cmd: dict, fds: list[int] = ()) -> dict:
-        socket.send_fds(self._sock, [json.dumps(cmd).encode()], list(fds))
-        reply = self._sock.recv(1 << 16)
+    def _receive(self, timeout: float) -> dict:
+        assert self._sock is not None
+        self._sock.settimeout(timeout)
+        try:
+            reply = self._sock.recv(1 << 16)
+        except TimeoutError:
+            raise RuntimeError("the sandbox zygote did not answer") from None
         if not reply:
             raise RuntimeError("the sandbox zygote died")
         return json.loads(reply)
 
-    def spawn(self, limits: Limits) -> tuple[int, int, int, Path]:
-        """Fork a confined worker; return (pid, request write fd, response read fd, scratch dir)."""
+    def _command(self, cmd: dict, fds: list[int] = ()) -> dict:
+        assert self._sock is not None
+        try:
+            socket.send_fds(self._sock, [json.dumps(cmd).encode()], list(fds))
+            return self._receive(_ZYGOTE_REPLY_S)
+        except (OSError, RuntimeError):
+            self._terminate()  # dead or stuck: make sure it is gone; the next spawn restarts it
+            raise
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None and self._sock is not None
+
+    def _terminate(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                try:
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self._proc.wait()
+        self._remove_cgroup()
+
+    def _remove_cgroup(self) -> None:
+        """The zygote's cgroups outlive it (empty); remove them once its processes are gone."""
+        for path in sorted(set((self.details.get("cgroup") or {}).values())):
+            for _ in range(100):
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)  # its last workers are still exiting
+
+    def restart(self) -> None:
+        """Start a new zygote (after the old one died or hung); its workers died with it."""
+        with self._lock:
+            self._terminate()
+            self.restarts += 1
+            self._start()
+
+    # -- workers -----------------------------------------------------------------------------------
+
+    def spawn(self, limits: Limits) -> WorkerProcess:
+        """Fork a confined worker (restarting the zygote first if it died)."""
+        with self._lock:
+            if not self.alive():
+                self.restart()
+            try:
+                return self._spawn(limits)
+            except (OSError, RuntimeError):
+                self.restart()
+                return self._spawn(limits)
+
+    def _spawn(self, limits: Limits) -> WorkerProcess:
         self._jobs += 1
-        scratch = self.base / f"job-{self._jobs}"
-        scratch.mkdir(mode=0o700)
+        scratch = None
+        if self.level != "namespaces":  # the namespaces level gets a private tmpfs instead
+            scratch = self.base / f"job-{self._jobs}"
+            scratch.mkdir(mode=0o700)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
         try:
-            pid = self._command({"cmd": "spawn", "scratch": str(scratch), "limits": asdict(limits),
-                                 "level": self.level}, [req_r, resp_w])["pid"]
+            reply = self._command({"cmd": "spawn", "job": self._jobs, "limits": asdict(limits),
+                                   "scratch": str(scratch) if scratch else None}, [req_r, resp_w, out_w])
+        except BaseException:
+            for fd in (req_w, resp_r, out_r):
+                os.close(fd)
+            raise
         finally:
-            os.close(req_r)
-            os.close(resp_w)
-        return pid, req_w, resp_r, scratch
-
-    def kill(self, pid: int) -> str:
-        """Kill the worker's whole process group and return how it ended."""
-        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            for fd in (req_r, resp_w, out_w):
+                os.close(fd)
+        if "pid" not in reply:
+            for fd in (req_w, resp_r, out_r):
+                os.close(fd)
+            raise WorkerDied(f"the sandbox could not start a worker ({reply.get('error')})")
+        fcntl.fcntl(out_r, fcntl.F_SETFL, fcntl.fcntl(out_r, fcntl.F_GETFL) | os.O_NONBLOCK)
+        worker = WorkerProcess(reply["pid"], req_w, resp_r, out_r, scratch, self._generation, limits)
+        if hasattr(os, "pidfd_open"):
             try:
-                target()
-            except (ProcessLookupError, PermissionError):
-                pass
-        return _describe_status(self._command({"cmd": "reap", "pid": pid}).get("status"))
+                worker.pidfd = os.pidfd_open(worker.pid)
+            except OSError:
+                pass  # already reaped? only when the zygote died; the channel tells the rest
+        return worker
+
+    def kill(self, worker: WorkerProcess) -> str:
+        """Kill the worker's whole tree, reap it, remove its scratch dir; return how it ended."""
+        killed_live = not worker.exited()
+        result: dict = {"status": None, "oom": False}
+        with self._lock:
+            if worker.generation == self._generation and self.alive():
+                try:
+                    result = self._command({"cmd": "kill", "pid": worker.pid})
+                except (OSError, RuntimeError):
+                    pass
+        if result.get("status") is None:  # the zygote is gone: kill what we can address ourselves
+            _kill_direct(worker)
+        for fd in (worker.req, worker.resp, worker.out, worker.pidfd):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        worker.pidfd = -1
+        if worker.scratch is not None:
+            shutil.rmtree(worker.scratch, ignore_errors=True)
+        if result.get("status") is None and not self.alive():
+            return "the worker process ended with the sandbox zygote (a new zygote starts on the next spawn)"
+        cpu = float(result.get("cpu_seconds") or 0.0)
+        return describe_end(result.get("status"), oom=bool(result.get("oom")), killed_by_grader=killed_live,
+                            cpu_exhausted=cpu >= worker.limits.cpu_seconds - 0.05)
 
     def close(self) -> None:
+        with self._lock:
+            if self._sock is not None:
+                try:
+                    socket.send_fds(self._sock, [json.dumps({"cmd": "exit"}).encode()], [])
+                except OSError:
+                    pass
+                self._sock.close()
+                self._sock = None
+            if self._proc is not None:
+                try:
+                    self._proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+                    self._proc.wait()
+            self._remove_cgroup()
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _kill_direct(worker: WorkerProcess) -> None:
+    if worker.pidfd >= 0 and hasattr(signal, "pidfd_send_signal"):
         try:
-            socket.send_fds(self._sock, [json.dumps({"cmd": "exit"}).encode()], [])
+            signal.pidfd_send_signal(worker.pidfd, signal.SIGKILL)
         except OSError:
             pass
-        self._sock.close()
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc.wait()
-        shutil.rmtree(self.base, ignore_errors=True)
+        return
+    try:  # no pidfd: the pid may have been reused once nobody holds the zombie, so only the process
+        os.kill(worker.pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+class _Tail:
+    """The last ``keep`` bytes of a stream plus the total length."""
+
+    def __init__(self, keep: int = 64 << 10) -> None:
+        self.keep, self.total, self.buf = keep, 0, bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self.total += len(data)
+        self.buf += data
+        if len(self.buf) > 2 * self.keep:
+            del self.buf[: len(self.buf) - self.keep]
 
 
 @dataclass
@@ -140,13 +361,17 @@ class WorkerSession:
     module: str
     limits: Limits = field(default_factory=Limits)
     restarts: int = 0
-    _pid: int | None = None
-    _req: int = -1
-    _resp: int = -1
-    _scratch: Path | None = None
+    last_end: str = ""
+    _worker: WorkerProcess | None = None
+    _output: _Tail = field(default_factory=_Tail)
+
+    @property
+    def pid(self) -> int | None:
+        return self._worker.pid if self._worker else None
 
     def _start(self) -> protocol.Response:
-        self._pid, self._req, self._resp, self._scratch = self.zygote.spawn(self.limits)
+        self._output = _Tail()
+        self._worker = self.zygote.spawn(self.limits)
         return self._roundtrip(protocol.Request("load", {"source": self.source, "filename": self.filename,
                                                          "module": self.module}), self.limits.load_seconds)
 
@@ -157,10 +382,11 @@ class WorkerSession:
 
     def call(self, req: protocol.Request, timeout: float) -> protocol.Response:
         """Send one request; raise WorkerTimeout/WorkerDied (worker killed) when it goes wrong."""
-        if self._pid is None:
+        if self._worker is None:
             self.restarts += 1
             loaded = self._start()
             if not loaded.ok:
+                self.stop()
                 raise WorkerDied("the submission failed to load again after a restart")
         return self._roundtrip(req, timeout)
 
@@ -169,28 +395,62 @@ class WorkerSession:
         data = memoryview(protocol.encode_request(req))
         try:
             while data:
-                _, writable, _ = select.select([], [self._req], [], max(0.0, deadline - time.monotonic()))
-                if not writable:
-                    raise WorkerTimeout()
-                data = data[os.write(self._req, data[: 1 << 16]):]
+                if self._wait(self._worker.req, deadline, write=True):
+                    data = data[os.write(self._worker.req, data[: 1 << 16]):]
             header = self._read(protocol.HEADER_SIZE, deadline)
             return protocol.decode_response(header, lambda n: self._read(n, deadline))
         except WorkerTimeout:
             self.stop()
             raise
         except (EOFError, BrokenPipeError, protocol.ProtocolError) as exc:
+            worker = self._worker
+            if worker is not None and not isinstance(exc, protocol.ProtocolError):
+                worker.exited(0.25)  # let a dying worker finish so that its status says why
             reason = self.stop()
             if isinstance(exc, protocol.ProtocolError):
                 reason = f"the worker sent a malformed reply ({exc})"
             raise WorkerDied(reason) from None
 
+    def _wait(self, fd: int, deadline: float, *, write: bool = False) -> bool:
+        """Wait until ``fd`` is ready, draining the output pipe meanwhile; raise WorkerTimeout at the
+        deadline and EOFError when the worker process ended (a child it left may hold the pipes)."""
+        w = self._worker
+        while True:
+            watch = [w.out] if w.out >= 0 else []
+            if w.pidfd >= 0:
+                watch.append(w.pidfd)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerTimeout()
+            if write:
+                readable, writable, _ = select.select(watch, [fd], [], left)
+            else:
+                readable, writable, _ = select.select(watch + [fd], [], [], left)
+            if w.out in readable:
+                self._drain()
+            if fd in readable or fd in writable:
+                return True
+            if w.pidfd in readable:
+                raise EOFError("the worker process ended")
+
+    def _drain(self) -> None:
+        w = self._worker
+        for _ in range(64):  # at most 64 MiB per wake-up, then serve the other descriptors
+            try:
+                chunk = os.read(w.out, 1 << 20)
+            except BlockingIOError:
+                return
+            if not chunk:
+                os.close(w.out)
+                w.out = -1
+                return
+            self._output.feed(chunk)
+
     def _read(self, n: int, deadline: float) -> bytes:
         chunks, left = [], n
         while left:
-            readable, _, _ = select.select([self._resp], [], [], max(0.0, deadline - time.monotonic()))
-            if not readable:
-                raise WorkerTimeout()
-            chunk = os.read(self._resp, min(left, 1 << 20))
+            self._wait(self._worker.resp, deadline)
+            chunk = os.read(self._worker.resp, min(left, 1 << 20))
             if not chunk:
                 raise EOFError
             chunks.append(chunk)
@@ -198,29 +458,22 @@ class WorkerSession:
         return b"".join(chunks)
 
     def output_tail(self, limit: int = 2000) -> str:
-        """The last ``limit`` characters the student's code printed in the current worker."""
-        if self._scratch is None:
-            return ""
-        path = self._scratch / "output.txt"
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(max(0, path.stat().st_size - limit))
-                return fh.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        """The last ``limit`` characters the student's code printed in the current (or last) worker."""
+        if self._worker is not None and self._worker.out >= 0:
+            self._drain()
+        return bytes(self._output.buf[-limit:]).decode("utf-8", "replace")[-limit:]
+
+    @property
+    def output_bytes(self) -> int:
+        """How many bytes the current (or last) worker printed in all."""
+        return self._output.total
 
     def stop(self) -> str:
         """Kill the current worker (whole tree) if any; return how it ended."""
-        if self._pid is None:
+        if self._worker is None:
             return ""
-        for fd in (self._req, self._resp):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        reason = self.zygote.kill(self._pid)
-        self._pid = None
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
-        return reason
+        if self._worker.out >= 0:
+            self._drain()
+        worker, self._worker = self._worker, None
+        self.last_end = self.zygote.kill(worker)
+        return self.last_end

@@ -1,51 +1,25 @@
-"""Per-worker control groups (Linux, root only, best effort): one cgroup per worker caps the memory and
-the number of tasks of its whole process tree, counts out-of-memory kills, and kills the tree at once.
+"""Control groups for the zygote and everything it forks (Linux, root, best effort).
 
-Works with cgroup v2 (``memory.max``, ``pids.max``, ``cgroup.kill``), with v1 hierarchies (``memory``,
-``pids``) and with hybrid setups, taking each controller from wherever it is mounted. Anything missing is
-simply not used: the namespaces level does not depend on cgroups (the pid namespace already kills the
-whole tree, the per-worker uid already bounds the number of processes), they only add the tree-wide
-memory cap and the "memory limit" death reason.
+The zygote moves itself once into fresh ``memory`` and ``pids`` cgroups (cgroup v2 where the controller
+is enabled for our subtree, else the v1 hierarchy that has it); every worker is then born inside, so no
+worker pays for a cgroup migration (writing ``cgroup.procs`` costs 5-15 ms per process on these
+machines, more than everything else a spawn does). Before each spawn the zygote sets
+
+- ``memory``: the cap on the resident memory of the worker's whole process tree plus its tmpfs ``/tmp``
+  (pages the zygote touched before it moved are still charged to its old cgroup, so the cap is on what
+  workers allocate); the ``oom_kill`` count tells "memory limit" deaths from other SIGKILLs;
+- ``pids``: the tasks already there plus the worker's ``max_tasks``: a fork bomb stops even where
+  RLIMIT_NPROC does not apply (root).
+
+A zygote runs one worker at a time in the grader, so the caps are per student. Anything missing is
+simply not used; no level depends on it.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import time
 
-
-def _mounts() -> list[tuple[str, str, str, set[str]]]:
-    """(mount point, mounted root, fstype, options) of every cgroup mount of this mount namespace."""
-    out = []
-    try:
-        with open("/proc/self/mountinfo") as fh:
-            for line in fh:
-                left, _, right = line.partition(" - ")
-                fstype, _src, opts = (right.split() + ["", ""])[:3]
-                if fstype in ("cgroup", "cgroup2"):
-                    fields = left.split()
-                    out.append((fields[4], fields[3], fstype, set(opts.split(","))))
-    except OSError:
-        pass
-    return out
-
-
-def _own_paths() -> dict[str, str]:
-    """Our cgroup path per hierarchy: ``"0"`` is v2, else the v1 controller names."""
-    paths = {}
-    try:
-        with open("/proc/self/cgroup") as fh:
-            for line in fh:
-                hid, ctrls, path = line.rstrip("\n").split(":", 2)
-                if hid == "0":
-                    paths["0"] = path
-                for c in ctrls.split(","):
-                    if c:
-                        paths[c] = path
-    except OSError:
-        pass
-    return paths
+CONTROLLERS = ("memory", "pids")
 
 
 def _read(path: str) -> str:
@@ -58,82 +32,86 @@ def _write(path: str, value: str) -> None:
         fh.write(value)
 
 
-class Hierarchy:
-    """Where to create worker cgroups: a parent directory per use (kill, memory, pids)."""
+def _parents() -> dict[str, tuple[str, str]]:
+    """Controller -> (directory of our cgroup that has it, "v1"|"v2"), where we may create children."""
+    own: dict[str, str] = {}
+    try:
+        for line in _read("/proc/self/cgroup").splitlines():
+            hid, ctrls, path = line.split(":", 2)
+            for c in (["0"] if hid == "0" else ctrls.split(",")):
+                own[c] = path
+        mounts = _read("/proc/self/mountinfo").splitlines()
+    except OSError:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for line in mounts:
+        left, _, right = line.partition(" - ")
+        fields, (fstype, _src, opts) = left.split(), (right.split() + ["", ""])[:3]
+        mnt, root = fields[4], fields[3]
+        if fstype == "cgroup2" and "0" in own:
+            key, version, ctrls = "0", "v2", CONTROLLERS
+        elif fstype == "cgroup" and set(opts.split(",")) & set(CONTROLLERS):
+            ctrls = tuple(c for c in CONTROLLERS if c in opts.split(",") and c in own)
+            if not ctrls:
+                continue
+            key, version = ctrls[0], "v1"
+        else:
+            continue
+        path = own[key]
+        if root != "/" and (path + "/").startswith(root.rstrip("/") + "/"):
+            path = path[len(root.rstrip("/")):]
+        parent = os.path.join(mnt, path.lstrip("/"))
+        if not os.access(parent, os.W_OK):
+            continue
+        for ctrl in ctrls:
+            if version == "v2":
+                try:  # refused when our cgroup holds other processes (the no-internal-process rule)
+                    if ctrl not in _read(os.path.join(parent, "cgroup.subtree_control")).split():
+                        _write(os.path.join(parent, "cgroup.subtree_control"), f"+{ctrl}")
+                except OSError:
+                    continue
+                found[ctrl] = (parent, version)  # v2 wins over v1
+            else:
+                found.setdefault(ctrl, (parent, version))
+    return found
+
+
+class ZygoteCgroup:
+    """The cgroups the zygote joined (``create`` returns ``None`` when there is none to use)."""
 
     def __init__(self) -> None:
-        self.kill_parent: str | None = None  # v2 directory with cgroup.kill
-        self.memory: tuple[str, str] | None = None  # (parent dir, "v1"|"v2")
-        self.pids: tuple[str, str] | None = None
-        own = _own_paths()
+        self.dirs: dict[str, tuple[str, str]] = {}  # controller -> (our new directory, version)
+        self._limits: dict[str, int] = {}
 
-        def under(mnt: str, root: str, path: str) -> str:
-            if root != "/" and (path + "/").startswith(root.rstrip("/") + "/"):
-                path = path[len(root.rstrip("/")):]
-            return os.path.join(mnt, path.lstrip("/"))
-
-        for mnt, root, fstype, opts in _mounts():
-            if fstype == "cgroup2" and "0" in own:
-                parent = under(mnt, root, own["0"])
-                if not os.access(parent, os.W_OK):
-                    continue
-                if os.path.exists(os.path.join(parent, "cgroup.kill")):
-                    self.kill_parent = parent
-                enabled = self._enable_v2(parent)
-                for ctrl in ("memory", "pids"):
-                    if ctrl in enabled and getattr(self, ctrl) is None:
-                        setattr(self, ctrl, (parent, "v2"))
-            elif fstype == "cgroup":
-                for ctrl in ("memory", "pids"):
-                    if ctrl in opts and ctrl in own and getattr(self, ctrl) is None:
-                        parent = under(mnt, root, own[ctrl])
-                        if os.access(parent, os.W_OK):
-                            setattr(self, ctrl, (parent, "v1"))
-
-    @staticmethod
-    def _enable_v2(parent: str) -> set[str]:
-        try:
-            available = set(_read(os.path.join(parent, "cgroup.controllers")).split())
-            enabled = set(_read(os.path.join(parent, "cgroup.subtree_control")).split())
-        except OSError:
-            return set()
-        for ctrl in ({"memory", "pids"} & available) - enabled:
-            try:  # refused when the parent holds processes itself (no-internal-process rule)
-                _write(os.path.join(parent, "cgroup.subtree_control"), f"+{ctrl}")
-                enabled.add(ctrl)
-            except OSError:
-                pass
-        return enabled
-
-    def describe(self) -> str:
-        parts = [f"{name}:{spec[1]}" for name, spec in (("memory", self.memory), ("pids", self.pids)) if spec]
-        if self.kill_parent:
-            parts.append("kill:v2")
-        return ",".join(parts) or "none"
-
-
-class WorkerCgroup:
-    """The cgroups of one worker (created before it starts, removed after it was reaped)."""
-
-    def __init__(self, hier: Hierarchy, name: str, memory_bytes: int, max_tasks: int) -> None:
-        self.dirs: list[str] = []
-        self.memory: tuple[str, str] | None = None
-        self.kill_dir: str | None = None
+    @classmethod
+    def create(cls, name: str) -> ZygoteCgroup | None:
+        cg = cls()
         made: dict[str, str] = {}
+        for ctrl, (parent, version) in _parents().items():
+            path = made.get(parent) or os.path.join(parent, name)
+            try:
+                if parent not in made:
+                    os.mkdir(path)
+                    made[parent] = path
+                cg.dirs[ctrl] = (path, version)
+            except OSError:
+                continue
+        try:
+            for path in made.values():
+                _write(os.path.join(path, "cgroup.procs"), "0")
+        except OSError:
+            cg.remove_dirs()
+            return None
+        return cg if cg.dirs else None
 
-        def make(parent: str) -> str:
-            if parent not in made:
-                path = os.path.join(parent, name)
-                os.mkdir(path)
-                self.dirs.append(path)
-                made[parent] = path
-            return made[parent]
+    @property
+    def paths(self) -> list[str]:
+        return sorted({path for path, _ in self.dirs.values()})
 
-        if hier.kill_parent:
-            self.kill_dir = make(hier.kill_parent)
-        if hier.memory:
-            path = make(hier.memory[0])
-            if hier.memory[1] == "v2":
+    def set_limits(self, memory_bytes: int, max_tasks: int) -> None:
+        if "memory" in self.dirs and self._limits.get("memory") != memory_bytes:
+            path, version = self.dirs["memory"]
+            if version == "v2":
                 _write(os.path.join(path, "memory.max"), str(memory_bytes))
                 try:
                     _write(os.path.join(path, "memory.swap.max"), "0")
@@ -141,19 +119,16 @@ class WorkerCgroup:
                     pass
             else:
                 _write(os.path.join(path, "memory.limit_in_bytes"), str(memory_bytes))
-            self.memory = (path, hier.memory[1])
-        if hier.pids:
-            _write(os.path.join(make(hier.pids[0]), "pids.max"), str(max_tasks))
-
-    def join(self) -> None:
-        """Move the calling process into every cgroup of this worker."""
-        for d in self.dirs:
-            _write(os.path.join(d, "cgroup.procs"), "0")
+            self._limits["memory"] = memory_bytes
+        if "pids" in self.dirs:
+            path, _version = self.dirs["pids"]
+            current = int(_read(os.path.join(path, "pids.current")))
+            _write(os.path.join(path, "pids.max"), str(current + max_tasks))
 
     def oom_kills(self) -> int:
-        if not self.memory:
+        if "memory" not in self.dirs:
             return 0
-        path, version = self.memory
+        path, version = self.dirs["memory"]
         name = "memory.events" if version == "v2" else "memory.oom_control"
         try:
             for line in _read(os.path.join(path, name)).splitlines():
@@ -164,38 +139,12 @@ class WorkerCgroup:
             pass
         return 0
 
-    def kill(self) -> None:
-        """SIGKILL every task of the worker's cgroups."""
-        if self.kill_dir:
+    def describe(self) -> dict:
+        return {ctrl: path for ctrl, (path, _v) in self.dirs.items()}
+
+    def remove_dirs(self) -> None:
+        for path in self.paths:
             try:
-                _write(os.path.join(self.kill_dir, "cgroup.kill"), "1")
+                os.rmdir(path)
             except OSError:
                 pass
-        for d in self.dirs:
-            for _ in range(100):
-                try:
-                    pids = [int(p) for p in _read(os.path.join(d, "cgroup.procs")).split()]
-                except OSError:
-                    break
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
-
-    def remove(self) -> None:
-        """Remove the (empty) cgroups; a few retries while the last tasks finish exiting."""
-        for d in reversed(self.dirs):
-            for attempt in range(50):
-                try:
-                    os.rmdir(d)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    if attempt == 0:
-                        self.kill()
-                    time.sleep(0.01)
-        self.dirs = []

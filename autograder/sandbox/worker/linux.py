@@ -41,7 +41,8 @@ PR_CAPBSET_DROP = 24
 PR_SET_SECUREBITS = 28
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
-# SECBIT_NOROOT | _LOCKED, SECBIT_NO_SETUID_FIXUP | _LOCKED, SECBIT_KEEP_CAPS_LOCKED, NO_CAP_AMBIENT_RAISE | _LOCKED
+# SECBIT_NOROOT | _LOCKED, SECBIT_NO_SETUID_FIXUP | _LOCKED, SECBIT_KEEP_CAPS_LOCKED,
+# SECBIT_NO_CAP_AMBIENT_RAISE | _LOCKED
 SECUREBITS_LOCKDOWN = 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40 | 0x80
 
 # pivot_root has no glibc wrapper; its number differs per architecture. Landlock's numbers are shared.
@@ -65,7 +66,9 @@ def setns(fd: int, nstype: int) -> None:
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = (lambda s: None if s is None else os.fsencode(s))
+    def enc(s: str | None) -> bytes | None:
+        return None if s is None else os.fsencode(s)
+
     _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
 
 
@@ -142,7 +145,8 @@ def landlock_fs_all(abi: int) -> int:
     return (1 << _FS_BITS_BY_ABI.get(abi, 16)) - 1
 
 
-def landlock_restrict(rules: list[tuple[str, int]], *, abi: int, deny_tcp: bool = True, scope: bool = True) -> dict:
+def landlock_restrict(rules: list[tuple[str, int]], *, abi: int, deny_tcp: bool = True,
+                      scope: bool = True) -> dict:
     """Restrict this process (and its future children) to ``rules``: (path, allowed fs access) pairs;
     every other filesystem access is denied. TCP bind/connect are denied from ABI 4, signals to and
     abstract Unix sockets of processes outside the sandbox from ABI 6. Needs no_new_privs (or
@@ -152,7 +156,8 @@ def landlock_restrict(rules: list[tuple[str, int]], *, abi: int, deny_tcp: bool 
     scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if scope and abi >= 6 else 0
     attr = struct.pack("=QQQ", handled_fs, handled_net, scoped)
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
-    ruleset = _check(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, attr[:size], size, 0), "landlock_create_ruleset")
+    ruleset = _check(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, attr[:size], size, 0),
+                     "landlock_create_ruleset")
     try:
         for path, access in rules:
             try:
@@ -163,7 +168,8 @@ def landlock_restrict(rules: list[tuple[str, int]], *, abi: int, deny_tcp: bool 
                 if not os.path.isdir(path):  # file rules may only carry file rights
                     access &= ACCESS_FS_EXECUTE | ACCESS_FS_WRITE_FILE | ACCESS_FS_READ_FILE | (3 << 14)
                 rule = struct.pack("=Qi", access & handled_fs, fd)
-                _check(_libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, rule, 0), f"landlock_add_rule {path}")
+                _check(_libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, rule, 0),
+                       f"landlock_add_rule {path}")
             finally:
                 os.close(fd)
         _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")

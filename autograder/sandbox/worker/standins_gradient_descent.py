@@ -1,0 +1,326 @@
+"""Trusted pieces around the student's ``fit`` (01_gradient_descent), shared by both sides.
+
+The worker runs the student's ``fit`` with these pieces and the grader runs ``reference.fit`` with the
+very same ones, so the two runs produce records of one shape that the grader compares. Nothing here
+is an expected value: the pieces are torch code that *record* what ``fit`` did with them:
+
+- ``Probe``: a layer whose output depends on train/eval mode (x 1.25 in training, identity in eval),
+  with a buffer that counts training forwards (so a state_dict has a buffer that changes every batch);
+- ``RecordingSGD``: ``torch.optim.SGD`` that records the lr, the gradients and the state at each step
+  and every ``zero_grad``;
+- ``RecordingLambdaLR``: ``torch.optim.lr_scheduler.LambdaLR`` that records each ``step()``;
+- ``RecordingLoss``: mean squared error that records every call (train or validation, grad mode,
+  train/eval mode, the value, whether ``backward`` went through it) and can replace the validation
+  loss by a scripted value (so discrete outcomes like ``best_epoch`` cannot be flipped by float noise);
+- ``minibatches``: DESIGN's contract (``torch.randperm(n, generator=generator)`` / ``torch.arange``),
+  substituted for the student's own ``minibatches`` while their ``fit`` runs, and recording its calls.
+
+A validation call is recognised by the length of its target (the validation set's size is chosen
+different from every training batch size).
+
+Self-contained on purpose: torch, the standard library and this package only.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import tripwires
+
+MAX_EVENTS = 5000  # a runaway loop in student code stops being recorded here
+MAX_STEP_SNAPSHOTS = 400
+MAX_VAL_SNAPSHOTS = 200
+
+
+class Probe(nn.Module):
+    """x * 1.25 in training mode, x in eval mode; ``seen`` counts training forwards."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("seen", torch.zeros((), dtype=torch.long))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            self.seen += 1
+            return 1.25 * x
+        return x
+
+
+class Net(nn.Sequential):
+    """``nn.Sequential`` that records ``model.zero_grad()`` (an accepted way to clear gradients)."""
+
+    recorder: Recorder | None = None
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        if self.recorder is not None:
+            self.recorder.log({"e": "zero", "by": "model"})
+        super().zero_grad(set_to_none)
+
+
+class Recorder:
+    """An ordered event log (JSON) plus named tensors (snapshots)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self.events: list[dict[str, Any]] = []
+        self.tensors: dict[str, torch.Tensor] = {}
+        self.overflow = False
+        self.steps = 0
+
+    def log(self, event: dict[str, Any]) -> dict[str, Any]:
+        if len(self.events) < MAX_EVENTS:
+            self.events.append(event)
+        else:
+            self.overflow = True
+        return event
+
+    def snapshot(self, prefix: str) -> None:
+        for key, value in self.model.state_dict().items():
+            self.tensors[f"{prefix}/{key}"] = value.detach().clone()
+
+
+class RecordingSGD(torch.optim.SGD):
+    """torch.optim.SGD (trusted; built and stepped with the tripwires disarmed) recording each step:
+    the lr of every group, the gradients it saw (``grad{t}/<name>``, absent for None) and the model's
+    state after the step (``step{t}/<key>``)."""
+
+    def __init__(self, model: nn.Module, recorder: Recorder, snap_steps: bool, **kwargs: Any) -> None:
+        with tripwires.disarmed():
+            super().__init__(model.parameters(), **kwargs)
+        self._names = {id(p): name for name, p in model.named_parameters()}
+        self._recorder = recorder
+        self._snap = snap_steps
+
+    def step(self, closure=None):  # noqa: ANN001 - torch's signature
+        rec = self._recorder
+        t = rec.steps
+        rec.steps += 1
+        rec.log({"e": "step", "t": t, "lr": [float(g["lr"]) for g in self.param_groups]})
+        snap = self._snap and t < MAX_STEP_SNAPSHOTS
+        if snap:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        rec.tensors[f"grad{t}/{self._names[id(p)]}"] = p.grad.detach().clone()
+        with tripwires.disarmed():
+            out = super().step(closure)
+        if snap:
+            rec.snapshot(f"step{t}")
+        return out
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self._recorder.log({"e": "zero", "by": "optimizer"})
+        super().zero_grad(set_to_none)
+
+
+class RecordingLambdaLR(torch.optim.lr_scheduler.LambdaLR):
+    """torch's LambdaLR (built with the tripwires disarmed); records every ``step()`` after construction."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, lr_lambda, recorder: Recorder) -> None:  # noqa: ANN001
+        self._recorder = None
+        with tripwires.disarmed():
+            super().__init__(optimizer, lr_lambda)
+        self._recorder = recorder
+
+    def step(self, epoch=None) -> None:  # noqa: ANN001 - torch's signature
+        super().step(epoch)
+        if self._recorder is not None:
+            self._recorder.log({"e": "sched"})
+
+
+def make_scheduler(spec: dict | None, optimizer: torch.optim.Optimizer, recorder: Recorder):
+    """``{"kind": "gamma", "gamma": g}``: lr = base * g**k; ``{"kind": "power", "power": p}``: the
+    lecture's base / (k + 1)**p (torch's LambdaLR either way)."""
+    if not spec:
+        return None
+    if spec["kind"] == "gamma":
+        gamma = float(spec["gamma"])
+        return RecordingLambdaLR(optimizer, lambda k: gamma**k, recorder)
+    if spec["kind"] == "power":
+        power = float(spec["power"])
+        return RecordingLambdaLR(optimizer, lambda k: (k + 1) ** -power, recorder)
+    raise ValueError(f"unknown scheduler {spec!r}")
+
+
+class RecordingLoss:
+    """Mean squared error ``mean((pred - target)**2)`` that records every call.
+
+    ``script``: validation phase e (a run of consecutive validation calls) returns ``script[e]``
+    (the last entry beyond the script) instead of the real value, as a constant tensor."""
+
+    def __init__(self, recorder: Recorder, model: nn.Module, n_val: int, script: list[float] | None) -> None:
+        self.recorder = recorder
+        self.model = model
+        self.n_val = n_val
+        self.script = script
+        self.phase = -1
+        self._prev_val = False
+
+    def __call__(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        is_val = isinstance(target, torch.Tensor) and target.dim() >= 1 and target.shape[0] == self.n_val
+        loss = ((pred.reshape(target.shape) - target) ** 2).mean()
+        event: dict[str, Any] = {
+            "e": "loss",
+            "val": is_val,
+            "n": int(target.shape[0]) if target.dim() else 1,
+            "grad": torch.is_grad_enabled(),
+            "training": bool(self.model.training),
+            "bw": False,
+        }
+        if is_val:
+            if not self._prev_val:
+                self.phase += 1
+                if self.phase < MAX_VAL_SNAPSHOTS:
+                    self.recorder.snapshot(f"val{self.phase}")
+            event["phase"] = self.phase
+            if self.script is not None:  # a constant: not even a NaN from a diverged model changes it
+                loss = torch.full(
+                    (), float(self.script[min(self.phase, len(self.script) - 1)]), dtype=loss.dtype
+                )
+        self._prev_val = is_val
+        event["value"] = float(loss.detach())
+        self.recorder.log(event)
+        if loss.requires_grad:
+
+            def mark(_grad: torch.Tensor, event: dict = event) -> None:
+                event["bw"] = True
+
+            loss.register_hook(mark)
+        return loss
+
+
+class StandInMinibatches:
+    """DESIGN's ``minibatches`` contract, recording each call (``gen``: the generator fit was given)."""
+
+    def __init__(self, recorder: Recorder, generator: torch.Generator | None) -> None:
+        self.recorder = recorder
+        self.generator = generator
+
+    def __call__(self, n, batch_size, *, shuffle=True, generator=None):  # noqa: ANN001 - the contract
+        self.recorder.log(
+            {
+                "e": "mb",
+                "n": _as_int(n),
+                "batch_size": _as_int(batch_size),
+                "shuffle": bool(shuffle),
+                "gen": generator is self.generator,
+            }
+        )
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+        return iter(order.split(batch_size))
+
+
+def _as_int(x: Any) -> int | None:
+    try:
+        return int(x)
+    except Exception:  # noqa: BLE001 - whatever the student passed
+        return None
+
+
+def build_model(setup: str, tensors: dict[str, torch.Tensor]) -> Net:
+    """``probe``: Linear(d, h) -> Probe -> Tanh -> Linear(h, 1); ``linear``: Linear(d, 1); float64,
+    weights from ``init/<key>``."""
+    d = tensors["X"].shape[1]
+    if setup == "probe":
+        h = tensors["init/0.weight"].shape[0]
+        model = Net(nn.Linear(d, h), Probe(), nn.Tanh(), nn.Linear(h, 1))
+    elif setup == "linear":
+        model = Net(nn.Linear(d, 1))
+    else:
+        raise ValueError(f"unknown setup {setup!r}")
+    model = model.double()
+    model.load_state_dict({k[len("init/") :]: v for k, v in tensors.items() if k.startswith("init/")})
+    return model
+
+
+class FitHarness:
+    """One ``fit`` run: model, recording loss, optimizer, scheduler, data and generator, built from the
+    grader's ``args`` and ``tensors`` (``X``, ``y``, ``Xv``, ``yv``, ``init/<key>``).
+
+    args: ``setup``, ``lr``, ``momentum``, ``scheduler`` (see make_scheduler), ``script``,
+    ``fit_kwargs`` (batch_size, max_epochs, patience), ``seed`` (None: no generator is passed),
+    ``snap_steps`` (record the state after every optimizer step)."""
+
+    def __init__(self, args: dict, tensors: dict[str, torch.Tensor]) -> None:
+        self.args = args
+        self.X, self.y, self.Xv, self.yv = (tensors[k].clone() for k in ("X", "y", "Xv", "yv"))
+        with tripwires.disarmed():
+            self.model = build_model(args["setup"], tensors)
+            self.recorder = Recorder(self.model)
+            self.model.recorder = self.recorder
+            self.loss_fn = RecordingLoss(self.recorder, self.model, self.Xv.shape[0], args.get("script"))
+            self.optimizer = RecordingSGD(
+                self.model,
+                self.recorder,
+                bool(args.get("snap_steps")),
+                lr=args["lr"],
+                momentum=args.get("momentum", 0.0),
+            )
+            self.scheduler = make_scheduler(args.get("scheduler"), self.optimizer, self.recorder)
+        seed = args.get("seed")
+        self.generator = None if seed is None else torch.Generator().manual_seed(int(seed))
+        self.minibatches = StandInMinibatches(self.recorder, self.generator)
+
+    def run(self, fit) -> Any:  # noqa: ANN001 - the function under test
+        kwargs = dict(self.args["fit_kwargs"])
+        if self.scheduler is not None:
+            kwargs["scheduler"] = self.scheduler
+        if self.generator is not None:
+            kwargs["generator"] = self.generator
+        return fit(self.model, self.loss_fn, self.optimizer, (self.X, self.y), (self.Xv, self.yv), **kwargs)
+
+    def report(self, result: Any) -> tuple[dict, dict[str, torch.Tensor]]:
+        """JSON (event log, a description of ``fit``'s return value) and tensors (snapshots, final state)."""
+        value = {
+            "events": self.recorder.events,
+            "overflow": self.recorder.overflow,
+            "result": describe_result(result),
+        }
+        tensors = dict(self.recorder.tensors)
+        for key, t in self.model.state_dict().items():
+            tensors[f"final/{key}"] = t.detach().clone()
+        return value, tensors
+
+
+def _number(x: Any) -> float | None:
+    try:
+        if isinstance(x, torch.Tensor):
+            return float(x.detach().reshape(()).item()) if x.numel() == 1 else None
+        if isinstance(x, numbers.Real):
+            return float(x)
+    except Exception:  # noqa: BLE001 - a hostile value is simply not a number
+        return None
+    return None
+
+
+def describe_result(result: Any) -> dict[str, Any]:
+    """What ``fit`` returned, as plain JSON: types and numbers only."""
+    if not isinstance(result, dict):
+        return {"type": type(result).__name__}
+    out: dict[str, Any] = {"type": "dict", "keys": sorted(str(k) for k in list(result)[:50])}
+    for key in ("train_loss", "val_loss"):
+        v = result.get(key)
+        entry: dict[str, Any] = {"type": type(v).__name__}
+        items = None
+        if isinstance(v, (list, tuple)):
+            items = list(v)[:1000]
+        elif isinstance(v, torch.Tensor) and v.dim() == 1:  # the wrong type (interface), still readable
+            items = list(v.detach()[:1000])
+        if items is not None:
+            entry["values"] = [_number(x) for x in items]
+            entry["types"] = sorted({type(x).__name__ for x in items})
+            entry["floats"] = all(isinstance(x, float) for x in items)
+        out[key] = entry
+    b = result.get("best_epoch")
+    out["best_epoch"] = {
+        "type": type(b).__name__,
+        "int": isinstance(b, numbers.Integral) and not isinstance(b, bool),
+        "value": _number(b),
+    }
+    return out

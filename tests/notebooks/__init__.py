@@ -1,0 +1,1 @@
+"""Tests of the nbgrader notebooks: source in solutions/, release in assignments/."""
