@@ -37,17 +37,16 @@ test: $(STAMP)
 release: $(STAMP)
 	$(PY) -m autograder.release
 
-# nbgrader's course layout: submitted/<student>/<assignment>/<assignment>.ipynb (nbgrader collect/zip).
+# nbgrader's own autograde (gradebook, autograded/ notebooks), graded by the kit: nbgrader_config.py
+# puts autograder.nbgrader_plugin.KitGrades in place of Execute. Expects submitted/<student>/<assignment>/.
 autograde: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=02_optimizers [JOBS=2]"; exit 2; }
-	$(PY) -m autograder grade --assignment $(ASSIGNMENT) submitted/* --out autograded/$(ASSIGNMENT) --jobs $(JOBS)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=02_optimizers"; exit 2; }
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" nbgrader autograde $(ASSIGNMENT) --force
 
-# Copy each student's HTML feedback where nbgrader's release_feedback looks for it.
-feedback:
+# nbgrader's feedback pages (the kit's feedback sits in each graded test cell) in feedback/<student>/.
+feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=02_optimizers"; exit 2; }
-	@for f in autograded/$(ASSIGNMENT)/feedback/*.html; do \
-	  s=$$(basename $$f .html); mkdir -p feedback/$$s/$(ASSIGNMENT); cp $$f feedback/$$s/$(ASSIGNMENT)/feedback.html; \
-	done; echo "feedback pages in feedback/<student>/$(ASSIGNMENT)/"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" nbgrader generate_feedback $(ASSIGNMENT) --force
 
 # One CSV of every graded assignment (autograded/ and grades/), one row per student and assignment.
 export: $(STAMP)

@@ -30,5 +30,31 @@ c.ClearSolutions.code_stub = {
     )
 }
 
-# `nbgrader autograde` executes whole notebooks, experiments included: give them time.
+# Only used by notebook execution outside grading (KitGrades replaces Execute in autograde, below).
 c.Execute.timeout = 300
+
+# `nbgrader autograde` grades with the kit, not by running the notebook in a kernel: KitGrades takes
+# Execute's place (student code then runs only in the kit's sandbox) and writes each graded name's
+# points into its test cell, so the gradebook and `make grade` agree. Order: the trusted cells were
+# restored by the sanitize step (OverwriteCells) before this list runs; SaveAutoGrades must come after
+# KitGrades, since it reads the outputs KitGrades wrote.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from autograder.nbgrader_plugin import KitGrades  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    KitGrades,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
