@@ -17,6 +17,7 @@ from .engine import DEFAULT_CONFIG, GradingConfig, grade_submission
 from .loader import student_id
 from .results import CheckResult, StudentResult, student_record
 from .rubric import load_rubric
+from .sandbox import levels
 from .sandbox.runner import Zygote
 
 _zygote: Zygote | None = None
@@ -26,12 +27,13 @@ class UnknownLevel(ValueError):
     """An isolation level was asked for that this kit does not know or this machine cannot give."""
 
 
-def detect_level(requested: str | None) -> str:
-    """The sandbox level for this run: the one asked for, else the strongest available."""
-    # TODO(sandbox): delegate to autograder.sandbox.levels once it lands.
-    if requested not in (None, "rlimits"):
-        raise UnknownLevel(f"unknown isolation level {requested!r}")
-    return "rlimits"
+def choose_level(requested: str | None) -> str:
+    """The sandbox level of this run: the one asked for (flag or $KIT_ISOLATION), else the strongest
+    available. Asking for one this machine cannot give is an error, never a silent downgrade."""
+    try:
+        return levels.resolve_level(requested)
+    except (ValueError, levels.IsolationUnavailable) as exc:
+        raise UnknownLevel(str(exc)) from None
 
 
 def _lane_init(level: str) -> None:
@@ -82,7 +84,7 @@ def grade_class(
     on_done: Callable[[str], None] | None = None,
 ) -> tuple[list[dict], dict[str, float], dict]:
     """Grade every path; return (records, seconds per student, run info for run.json)."""
-    level = detect_level(level)
+    level = choose_level(level)
     by_id: dict[str, list[Path]] = {}
     for p in paths:
         by_id.setdefault(student_id(p), []).append(p)

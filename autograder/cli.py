@@ -62,10 +62,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .batch import UnknownLevel, grade_class
+    from .batch import UnknownLevel, choose_level, grade_class
     from .reporters import print_summary, write_all
     from .reporters.summary import summary_console
 
+    try:
+        level = choose_level(args.isolation)
+    except UnknownLevel as exc:
+        parser.error(str(exc))
     rubric = load_rubric(args.assignment)
     console = summary_console()
     progress = Progress(
@@ -77,18 +81,15 @@ def main(argv: list[str] | None = None) -> int:
         console=console,
         disable=args.quiet,
     )
-    try:
-        with progress:
-            task = progress.add_task("", total=len(args.paths))
-            records, timings, run_info = grade_class(
-                list(args.paths),
-                args.assignment,
-                jobs=args.jobs,
-                level=args.isolation,
-                on_done=lambda sid: progress.update(task, advance=1, description=sid),
-            )
-    except UnknownLevel as exc:
-        parser.error(str(exc))
+    with progress:
+        task = progress.add_task("", total=len(args.paths))
+        records, timings, run_info = grade_class(
+            list(args.paths),
+            args.assignment,
+            jobs=args.jobs,
+            level=level,
+            on_done=lambda sid: progress.update(task, advance=1, description=sid),
+        )
     out.mkdir(parents=True, exist_ok=True)
     write_all(records, rubric, out, timings, run_info)
     if not args.quiet:

@@ -65,3 +65,10 @@ def test_a_small_class_is_graded_reported_and_regraded_identically(tmp_path):
     for s in records:
         assert (out1 / f"{s}.json").read_bytes() == (out2 / f"{s}.json").read_bytes()
     assert (out1 / "grades.csv").read_bytes() == (out2 / "grades.csv").read_bytes()
+
+
+def test_unknown_isolation_level_is_a_command_line_error(tmp_path):
+    proc = run_cli(
+        "grade", "--assignment", "02_optimizers", str(CORRECT), "--out", str(tmp_path), "--isolation", "x"
+    )
+    assert proc.returncode == 2 and "unknown isolation level 'x'" in proc.stderr
