@@ -30,6 +30,12 @@ class GradingConfig:
 
 
 DEFAULT_CONFIG = GradingConfig()
+GRADER_FAULT = "internal grader fault in this check (not your fault); a TA will look"
+
+
+def _sandbox_fault(exc: WorkerDied) -> bool:
+    """The sandbox failed to start or confine a worker: the kit's fault, never the student's."""
+    return exc.reason.startswith("the sandbox could not")
 
 
 def _format_student_error(sub: Submission, info: dict, prefix: str) -> str:
@@ -87,6 +93,9 @@ def _run_line(
         msg = f"timeout: your code did not finish within {budget}; the worker was killed"
         return CheckResult(line.id, "timeout", msg + (f"\n{detail}" if detail else ""))
     except WorkerDied as exc:
+        if _sandbox_fault(exc):
+            faults.append(f"{line.id}: {exc.reason}")
+            return CheckResult(line.id, "error", GRADER_FAULT)
         return CheckResult(line.id, "error", f"the worker process died: {exc.reason}")
     except Exception:  # a bug in the kit's check: this line only, reported as a grader fault
         faults.append(f"{line.id}: {traceback.format_exc(limit=4)}")
@@ -132,6 +141,10 @@ def grade_submission(
         result.checks = _all_lines(rubric, "timeout", f"not graded: {msg}")
         return result
     except WorkerDied as exc:
+        if _sandbox_fault(exc):
+            result.grader_faults.append(exc.reason)
+            result.checks = _all_lines(rubric, "error", GRADER_FAULT)
+            return result
         msg = f"{sub.filename}: loading the module killed the worker: {exc.reason}"
         result.errors.append(msg)
         result.checks = _all_lines(rubric, "error", f"not graded: {msg}")

@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> None:
         table.add_column(col)
     for name, level, userns in _variants():
         r = measure(level, userns=userns, n=n)
-        details = ", ".join(f"{k}={v}" for k, v in r["details"].items() if k != "level")
+        d = r["details"]
+        details = " ".join([f"landlock ABI {d.get('landlock_abi', 0)}", "userns" if d.get("userns") else "",
+                            "cgroups: " + ",".join(d.get("cgroup") or {}) if d.get("cgroup") else ""]).strip()
         ms = [f"{r[k]:.1f}" for k in ("spawn", "load", "kill", "total", "restart")]
         verdict = "yes" if r["total"] < TARGET_MS else "NO"
         table.add_row(name, f"{r['start'] / 1000:.1f}", *ms, verdict, details)

@@ -42,7 +42,7 @@ Levels, strongest first:
   namespaces, a new root with read-only binds of only the Python installation, ``sys.path``, the worker
   package, system libraries and a few devices, a fresh ``/proc``, a size-capped tmpfs ``/tmp`` as
   working directory, a uid of its own (root) or no capabilities (user namespace), no_new_privs,
-  Landlock where available, the zygote's memory cgroup where writable, and all the rlimits below.
+  Landlock where available, the zygote's cgroups where writable, and all the rlimits below.
 - ``landlock``: Linux >= 5.13 without namespaces (e.g. Ubuntu's AppArmor user-namespace restriction).
   Everything of ``rlimits`` plus a Landlock allow-list: read-only access to the same paths, full access
   to the scratch directory only, TCP and signals denied where the ABI allows.

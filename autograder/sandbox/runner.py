@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -75,9 +76,12 @@ def describe_end(status: int | None, *, oom: bool = False, killed_by_grader: boo
         return "memory limit exceeded (the worker was killed by the out-of-memory killer)"
     if status is None:
         return "the worker process ended"
+    # The CPU limit ends a worker with SIGXCPU; as PID 1 of a namespace (which ignores SIGXCPU by
+    # default) through its handler's exit code 128 + SIGXCPU; with SIGKILL at the hard limit, one second
+    # later, if the code ignored SIGXCPU. The last two need the CPU time to show for it.
     killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-    if cpu_exhausted and not (killed and killed_by_grader):
-        # SIGXCPU; SIGKILL at the hard limit (SIGXCPU ignored); exit 152 from the namespace init's handler
+    xcpu_exit = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGXCPU
+    if cpu_exhausted and (xcpu_exit or (killed and not killed_by_grader)):
         return "CPU time limit exceeded"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -142,6 +146,9 @@ class Zygote:
         os.chmod(pkg_root, 0o755)
         (self.base / "root").mkdir(mode=0o755)
         self._jobs = 0
+        # A grader that forgets close() (or exits on an exception) still ends the zygote and removes its
+        # folder and cgroups, at garbage collection or interpreter exit; the state dict holds no `self`.
+        self._finalizer = weakref.finalize(self, _cleanup, self.__dict__)
         self._start()
 
     # -- the zygote process ------------------------------------------------------------------------
@@ -155,14 +162,17 @@ class Zygote:
                 f"sys.path.insert(0, {str(pkg_root)!r}); from kitworker.zygote import main; main()")
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "HOME": str(self.base / "root")}
+        # The configuration (which names the repository) travels over the socket, not the command
+        # line: every worker inherits the zygote's argv, and a worker can read its own /proc/1/cmdline.
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", boot, str(theirs.fileno()), json.dumps(config)],
+            [sys.executable, "-I", "-c", boot, str(theirs.fileno())],
             pass_fds=[theirs.fileno()], cwd=self.base, env=env, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         theirs.close()
         self._generation += 1
         try:
+            self._sock.send(json.dumps(config).encode())
             hello = self._receive(_ZYGOTE_START_S)
         except (OSError, RuntimeError) as exc:
             self._terminate()
@@ -197,29 +207,7 @@ class Zygote:
         return self._proc is not None and self._proc.poll() is None and self._sock is not None
 
     def _terminate(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                try:
-                    os.killpg(self._proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            self._proc.wait()
-        self._remove_cgroup()
-
-    def _remove_cgroup(self) -> None:
-        """The zygote's cgroups outlive it (empty); remove them once its processes are gone."""
-        for path in sorted(set((self.details.get("cgroup") or {}).values())):
-            for _ in range(100):
-                try:
-                    os.rmdir(path)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.01)  # its last workers are still exiting
+        _end_process(self.__dict__)
 
     def restart(self) -> None:
         """Start a new zygote (after the old one died or hung); its workers died with it."""
@@ -296,33 +284,62 @@ class Zygote:
             shutil.rmtree(worker.scratch, ignore_errors=True)
         if result.get("status") is None and not self.alive():
             return "the worker process ended with the sandbox zygote (a new zygote starts on the next spawn)"
+        # rusage times are sampled: in a VM they come out as much as 20% below the scheduler's count that
+        # RLIMIT_CPU uses, hence the wide margin
         cpu = float(result.get("cpu_seconds") or 0.0)
         return describe_end(result.get("status"), oom=bool(result.get("oom")), killed_by_grader=killed_live,
-                            cpu_exhausted=cpu >= worker.limits.cpu_seconds - 0.05)
+                            cpu_exhausted=cpu >= 0.5 * worker.limits.cpu_seconds)
 
     def close(self) -> None:
+        """Ask the zygote to kill its workers and exit; then remove its folder and cgroups."""
         with self._lock:
             if self._sock is not None:
                 try:
                     socket.send_fds(self._sock, [json.dumps({"cmd": "exit"}).encode()], [])
                 except OSError:
                     pass
-                self._sock.close()
-                self._sock = None
             if self._proc is not None:
                 try:
                     self._proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    os.killpg(self._proc.pid, signal.SIGKILL)
-                    self._proc.wait()
-            self._remove_cgroup()
-            shutil.rmtree(self.base, ignore_errors=True)
+                    pass  # _cleanup kills it
+            self._finalizer()
 
     def __enter__(self) -> Zygote:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _end_process(state: dict) -> None:
+    """Close the control socket, SIGKILL the zygote's process group if it still runs, reap it, and
+    remove its cgroups (they outlive it, empty, once its last workers have exited)."""
+    sock, proc = state.get("_sock"), state.get("_proc")
+    if sock is not None:
+        sock.close()
+        state["_sock"] = None
+    if proc is not None:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        proc.wait()
+    for path in sorted(set((state.get("details", {}).get("cgroup") or {}).values())):
+        for _ in range(100):
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.01)  # its last workers are still exiting
+
+
+def _cleanup(state: dict) -> None:
+    _end_process(state)
+    shutil.rmtree(state["base"], ignore_errors=True)
 
 
 def _kill_direct(worker: WorkerProcess) -> None:

@@ -76,6 +76,21 @@ def _parents() -> dict[str, tuple[str, str]]:
     return found
 
 
+def _sweep(parent: str, prefix: str) -> None:
+    """Remove empty cgroups of zygotes that died without their grader cleaning up (``prefix<pid>``)."""
+    try:
+        entries = [e for e in os.listdir(parent) if e.startswith(prefix) and e[len(prefix):].isdigit()]
+    except OSError:
+        return
+    for entry in entries:
+        if os.path.exists(f"/proc/{entry[len(prefix):]}"):
+            continue  # its zygote (or a process that reused the pid) is alive: leave it
+        try:
+            os.rmdir(os.path.join(parent, entry))  # fails unless empty
+        except OSError:
+            pass
+
+
 class ZygoteCgroup:
     """The cgroups the zygote joined (``create`` returns ``None`` when there is none to use)."""
 
@@ -87,7 +102,10 @@ class ZygoteCgroup:
     def create(cls, name: str) -> ZygoteCgroup | None:
         cg = cls()
         made: dict[str, str] = {}
-        for ctrl, (parent, version) in _parents().items():
+        parents = _parents()
+        for parent in {p for p, _v in parents.values()}:
+            _sweep(parent, name.rsplit("-", 1)[0] + "-")
+        for ctrl, (parent, version) in parents.items():
             path = made.get(parent) or os.path.join(parent, name)
             try:
                 if parent not in made:

@@ -1,8 +1,9 @@
 """The zygote: a fresh interpreter that imports torch once and forks one confined worker per request.
 
-Started by the grader as ``python -I -c BOOT CONTROL_FD CONFIG_JSON`` from a scratch copy of this
-package; it is never forked from the grader, so a worker cannot read reference results from its
-parent's memory, and it holds nothing but torch and this package. Once torch is imported it answers
+Started by the grader as ``python -I -c BOOT CONTROL_FD`` from a scratch copy of this package (the
+grader then sends its configuration as the first message); it is never forked from the grader, so a
+worker cannot read reference results from its parent's memory, and it holds nothing but torch and
+this package. Once torch is imported it answers
 ``{"ready": true, "details": {...}}``, then serves commands that arrive on a Unix seqpacket socket as
 JSON, with file descriptors attached (SCM_RIGHTS):
 
@@ -46,7 +47,6 @@ class Zygote:
         self.cgroup = None
         self.pidns_fd = -1
         self.abi = 0
-        self.nproc_plain: int | None = None
         details: dict = {"level": self.level}
         if self.linux:
             from . import linux
@@ -60,8 +60,7 @@ class Zygote:
             details["userns"] = self.userns
             if not self.userns:
                 self.pidns_fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
-        elif os.geteuid() != 0:
-            self.nproc_plain = _count_own_processes() + 256
+        self.count_processes = self.level != "namespaces" and os.geteuid() != 0
         if self.linux and os.geteuid() == 0 and not (self.level == "namespaces" and self.userns):
             from . import cgroups
 
@@ -87,9 +86,11 @@ class Zygote:
         elif self.level == "namespaces":
             pid, reap = self._spawn_ns_userns(limits, fds)
         else:
+            # RLIMIT_NPROC counts every process of our uid: allow max_tasks more than there are now.
+            nproc = _count_own_processes() + int(limits["max_tasks"]) if self.count_processes else None
             pid = reap = os.fork()
             if pid == 0:
-                self._run_child(fds, lambda: self._confine_plain(limits, cmd["scratch"]))
+                self._run_child(fds, lambda: self._confine_plain(limits, cmd["scratch"], nproc))
         self.workers[pid] = _Worker(pid, reap, oom_before)
         return {"pid": pid}
 
@@ -161,7 +162,7 @@ class Zygote:
         rules = [("/", linux.FS_READ), ("/tmp", linux.landlock_fs_all(self.abi))]
         return rules + [(f"/dev/{name}", linux.FS_RW_FILE) for name in isolation.DEVICES]
 
-    def _confine_plain(self, limits: dict, scratch: str) -> None:
+    def _confine_plain(self, limits: dict, scratch: str, nproc: int | None) -> None:
         from . import isolation
 
         rules = None
@@ -176,7 +177,7 @@ class Zygote:
             linux.drop_bounding_set()
             linux.lock_securebits()
             linux.clear_capabilities()
-        self._confine_common(limits, scratch, nproc=self.nproc_plain, rules=rules)
+        self._confine_common(limits, scratch, nproc=nproc, rules=rules)
 
     def _confine_common(self, limits: dict, workdir: str, *, nproc: int | None, rules: list | None) -> None:
         from . import isolation
@@ -295,17 +296,20 @@ def _children() -> set[int]:
 
 
 def _count_own_processes() -> int:
+    """Tasks (threads included, as RLIMIT_NPROC counts them) of our uid."""
     uid, n = os.getuid(), 0
     try:
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    if os.stat(f"/proc/{entry}").st_uid == uid:
-                        n += 1
-                except OSError:
-                    pass
+        entries = os.listdir("/proc")
     except OSError:
         return 1024  # no /proc (macOS): a generous margin instead of a count
+    for entry in entries:
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    with open(f"/proc/{entry}/stat") as fh:
+                        n += int(fh.read().rsplit(")", 1)[1].split()[17])  # num_threads
+            except (OSError, ValueError, IndexError):
+                pass
     return n
 
 
@@ -326,7 +330,7 @@ def _mirror(pid: int) -> None:
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
-    config = json.loads(sys.argv[2])
+    config = json.loads(control.recv(1 << 16))
     import torch
 
     # Forking after a multi-threaded op can hang the child: keep the zygote single-threaded.
