@@ -217,7 +217,7 @@ SPECS: dict[str, OptimizerSpec] = {
                 {"weight_decay": -1.0},
             ),
             convergence=Convergence(
-                "rosenbrock", _rosenbrock, (("adam", {"lr": 2e-2}),), steps=600, story="Rosenbrock valley"
+                "rosenbrock", _rosenbrock, (("adam", {"lr": 0.1}),), steps=600, story="Rosenbrock valley"
             ),
             explicit=(
                 {"betas": (0.5, 0.9)},

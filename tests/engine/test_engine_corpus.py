@@ -1,0 +1,99 @@
+"""The grader against its corpus, for every assignment at once (one table, generic tests):
+
+- independently written correct submissions get full marks on every rubric line;
+- equivalent rewrites in other styles keep full marks (the checks are not stricter than DESIGN.md);
+- each realistic single bug of KNOWN_WRONG loses points on exactly the lines it names, nothing else,
+  with feedback a student can act on and nothing of the grader's internals in it;
+- every rubric line is lost by at least one known bug (no check that cannot fail).
+
+The released stub notebooks scoring 0 is tested with the notebooks (tests/notebooks/test_nb_grade.py).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from autograder.engine import grade_submission
+from autograder.results import student_record
+from autograder.rubric import assignment_ids, load_rubric
+from tests.submissions.known_equivalent import KNOWN_EQUIVALENT
+from tests.submissions.known_wrong import KNOWN_WRONG
+
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
+MARKS = {
+    "01_gradient_descent": pytest.mark.gradient_descent,
+    "02_optimizers": pytest.mark.optimizers,
+    "03_regularization": pytest.mark.regularization,
+}
+
+
+def grade(path: Path, assignment: str, zygote) -> dict:
+    return student_record(grade_submission(path, assignment, zygote), load_rubric(assignment))
+
+
+def lost(record: dict) -> dict[str, str]:
+    return {
+        i["id"]: f"{i['status']}: {i['feedback'][-400:]}"
+        for i in record["items"]
+        if i["score"] < i["max_score"]
+    }
+
+
+def write_variant(tmp_path: Path, assignment: str, base: str, old: str, new: str) -> Path:
+    text = (SUBMISSIONS / assignment / base).read_text()
+    assert text.count(old) == 1, f"the snippet must occur exactly once in {assignment}/{base}"
+    path = tmp_path / f"{load_rubric(assignment).module}.py"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+CORRECT = [
+    pytest.param(a, p, id=f"{a}-{p.stem}", marks=MARKS[a])
+    for a in assignment_ids()
+    for p in sorted((SUBMISSIONS / a / "correct").glob("*.py"))
+]
+
+
+@pytest.mark.parametrize(("assignment", "path"), CORRECT)
+def test_correct_submission_gets_full_marks(assignment, path, zygote):
+    record = grade(path, assignment, zygote)
+    assert lost(record) == {}
+    assert record["score"] == record["max_score"] == load_rubric(assignment).max_score
+
+
+@pytest.mark.parametrize(
+    "variant", [pytest.param(v, id=v.name, marks=MARKS[v.assignment]) for v in KNOWN_EQUIVALENT]
+)
+def test_equivalent_rewrite_keeps_full_marks(variant, zygote, tmp_path):
+    path = write_variant(tmp_path, variant.assignment, variant.base, variant.old, variant.new)
+    assert lost(grade(path, variant.assignment, zygote)) == {}, variant.style
+
+
+@pytest.mark.parametrize(
+    "wrong", [pytest.param(w, id=w.name, marks=MARKS[w.assignment]) for w in KNOWN_WRONG]
+)
+def test_single_bug_loses_exactly_its_lines(wrong, zygote, tmp_path):
+    path = write_variant(tmp_path, wrong.assignment, wrong.base, wrong.old, wrong.new)
+    record = grade(path, wrong.assignment, zygote)
+    assert set(lost(record)) == set(wrong.fails), (wrong.reason, lost(record))
+    for item in record["items"]:
+        if item["id"] in wrong.fails:
+            assert item["feedback"].strip(), item["id"]
+            assert not re.search(
+                r"Traceback \(most recent|kitworker|/autograder/|reference\.", item["feedback"]
+            )
+
+
+@pytest.mark.parametrize("assignment", assignment_ids())
+def test_every_rubric_line_is_lost_by_some_known_bug(assignment):
+    covered = {line for w in KNOWN_WRONG if w.assignment == assignment for line in w.fails}
+    assert {line.id for line in load_rubric(assignment).lines} - covered == set()
+
+
+def test_every_known_bug_names_real_rubric_lines_of_one_graded_name():
+    for w in KNOWN_WRONG:
+        ids = {line.id for line in load_rubric(w.assignment).lines}
+        assert set(w.fails) <= ids and w.fails, w.name

@@ -1,0 +1,78 @@
+"""Equivalent rewrites a student may write: each is a correct file with one snippet rewritten in another
+style, and must keep full marks. They guard the checks against being stricter than DESIGN.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EquivalentSubmission:
+    assignment: str
+    name: str
+    base: str  # correct file it rewrites, relative to tests/submissions/<assignment>/
+    old: str  # exact snippet of the base, occurring exactly once
+    new: str  # the equivalent rewrite
+    style: str  # what the rewrite does differently
+
+
+GD = "01_gradient_descent"
+
+KNOWN_EQUIVALENT: list[EquivalentSubmission] = [
+    EquivalentSubmission(
+        GD,
+        "chainable_scheduler",
+        "correct/loop.py",
+        "        k = self.last_epoch\n        return [base_lr / (k + 1) ** self.power for base_lr in self.base_lrs]\n",
+        "        k = self.last_epoch\n        groups = self.optimizer.param_groups\n        if k == 0:\n            return [group['lr'] for group in groups]\n        return [group['lr'] * (k / (k + 1)) ** self.power for group in groups]\n",
+        "a chainable get_lr that multiplies the previous lr by (k / (k + 1)) ** power",
+    ),
+    EquivalentSubmission(
+        GD,
+        "scheduler_overrides_step",
+        "correct/loop.py",
+        "    def get_lr(self):\n        k = self.last_epoch\n",
+        "    def step(self, epoch=None):\n        self.last_epoch += 1\n        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):\n            group['lr'] = base_lr * (self.last_epoch + 1) ** -self.power\n        self._last_lr = [group['lr'] for group in self.optimizer.param_groups]\n\n    def get_lr(self):\n        k = self.last_epoch\n",
+        "overrides step() and sets each group's lr in closed form",
+    ),
+    EquivalentSubmission(
+        GD,
+        "minibatches_split",
+        "correct/loop.py",
+        "    for start in range(0, n, batch_size):\n        yield order[start:start + batch_size]\n",
+        "    yield from order.split(batch_size)  # n = 0: one empty batch, which is fine\n",
+        "splits the permutation with Tensor.split instead of a slicing loop",
+    ),
+    EquivalentSubmission(
+        GD,
+        "fit_zero_grad_after_step_model_zero_grad",
+        "correct/loop.py",
+        "            optimizer.zero_grad()\n            loss = loss_fn(model(X[idx]), y[idx])\n            loss.backward()\n            optimizer.step()\n",
+        "            loss = loss_fn(model(X[idx]), y[idx])\n            loss.backward()\n            optimizer.step()\n            model.zero_grad()\n",
+        "clears gradients after the step with model.zero_grad()",
+    ),
+    EquivalentSubmission(
+        GD,
+        "fit_inference_mode_and_deepcopied_model",
+        "correct/loop.py",
+        "        with torch.no_grad():\n            val_loss = loss_fn(model(X_val), y_val).item()\n",
+        "        with torch.inference_mode():\n            val_loss = loss_fn(model(X_val), y_val).item()\n",
+        "validates under torch.inference_mode() instead of no_grad",
+    ),
+    EquivalentSubmission(
+        GD,
+        "fit_best_model_copy",
+        "correct/classes.py",
+        "            self.best_state = copy.deepcopy(model.state_dict())\n",
+        "            self.best_state = copy.deepcopy(model).state_dict()\n",
+        "deep-copies the whole model and keeps its state_dict",
+    ),
+    EquivalentSubmission(
+        GD,
+        "fit_float32_accumulator",
+        "correct/loop.py",
+        '            total += loss.item() * len(idx)\n            seen += len(idx)\n        history["train_loss"].append(total / seen)\n',
+        '            total = total + loss.detach().float() * len(idx)\n            seen += len(idx)\n        history["train_loss"].append(float(total / seen))\n',
+        "accumulates the epoch loss in a float32 tensor",
+    ),
+]
