@@ -39,7 +39,11 @@ def _sandbox_fault(exc: WorkerDied) -> bool:
 
 
 def _format_student_error(sub: Submission, info: dict, prefix: str) -> str:
-    text = f"{prefix}{info.get('type', 'Error')}: {info.get('message', '')}".rstrip()
+    """The exception a student's code raised, with their own frames located in their file or cell."""
+    message = info.get("message", "")
+    if info.get("type") == "MemoryError" or "can't allocate memory" in message:
+        prefix = f"memory limit exceeded ({GradingConfig().limits.memory_bytes >> 30} GiB): {prefix}"
+    text = f"{prefix}{info.get('type', 'Error')}: {message}".rstrip()
     for frame in info.get("frames", [])[-3:]:
         text += f"\n  at {sub.where(frame['line'])}, in {frame['function']}: {frame['code']}"
     return text
