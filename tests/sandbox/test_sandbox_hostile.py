@@ -335,6 +335,9 @@ def test_cannot_read_the_kit_other_students_or_the_output(zyg, variant, grader_s
     # environment's read-only bind (.venv/lib/.../site-packages): nothing else of it may show.
     scaffold = seen.pop(str(REPO))
     assert scaffold is None or set(scaffold) <= {".venv"}, scaffold
+    # Likewise the zygote's folder, when it lies under /tmp, shows only the worker package's bind.
+    scaffold = seen.pop(str(zyg.base))
+    assert scaffold is None or set(scaffold) <= {"pkg"}, scaffold
     leaked = {path: what for path, what in seen.items() if what}
     assert not leaked
 

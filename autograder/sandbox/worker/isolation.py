@@ -117,14 +117,22 @@ def _bind(src: str, dst: str, *, readonly: bool = True, dev: bool = False) -> No
     linux.mount(None, dst, None, flags)
 
 
-def build_root(newroot: str, readable: list[str], deny: list[str], uid: int) -> None:
+def build_root(newroot: str, readable: list[str], deny: list[str], uid: int, tmp_bytes: int) -> None:
     """Mount a tmpfs on ``newroot`` and bind into it, read-only, exactly the readable paths (at the same
     absolute paths, so ``sys.path`` and loaded modules stay valid), a few device nodes, and a minimal
     ``/etc``. Denied paths that fall inside a bound tree are covered with an empty tmpfs. Called in a
-    fresh private mount namespace; ``/proc`` and ``/tmp`` come later (``finish_root``)."""
+    fresh private mount namespace; ``/proc`` comes later (``finish_root``).
+
+    The private, size-capped ``/tmp`` is mounted *before* the binds: the environment itself may live
+    under ``/tmp`` (a clone checked out there, the zygote's copy of the worker package), and a tmpfs
+    mounted over those binds afterwards would hide every module not imported yet."""
     from . import linux
 
-    linux.mount("tmpfs", newroot, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=4m,mode=0755")
+    nosuid = linux.MS_NOSUID | linux.MS_NODEV
+    linux.mount("tmpfs", newroot, "tmpfs", nosuid, "size=4m,mode=0755")
+    _makedirs(f"{newroot}/tmp")
+    linux.mount("tmpfs", f"{newroot}/tmp", "tmpfs", nosuid,
+                f"size={max(tmp_bytes, 1 << 20)},nr_inodes=4096,mode=0700,uid={uid},gid={uid}")
     covered: list[str] = []
     for src in sorted(readable, key=lambda p: (p.count("/"), p)):
         if any(_inside(src, c) for c in covered):
@@ -147,6 +155,14 @@ def build_root(newroot: str, readable: list[str], deny: list[str], uid: int) -> 
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{newroot}/dev/{name}")
+    # The scaffold of folders leading to binds inside the private /tmp is the worker's to read, not to
+    # change: make it read-only (the binds themselves already are).
+    for src in readable:
+        parent = os.path.dirname(src)
+        while _inside(parent, "/tmp") and parent != "/tmp":
+            if os.path.isdir(newroot + parent):
+                os.chmod(newroot + parent, 0o555)
+            parent = os.path.dirname(parent)
     for d in ("proc", "tmp", "etc", ".old"):
         _makedirs(f"{newroot}/{d}")
     with open(f"{newroot}/etc/passwd", "w") as fh:
@@ -157,15 +173,13 @@ def build_root(newroot: str, readable: list[str], deny: list[str], uid: int) -> 
         fh.write("sandbox\n")
 
 
-def finish_root(newroot: str, *, tmp_bytes: int, uid: int) -> None:
-    """In the worker (PID 1 of its PID namespace): a fresh /proc, a size-capped /tmp owned by the
-    worker, pivot into the new root, detach the old one, make the root read-only."""
+def finish_root(newroot: str) -> None:
+    """In the worker (PID 1 of its PID namespace): a fresh /proc, pivot into the new root, detach the
+    old one, make the root read-only."""
     from . import linux
 
     nosuid = linux.MS_NOSUID | linux.MS_NODEV
     linux.mount("proc", f"{newroot}/proc", "proc", nosuid | linux.MS_NOEXEC)
-    linux.mount("tmpfs", f"{newroot}/tmp", "tmpfs", nosuid,
-                f"size={max(tmp_bytes, 1 << 20)},nr_inodes=4096,mode=0700,uid={uid},gid={uid}")
     linux.pivot_root(newroot, f"{newroot}/.old")
     os.chdir("/")
     linux.umount2("/.old", linux.MNT_DETACH)
@@ -182,8 +196,8 @@ def enter_namespaces_root(*, newroot: str, readable: list[str], deny: list[str],
     linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
                   | linux.CLONE_NEWCGROUP)
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-    build_root(newroot, readable, deny, uid)
-    finish_root(newroot, tmp_bytes=tmp_bytes, uid=uid)
+    build_root(newroot, readable, deny, uid, tmp_bytes)
+    finish_root(newroot)
     _sethostname()
     linux.drop_bounding_set()
     os.setgroups([])
@@ -192,7 +206,7 @@ def enter_namespaces_root(*, newroot: str, readable: list[str], deny: list[str],
     linux.clear_capabilities()
 
 
-def userns_prepare(*, newroot: str, readable: list[str], deny: list[str]) -> None:
+def userns_prepare(*, newroot: str, readable: list[str], deny: list[str], tmp_bytes: int) -> None:
     """User-namespace path, in the intermediate process: new user namespace mapping only our own
     uid/gid to 0, new mount/PID/network/IPC/UTS namespaces, and the root with its binds."""
     from . import linux
@@ -205,14 +219,14 @@ def userns_prepare(*, newroot: str, readable: list[str], deny: list[str]) -> Non
         with open(f"/proc/self/{name}", "w") as fh:
             fh.write(text)
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-    build_root(newroot, readable, deny, 0)
+    build_root(newroot, readable, deny, 0, tmp_bytes)
 
 
-def enter_namespaces_userns(*, newroot: str, tmp_bytes: int) -> None:
+def enter_namespaces_userns(*, newroot: str) -> None:
     """User-namespace path, in the worker (PID 1 of the new PID namespace)."""
     from . import linux
 
-    finish_root(newroot, tmp_bytes=tmp_bytes, uid=0)
+    finish_root(newroot)
     _sethostname()
     linux.drop_bounding_set()
     linux.lock_securebits()

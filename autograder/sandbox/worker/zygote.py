@@ -126,12 +126,12 @@ class Zygote:
                 os.close(r)
                 isolation.close_other_fds((w, *fds))  # the control socket above all
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-                isolation.userns_prepare(newroot=self.newroot, readable=self.readable, deny=self.deny)
+                isolation.userns_prepare(newroot=self.newroot, readable=self.readable, deny=self.deny,
+                                         tmp_bytes=int(limits["file_bytes"]))
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # gaining capabilities cleared it
 
                 def confine() -> None:
-                    isolation.enter_namespaces_userns(newroot=self.newroot,
-                                                      tmp_bytes=int(limits["file_bytes"]))
+                    isolation.enter_namespaces_userns(newroot=self.newroot)
                     self._confine_common(limits, "/tmp", nproc=int(limits["max_tasks"]),
                                          rules=self._ns_rules())
 
