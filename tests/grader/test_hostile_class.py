@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ROOT / "tests/submissions/hostile"
 ASSIGNMENT = "02_optimizers"
 
-# file -> (statuses its SGD lines may have, a phrase the student JSON must contain). Files whose threat
-# lives outside SGD (or is harmless once sandboxed) keep their honest SGD's points: status "passed".
+# file -> (statuses its SGD lines may have, a phrase the student JSON must contain; "a|b": either).
+# Files whose threat lives outside SGD (or is harmless once sandboxed) keep their honest SGD's points.
 EXPECTED = {
     "exit_at_import": ({"error"}, "sys.exit"),
     "sleep_at_import": ({"timeout"}, "module-level code ran longer than"),
@@ -30,7 +30,8 @@ EXPECTED = {
     "os_exit_in_step": ({"passed", "error", "failed"}, "exit code"),
     "infinite_loop_in_step": ({"passed", "timeout"}, "timeout"),
     "ignores_signals": ({"passed", "timeout"}, "timeout"),
-    "memory_bomb": ({"passed", "error"}, "memory limit exceeded"),
+    # Filling gigabytes can outlast a deadline on a loaded machine: a timeout is a fair outcome too.
+    "memory_bomb": ({"passed", "error", "timeout"}, "memory limit exceeded|timeout"),
     "delegate_direct": ({"forbidden"}, "torch.optim.SGD"),
     "delegate_functional": ({"forbidden"}, "torch.optim.sgd.sgd"),
     "delegate_getattr": ({"forbidden"}, "review"),
@@ -78,7 +79,7 @@ def test_mixed_class_honest_students_keep_full_marks(tmp_path):
         record = by_student[name]
         sgd = {i["status"] for i in record["items"] if i["id"].startswith("SGD.")}
         assert sgd <= statuses, (name, sgd)
-        assert phrase in json.dumps(record), (name, phrase)
+        assert any(p in json.dumps(record) for p in phrase.split("|")), (name, phrase)
     expected_files = {f"{s}.json" for s in by_student} | {"run.json", "grades.csv", "results", "feedback"}
     assert {p.name for p in out.iterdir()} == expected_files
     assert not list(tmp_path.glob("*.bin")) and not (ROOT / "big_file.bin").exists()
