@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
+from bench import grading, isolation, reference_step
 
-SECTIONS = ("bench.reference_step", "bench.isolation", "bench.grading")
-
-for name in SECTIONS:
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        print(f"[{name}] skipped: {exc}")
-        continue
-    print(f"\n=== {name} ===")
-    module.main()
+for section in (reference_step, isolation, grading):
+    print(f"\n=== {section.__name__} ===")
+    section.main()
