@@ -5,7 +5,6 @@ line's check against it, and return a ``StudentResult``. Nothing a student does 
 
 from __future__ import annotations
 
-import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,12 +178,3 @@ def grade_submission(
         session.stop()
     result.checks = _forbid_whole_names(checks_out)
     return result
-
-
-def timed_grade(
-    path: Path, assignment: str, zygote: Zygote, config: GradingConfig = DEFAULT_CONFIG
-) -> tuple[StudentResult, float]:
-    """``grade_submission`` plus its wall time (for run.json and the summary only)."""
-    start = time.monotonic()
-    res = grade_submission(path, assignment, zygote, config)
-    return res, time.monotonic() - start

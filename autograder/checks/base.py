@@ -91,7 +91,6 @@ class CheckContext:
     budget_s: float
     call_timeout_s: float = 10.0
     started: float = field(default_factory=time.monotonic)
-    round_trips: int = 0
 
     @property
     def name(self) -> str:
@@ -115,7 +114,6 @@ class CheckContext:
         if left <= 0:
             raise BudgetExhausted()
         wait = min(left, timeout or self.call_timeout_s)
-        self.round_trips += 1
         try:
             resp = self.session.call(protocol.Request(op, args or {}, tensors or {}), wait)
         except WorkerTimeout:
@@ -131,10 +129,6 @@ class CheckContext:
         return resp
 
 
-def passed(ctx: CheckContext, note: str = "") -> CheckResult:
-    return CheckResult(ctx.line.id, "passed", note, 1.0)
-
-
 __all__ = [
     "REGISTRY",
     "register",
@@ -146,5 +140,4 @@ __all__ = [
     "ItemTimedOut",
     "WorkerDied",
     "WorkerTimeout",
-    "passed",
 ]
