@@ -25,6 +25,7 @@ from torch import nn
 
 import reference
 
+from ..sandbox.worker import problems
 from .base import CheckContext, Fail, StudentError, register
 from .compare import explain_difference, fmt_number, kwargs_literal, tensor_literal
 from .hypo import Mismatch, search
@@ -467,14 +468,7 @@ def _train_reference(
             for p in params:
                 p.grad = None
             nn.functional.mse_loss(model(data["X"][idx]), data["y"][idx]).backward()
-            with torch.no_grad():  # torch.optim.SGD(lr, momentum)'s update (its first use costs seconds)
-                for i, p in enumerate(params):
-                    if p.grad is None:
-                        continue
-                    buffers[i] = (
-                        p.grad.clone() if buffers[i] is None else buffers[i].mul_(momentum).add_(p.grad)
-                    )
-                    p.add_(buffers[i], alpha=-lr)
+            problems.sgd_step(params, buffers, lr, momentum)  # the worker's own update
     return model.eval()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import protocol
+from . import problems, protocol
 from .common import graded_op, plain, tupled
 from .serve import Context
 from .standins_regularization import substituted
@@ -185,23 +185,6 @@ def bn_module_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
 # --- convergence: a small MLP trained with plain SGD (trusted code) -----------------------------------
 
 
-def _sgd_step(params: list, buffers: list, lr: float, momentum: float) -> None:
-    """torch.optim.SGD's update (momentum buffer = grad on the first step, no dampening), written out:
-    constructing torch.optim.SGD in a fresh worker costs seconds of lazy imports (and trips a tripwire)."""
-    with torch.no_grad():
-        for i, p in enumerate(params):
-            if p.grad is None:
-                continue
-            g = p.grad
-            if momentum:
-                if buffers[i] is None:
-                    buffers[i] = g.detach().clone()
-                else:
-                    buffers[i].mul_(momentum).add_(g)
-                g = buffers[i]
-            p.add_(g, alpha=-lr)
-
-
 @graded_op("mlp_train")
 def mlp_train(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     """Train Linear -> [student BatchNorm1d] -> ReLU -> [student Dropout] -> Linear on (X, y) with MSE and
@@ -237,7 +220,7 @@ def mlp_train(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
             for p in params:
                 p.grad = None
             nn.functional.mse_loss(model(xb), yb).backward()
-            _sgd_step(params, buffers, args["lr"], args.get("momentum", 0.0))
+            problems.sgd_step(params, buffers, args["lr"], args.get("momentum", 0.0))
     out = {
         "W1": plain(first.weight),
         "b1": plain(first.bias),

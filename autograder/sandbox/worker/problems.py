@@ -54,3 +54,21 @@ _BUILDERS = {"quadratic": _quadratic, "rosenbrock": _rosenbrock, "sparse_regress
 
 def build(name: str, tensors: dict) -> Problem:
     return _BUILDERS[name](tensors)
+
+
+def sgd_step(params: list, buffers: list, lr: float, momentum: float) -> None:
+    """torch.optim.SGD's update (momentum buffer = grad on the first step, no dampening), written out:
+    constructing torch.optim.SGD in a fresh process costs seconds of lazy imports (and, in the worker,
+    trips a tripwire). Trusted code: used by the worker's training runs and by the grader's twins."""
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            if p.grad is None:
+                continue
+            g = p.grad
+            if momentum:
+                if buffers[i] is None:
+                    buffers[i] = g.detach().clone()
+                else:
+                    buffers[i].mul_(momentum).add_(g)
+                g = buffers[i]
+            p.add_(g, alpha=-lr)
