@@ -7,6 +7,7 @@ Exit 0 when grading ran (whatever the scores), 2 for a wrong command line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
         help="force a sandbox level instead of the strongest available (see README)",
     )
     grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    grade.add_argument(
+        "--grant-review",
+        type=Path,
+        metavar="FILE",
+        help="JSON or TOML review file (student -> {graded name: sha256}) granting names a TA has read",
+    )
     export = sub.add_parser("export", help="one CSV of every graded assignment below the given folders")
     export.add_argument("roots", nargs="+", type=Path, metavar="DIR")
     export.add_argument("--out", required=True, type=Path)
@@ -51,13 +58,13 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"wrote {build_bundle(args.assignment, args.out)}")
         return 0
-    missing = [str(p) for p in args.paths if not p.exists()]
+    missing = [str(p) for p in args.paths if not os.path.lexists(p)]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     out = args.out
-    if out.resolve() in {p.resolve() for p in args.paths}:
+    if os.path.realpath(out) in {os.path.realpath(p) for p in args.paths}:
         parser.error("--out must not be one of the submissions")
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -70,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         level = choose_level(args.isolation)
     except UnknownLevel as exc:
         parser.error(str(exc))
+    grants = None
+    if args.grant_review is not None:
+        from .review import GrantFileError, load_grants
+
+        try:
+            grants = load_grants(args.grant_review)
+        except GrantFileError as exc:
+            parser.error(str(exc))
     rubric = load_rubric(args.assignment)
     console = summary_console()
     progress = Progress(
@@ -89,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs=args.jobs,
             level=level,
             on_done=lambda sid: progress.update(task, advance=1, description=sid),
+            grants=grants,
         )
     out.mkdir(parents=True, exist_ok=True)
     write_all(records, rubric, out, timings, run_info)

@@ -9,7 +9,10 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import checks  # noqa: F401  (registers every check kind)
+from . import (
+    checks,  # noqa: F401  (registers every check kind)
+    review,
+)
 from .checks.base import REGISTRY, BudgetExhausted, CheckContext, Fail, Forbidden, ItemTimedOut, StudentError
 from .loader import Submission, load_submission
 from .results import CheckResult, StudentResult
@@ -52,18 +55,6 @@ def _all_lines(rubric: Rubric, status: str, feedback: str) -> list[CheckResult]:
     return [CheckResult(line.id, status, feedback) for line in rubric.lines]
 
 
-def _review_flags(sub: Submission) -> list[dict]:
-    if not sub.scan or not sub.scan.review:
-        return []
-    return [
-        {
-            "kind": "review",
-            "message": "dynamic code a static scan cannot resolve; please look at these lines",
-            "lines": [f"{sub.where(line)}: {what}: {code}" for line, what, code in sub.scan.review],
-        }
-    ]
-
-
 def _run_line(
     line: RubricLine,
     sub: Submission,
@@ -100,11 +91,9 @@ def _run_line(
             faults.append(f"{line.id}: {exc.reason}")
             return CheckResult(line.id, "error", GRADER_FAULT)
         return CheckResult(line.id, "error", f"the worker process died: {exc.reason}")
-    except Exception:  # a bug in the kit's check: this line only, reported as a grader fault
+    except Exception:  # a bug in the kit's check: this line only, reported to the TA (run.json)
         faults.append(f"{line.id}: {traceback.format_exc(limit=4)}")
-        return CheckResult(
-            line.id, "error", "internal grader fault in this check (not your fault); a TA will look"
-        )
+        return CheckResult(line.id, "error", GRADER_FAULT)
 
 
 def _forbid_whole_names(results: list[CheckResult]) -> list[CheckResult]:
@@ -118,63 +107,95 @@ def _forbid_whole_names(results: list[CheckResult]) -> list[CheckResult]:
     ]
 
 
+def _start(session: WorkerSession, sub: Submission, config: GradingConfig,
+           faults: list[str]) -> tuple[str, str] | None:
+    """Start (or restart) the student's worker and run their module-level code. None when it loaded;
+    else (status, message) for every line that was to run in it."""
+    try:
+        loaded = session.load()
+    except WorkerTimeout:
+        return "timeout", (
+            f"{sub.filename}: module-level code ran longer than {config.limits.load_seconds:g} s "
+            "(move experiments into cells tagged 'experiment' or under if __name__ == '__main__':)"
+        )
+    except WorkerDied as exc:
+        if _sandbox_fault(exc):
+            faults.append(exc.reason)
+            return "error", GRADER_FAULT
+        return "error", f"{sub.filename}: loading the module killed the worker: {exc.reason}"
+    if not loaded.ok:
+        session.stop()
+        prefix = f"{sub.filename}: importing your code raised "
+        return "error", _format_student_error(sub, loaded.error or {}, prefix)
+    return None
+
+
+def _defined(session: WorkerSession) -> set[str]:
+    value = session.loaded.value if session.loaded is not None else None
+    names = value.get("names") if isinstance(value, dict) else None
+    return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+
+
 def grade_submission(
-    path: Path, assignment: str, zygote: Zygote, config: GradingConfig = DEFAULT_CONFIG
+    path: Path,
+    assignment: str,
+    zygote: Zygote,
+    config: GradingConfig = DEFAULT_CONFIG,
+    grants: dict[str, str] | None = None,
 ) -> StudentResult:
-    """Grade one student (a file or folder) for ``assignment`` in workers forked by ``zygote``."""
+    """Grade one student (a file or folder) for ``assignment`` in workers forked by ``zygote``.
+    ``grants`` maps graded names to the review digests a TA granted for this student (``review.py``)."""
     rubric = load_rubric(assignment)
     sub = load_submission(Path(path), assignment, rubric.module)
-    result = StudentResult(
-        student=sub.student, assignment=assignment, flags=_review_flags(sub), isolation=zygote.level
-    )
+    result = StudentResult(student=sub.student, assignment=assignment, isolation=zygote.level)
     if sub.load_error:
         result.errors.append(sub.load_error)
         result.checks = _all_lines(rubric, "error", f"not graded: {sub.load_error}")
         return result
 
+    # The static facts decide before anything runs: names the file never binds are missing, delegation
+    # is forbidden, and a policy violation is review until a TA grants it.
+    decided = review.decide(sub.scan, rubric.graded_names, grants or {}, sub.where)
+    result.flags = [v.flag for v in decided.values() if v.flag]
+    out: dict[str, CheckResult] = {}
+    runnable = []
+    for line in rubric.lines:
+        verdict = decided.get(line.name)
+        if line.name not in sub.scan.uses:
+            out[line.id] = CheckResult(line.id, "missing", f"`{line.name}` is not defined in your submission")
+        elif verdict is not None and verdict.status != "granted":
+            out[line.id] = CheckResult(line.id, verdict.status, verdict.feedback)
+        else:
+            runnable.append(line)
+    # Hidden lines run after every visible one, in a worker of their own: nothing a hidden input
+    # teaches the student's code can surface in a visible line's feedback.
+    phases = [[ln for ln in runnable if ln.visibility != "hidden"],
+              [ln for ln in runnable if ln.visibility == "hidden"]]
     session = WorkerSession(zygote, sub.source, sub.filename, rubric.module, config.limits)
-    try:
-        loaded = session.load()
-    except WorkerTimeout:
-        msg = (
-            f"{sub.filename}: module-level code ran longer than {config.limits.load_seconds:g} s "
-            "(move experiments into cells tagged 'experiment' or under if __name__ == '__main__':)"
-        )
-        result.errors.append(msg)
-        result.checks = _all_lines(rubric, "timeout", f"not graded: {msg}")
-        return result
-    except WorkerDied as exc:
-        if _sandbox_fault(exc):
-            result.grader_faults.append(exc.reason)
-            result.checks = _all_lines(rubric, "error", GRADER_FAULT)
-            return result
-        msg = f"{sub.filename}: loading the module killed the worker: {exc.reason}"
-        result.errors.append(msg)
-        result.checks = _all_lines(rubric, "error", f"not graded: {msg}")
-        return result
-    if not loaded.ok:
-        msg = _format_student_error(sub, loaded.error or {}, f"{sub.filename}: importing your code raised ")
-        result.errors.append(msg)
-        result.checks = _all_lines(rubric, "error", f"not graded: {msg}")
-        session.stop()
-        return result
-
-    defined = set(loaded.value["names"])
     hung: set[str] = set()
-    checks_out = []
     try:
-        for line in rubric.lines:
-            if line.name not in defined:
-                checks_out.append(
-                    CheckResult(line.id, "missing", f"`{line.name}` is not defined in your submission")
-                )
+        for lines in phases:
+            if not lines:
                 continue
-            reason = sub.scan.forbidden_reason(line.name) if sub.scan else None
-            if reason:
-                checks_out.append(CheckResult(line.id, "forbidden", f"forbidden: `{line.name}` {reason}"))
+            failed = _start(session, sub, config, result.grader_faults)
+            if failed:
+                status, msg = failed
+                if msg != GRADER_FAULT:
+                    if msg not in result.errors:
+                        result.errors.append(msg)
+                    msg = f"not graded: {msg}"
+                for line in lines:
+                    out[line.id] = CheckResult(line.id, status, msg)
                 continue
-            checks_out.append(_run_line(line, sub, session, config, hung, result.grader_faults))
+            defined = _defined(session)
+            for line in lines:
+                if line.name not in defined:
+                    out[line.id] = CheckResult(
+                        line.id, "missing", f"`{line.name}` is not defined in your submission"
+                    )
+                else:
+                    out[line.id] = _run_line(line, sub, session, config, hung, result.grader_faults)
     finally:
         session.stop()
-    result.checks = _forbid_whole_names(checks_out)
+    result.checks = _forbid_whole_names([out[line.id] for line in rubric.lines])
     return result

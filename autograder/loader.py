@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .scan import ScanResult, scan_source
+from .policy import PolicyReport, check_source
 
 MAX_BYTES = 2 << 20  # a source file larger than this is not a homework answer
 IGNORED_IN_FOLDERS = {"conftest.py", "sitecustomize.py", "usercustomize.py", "setup.py"}
@@ -45,7 +45,7 @@ class Submission:
     source: str = ""
     cells: list[Cell] = field(default_factory=list)
     tree: ast.Module | None = None
-    scan: ScanResult | None = None
+    scan: PolicyReport | None = None
     load_error: str | None = None
 
     def where(self, line: int) -> str:
@@ -185,10 +185,11 @@ def parse(sub: Submission) -> None:
 
 
 def scan(sub: Submission) -> None:
-    """Static scan for delegation to torch's built-ins and for dynamic tricks (see ``scan.py``)."""
+    """The submission policy on the syntax tree: delegation to torch's own implementations and code
+    the policy does not allow (see ``policy.py``)."""
     if sub.load_error or sub.tree is None:
         return
-    sub.scan = scan_source(sub.tree, sub.source)
+    sub.scan = check_source(sub.source, sub.tree)
 
 
 PIPELINE = (read_file, pick_cells, drop_magics, parse, scan)

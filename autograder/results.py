@@ -1,8 +1,9 @@
 """Plain result records (otter-style): what a check found, never how it is shown.
 
 Scores are computed from the check results and the rubric; nothing is stored twice. Statuses are the
-closed set of DESIGN.md. A grader fault (a bug in the kit) is kept apart from a student error: it is
-recorded in ``grader_faults`` and in ``errors`` of the student's JSON, never blamed on the student.
+closed set of DESIGN.md. A grader fault (a bug in the kit) is kept apart from a student error: its
+details (tracebacks) stay in ``grader_faults`` for the TA (``run.json``); the student's JSON gets one
+sentence, never a traceback, never blamed on the student.
 """
 
 from __future__ import annotations
@@ -10,8 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Status = Literal["passed", "failed", "error", "timeout", "forbidden", "missing"]
-STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "forbidden", "missing")
+Status = Literal["passed", "failed", "error", "timeout", "forbidden", "review", "missing"]
+STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "forbidden", "review", "missing")
+
+
+GRADER_FAULT_NOTE = (
+    "The grader had an internal problem with this submission (not your fault); a TA has been told."
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def student_record(result: StudentResult, rubric) -> dict:
         "score": round(sum(i["score"] for i in items), 6),
         "max_score": rubric.max_score,
         "items": items,
-        "errors": list(result.errors) + [f"grader fault: {f}" for f in result.grader_faults],
+        "errors": list(result.errors) + ([GRADER_FAULT_NOTE] if result.grader_faults else []),
     }
     if result.flags:
         record["flags"] = list(result.flags)

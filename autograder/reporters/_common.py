@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 
@@ -23,7 +25,8 @@ def paired_items(record: dict, rubric) -> list[tuple[object, dict]]:
 
 def student_filename(student: str) -> str:
     """The student id as a file name; refuse ids that would escape the output folder."""
-    if not student or student in {".", ".."} or any(c in student for c in "/\\\0") or student[0] == ".":
+    if (not student or student in {".", ".."} or any(c in student for c in "/\\\0") or student[0] == "."
+            or len(student.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES):
         raise ValueError(f"student id {student!r} cannot be used as a file name")
     return student
 
@@ -40,3 +43,32 @@ def fmt_points(x: float) -> str:
     """Points without float noise: ``3.0`` → ``"3"``, ``2.5`` → ``"2.5"`` (6 decimals at most)."""
     text = f"{round(float(x), 6):.6f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+# Names the output folder uses for itself: a student with one of these ids would collide with them.
+RESERVED_IDS = frozenset(
+    {"run", "grades", "results", "feedback", "export", "review", "index", "summary", "log"}
+)
+MAX_ID_BYTES = 200  # file names (<id>.json, <id>.html) stay well under the usual 255-byte limit
+_ID = re.compile(r"[^\W_](?:[\w.@+ -]*[\w.@+-])?")
+
+
+def id_problem(student: str) -> str | None:
+    """Why ``student`` cannot be a student id (and the name of its output files), or None."""
+    size = len(student.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        return f"the student id is {size} bytes long (at most {MAX_ID_BYTES})"
+    if not _ID.fullmatch(student):
+        return ("the student id may hold only letters, digits, spaces and . _ @ + - (starting with a "
+                f"letter or digit), not {student[:40]!r}")
+    if student.lower() in RESERVED_IDS:
+        return f"the student id {student!r} is a name the output folder uses for itself"
+    return None
+
+
+def safe_id(student: str) -> str:
+    """A file name for the error record of an unusable id: never a valid id (it starts with ``_``),
+    so it collides with no student; the hash keeps two bad ids apart."""
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    stem = re.sub(r"[^\w.@+-]", "_", student)[:40].lstrip(".")
+    return f"_invalid-{stem}-{digest}"

@@ -15,7 +15,7 @@ from ._common import fmt_points, paired_items
 
 SUMMARY_WIDTH = 120
 # Every status that is neither passed nor a plain wrong answer: the submission did not run as intended.
-NOT_RUN_STATUSES = ("error", "timeout", "forbidden", "missing")
+NOT_RUN_STATUSES = ("error", "timeout", "forbidden", "review", "missing")
 
 
 def summary_console() -> Console:
@@ -82,7 +82,7 @@ def students_table(records: list[dict], rubric, timings: dict) -> Table:
     table.add_column("Student")
     table.add_column("Score", justify="right")
     table.add_column("Failed", justify="right")
-    table.add_column("Error/timeout/forbidden/missing", justify="right")
+    table.add_column("Error/timeout/forbidden/review/missing", justify="right")
     table.add_column("Seconds", justify="right")
     for record in sorted(records, key=lambda r: (-r["score"], r["student"])):
         statuses = [item["status"] for _, item in paired_items(record, rubric)]

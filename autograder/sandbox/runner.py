@@ -379,6 +379,7 @@ class WorkerSession:
     limits: Limits = field(default_factory=Limits)
     restarts: int = 0
     last_end: str = ""
+    loaded: protocol.Response | None = None  # the reply to the last load (names the module defines)
     _worker: WorkerProcess | None = None
     _output: _Tail = field(default_factory=_Tail)
 
@@ -389,8 +390,10 @@ class WorkerSession:
     def _start(self) -> protocol.Response:
         self._output = _Tail()
         self._worker = self.zygote.spawn(self.limits)
-        return self._roundtrip(protocol.Request("load", {"source": self.source, "filename": self.filename,
-                                                         "module": self.module}), self.limits.load_seconds)
+        request = protocol.Request("load", {"source": self.source, "filename": self.filename,
+                                            "module": self.module})
+        self.loaded = self._roundtrip(request, self.limits.load_seconds)
+        return self.loaded
 
     def load(self) -> protocol.Response:
         """Start the worker and execute the submission's module-level code (its own time budget)."""

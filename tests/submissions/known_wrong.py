@@ -924,9 +924,9 @@ KNOWN_WRONG += [
 KNOWN_WRONG += [
     _w(OPT, "rmsprop_state_outside_self_state", "correct/loop.py",
        '                square_avg = state["square_avg"]\n',
-       '                square_avg = self.__dict__.setdefault("square_avgs", {}).setdefault(id(p), torch.zeros_like(p))\n',
+       '                square_avg = self.defaults.setdefault("square_avgs", {}).setdefault(id(p), torch.zeros_like(p))\n',
        {"RMSprop.state_dict_resume"},
-       "Keeps the running average in its own dict keyed by id(p), which state_dict() does not save."),
+       "Keeps the running average in a dict of its own (in self.defaults) keyed by id(p), which state_dict() does not save."),
     _w(OPT, "adam_first_moment_not_in_place", "correct/loop.py",
        "                exp_avg.lerp_(grad, 1 - beta1)\n",
        "                exp_avg = exp_avg.lerp(grad, 1 - beta1)  # the state keeps its zeros\n",
