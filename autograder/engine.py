@@ -14,6 +14,7 @@ from . import (
     review,
 )
 from .checks.base import REGISTRY, BudgetExhausted, CheckContext, Fail, Forbidden, ItemTimedOut, StudentError
+from .checks.interface import SourceFacts
 from .loader import Submission, load_submission
 from .results import CheckResult, StudentResult
 from .rubric import Rubric, RubricLine, load_rubric
@@ -62,9 +63,11 @@ def _run_line(
     config: GradingConfig,
     hung: set[str],
     faults: list[str],
+    facts: SourceFacts,
 ) -> CheckResult:
     call_timeout = config.after_hang_call_s if line.name in hung else config.call_timeout_s
-    ctx = CheckContext(line=line, session=session, budget_s=config.item_budget_s, call_timeout_s=call_timeout)
+    ctx = CheckContext(line=line, session=session, budget_s=config.item_budget_s, call_timeout_s=call_timeout,
+                       facts=facts)
     check = REGISTRY[line.kind]
     try:
         outcome = check(ctx)
@@ -172,6 +175,7 @@ def grade_submission(
     phases = [[ln for ln in runnable if ln.visibility != "hidden"],
               [ln for ln in runnable if ln.visibility == "hidden"]]
     session = WorkerSession(zygote, sub.source, sub.filename, rubric.module, config.limits)
+    facts = SourceFacts(sub.tree, sub.source, sub.scan.aliases)
     hung: set[str] = set()
     try:
         for lines in phases:
@@ -194,7 +198,7 @@ def grade_submission(
                         line.id, "missing", f"`{line.name}` is not defined in your submission"
                     )
                 else:
-                    out[line.id] = _run_line(line, sub, session, config, hung, result.grader_faults)
+                    out[line.id] = _run_line(line, sub, session, config, hung, result.grader_faults, facts)
     finally:
         session.stop()
     result.checks = _forbid_whole_names([out[line.id] for line in rubric.lines])

@@ -178,6 +178,7 @@ class PolicyReport:
     uses: dict[str, set[str]] = field(default_factory=dict)  # top-level name -> names it references
     owner_source: dict[str, str] = field(default_factory=dict)  # top-level name -> its source text
     definitions: list[str] = field(default_factory=list)  # top-level def and class names, in order
+    aliases: dict[str, str] = field(default_factory=dict)  # imported name -> dotted name
 
     def forbidden_reason(self, name: str) -> str | None:
         return self.forbidden.get(name) or self.forbidden.get("*")
@@ -624,7 +625,8 @@ def check_source(source: str, tree: ast.Module | None = None) -> PolicyReport:
     visitor.visit(tree)
 
     bindings = top_level_bindings(tree)
-    report = PolicyReport(violations=sorted(set(visitor.violations), key=lambda v: (v.line, v.what)))
+    report = PolicyReport(violations=sorted(set(visitor.violations), key=lambda v: (v.line, v.what)),
+                          aliases=dict(aliases))
     report.definitions = [s.name for s in tree.body
                           if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     # Per top-level name: delegation it names and names it uses, over every statement that binds it.

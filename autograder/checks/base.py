@@ -90,11 +90,16 @@ class CheckContext:
     session: Any  # WorkerSession (or a fake in unit tests)
     budget_s: float
     call_timeout_s: float = 10.0
+    facts: Any = None  # interface.SourceFacts of the submission (read from its syntax tree)
     started: float = field(default_factory=time.monotonic)
 
     @property
     def name(self) -> str:
         return self.line.name
+
+    def describe(self, name: str, methods: tuple[str, ...] = ()) -> dict:
+        """Interface facts of ``name`` from the submission's syntax tree (never from the worker)."""
+        return self.facts.describe(name, methods)
 
     def remaining(self) -> float:
         return self.budget_s - (time.monotonic() - self.started)

@@ -29,6 +29,7 @@ from ..sandbox.worker import standins_gradient_descent as GD
 from .base import CheckContext, Fail, register
 from .compare import explain_difference, fmt_number, tensor_literal
 from .hypo import Mismatch, search
+from .interface import same_default
 
 MODULE = "gradient_descent"
 LR_RTOL = 1e-12  # lr schedules: a closed form or a chained product of ~30 factors agree within this
@@ -78,19 +79,6 @@ def _scheduler_snippet(base_lrs: list[float], power: float | None, steps: int, e
     return "\n".join(lines)
 
 
-def _same_default(got, want) -> bool:
-    return (
-        type(got) is type(want)
-        and got == want
-        or (
-            isinstance(got, (int, float))
-            and not isinstance(got, bool)
-            and isinstance(want, float)
-            and float(got) == want
-        )
-    )
-
-
 def _signature_problems(
     info: dict, positional: list[str], optional: list[tuple[str, object]], required_kw: list[str] = ()
 ) -> list[str]:
@@ -117,7 +105,7 @@ def _signature_problems(
         p = sig.get(name)
         if p is None:
             problems.append(f"missing parameter `{name}` (default {default!r})")
-        elif not p["has_default"] or not _same_default(p["default"], default):
+        elif not p["has_default"] or not same_default(p["default"], default):
             got = repr(p["default"]) if p["has_default"] else "no default"
             problems.append(f"parameter `{name}` should default to {default!r}, not {got}")
     known = set(positional) | set(required_kw) | {n for n, _ in optional}
@@ -135,7 +123,7 @@ def _signature_problems(
 
 @register("scheduler_interface")
 def scheduler_interface(ctx: CheckContext) -> None:
-    info = ctx.call("describe", {"name": "PowerDecayLR"}).value
+    info = ctx.describe("PowerDecayLR")
     problems = []
     if not info["is_class"] or "torch.optim.lr_scheduler.LRScheduler" not in info.get("mro", []):
         problems.append("`PowerDecayLR` must be a class that subclasses torch.optim.lr_scheduler.LRScheduler")
@@ -272,7 +260,7 @@ def _mb_snippet(calls: list[str], extra: str = "") -> str:
 
 @register("minibatches_interface")
 def minibatches_interface(ctx: CheckContext) -> None:
-    info = ctx.call("describe", {"name": "minibatches"}).value
+    info = ctx.describe("minibatches")
     problems = []
     if info.get("is_class") or not info.get("callable"):
         problems.append("`minibatches` must be a function")
@@ -710,7 +698,7 @@ CASES: dict[str, dict] = {
 
 @register("fit_interface")
 def fit_interface(ctx: CheckContext) -> None:
-    info = ctx.call("describe", {"name": "fit"}).value
+    info = ctx.describe("fit")
     problems = []
     if info.get("is_class") or not info.get("callable"):
         problems.append("`fit` must be a function")

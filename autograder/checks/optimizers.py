@@ -24,6 +24,7 @@ from . import strategies as S
 from .base import CheckContext, Fail, StudentError, register
 from .compare import explain_difference, kwargs_literal, tensor_literal, tolerance
 from .hypo import Mismatch, search
+from .interface import same_default
 
 
 @dataclass(frozen=True)
@@ -405,16 +406,10 @@ def step_hyperparams(ctx: CheckContext) -> None:
 # --- interface and errors ---------------------------------------------------------------------------
 
 
-def _same_default(a, b) -> bool:
-    if isinstance(b, tuple):
-        return isinstance(a, list) and list(b) == a
-    return type(a) is type(b) and a == b or (isinstance(a, float) and isinstance(b, float) and a == b)
-
-
 @register("optimizer_interface")
 def interface(ctx: CheckContext) -> None:
     spec = SPECS[ctx.name]
-    info = ctx.call("describe", {"name": spec.name}).value
+    info = ctx.describe(spec.name)
     problems = []
     if not info["is_class"] or "torch.optim.optimizer.Optimizer" not in info.get("mro", []):
         problems.append(f"`{spec.name}` must be a class that subclasses torch.optim.Optimizer")
@@ -426,7 +421,7 @@ def interface(ctx: CheckContext) -> None:
         p = sig.get(pname)
         if p is None:
             problems.append(f"missing parameter `{pname}` (default {default!r})")
-        elif not p["has_default"] or not _same_default(p["default"], default):
+        elif not p["has_default"] or not same_default(p["default"], default):
             got = p["default"] if p["has_default"] else "no default"
             problems.append(f"parameter `{pname}` should default to {default!r}, not {got!r}")
     extra = [

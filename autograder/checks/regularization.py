@@ -29,6 +29,7 @@ from ..sandbox.worker import problems
 from .base import CheckContext, Fail, StudentError, register
 from .compare import explain_difference, fmt_number, kwargs_literal, tensor_literal
 from .hypo import Mismatch, search
+from .interface import same_default
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 MODULE_MRO = "torch.nn.modules.module.Module"
@@ -86,7 +87,7 @@ def _interface_problems(info: dict, name: str, base: str, base_label: str, signa
         elif default is _REQUIRED:
             if p["has_default"]:
                 problems.append(f"parameter `{pname}` should have no default")
-        elif not p["has_default"] or not _same_default(p["default"], default):
+        elif not p["has_default"] or not same_default(p["default"], default):
             got = repr(p["default"]) if p["has_default"] else "no default"
             problems.append(f"parameter `{pname}` should default to {default!r}, not {got}")
     wanted = [n for n, _ in signature]
@@ -99,14 +100,6 @@ def _interface_problems(info: dict, name: str, base: str, base_label: str, signa
 
 
 _REQUIRED = object()
-
-
-def _same_default(a, b) -> bool:
-    if isinstance(b, bool) or b is None:
-        return a is b or a == b and type(a) is type(b)
-    if isinstance(b, (int, float)):
-        return isinstance(a, (int, float)) and not isinstance(a, bool) and float(a) == float(b)
-    return a == b
 
 
 # ======================================================================================= Dropout
@@ -125,7 +118,7 @@ def _drop_input_code(shape: tuple, seed: int, dtype: torch.dtype) -> str:
 
 @register("dropout_interface")
 def dropout_interface(ctx: CheckContext) -> None:
-    info = ctx.call("describe", {"name": ctx.name}).value
+    info = ctx.describe(ctx.name)
     problems = _interface_problems(info, ctx.name, MODULE_MRO, "torch.nn.Module", DROPOUT_SIG)
     for p in (None, 0.0, 1.0, 0.5):
         kwargs = {} if p is None else {"p": p}
@@ -677,7 +670,7 @@ FN_EXPLICIT = (
 
 @register("bn_function_interface")
 def bn_function_interface(ctx: CheckContext) -> None:
-    info = ctx.call("describe", {"name": ctx.name, "methods": ["forward", "backward"]}).value
+    info = ctx.describe(ctx.name, ("forward", "backward"))
     problems = []
     if not info.get("is_class") or FUNCTION_MRO not in info.get("mro", []):
         problems.append(f"`{ctx.name}` must be a class that subclasses torch.autograd.Function")
@@ -946,7 +939,7 @@ def _run_module(ctx: CheckContext, run: ModuleRun, catch: bool = False):
 @register("bn_module_interface")
 def bn_module_interface(ctx: CheckContext) -> None:
     spec = MODULES[ctx.name]
-    info = ctx.call("describe", {"name": spec.name}).value
+    info = ctx.describe(spec.name)
     problems = _interface_problems(info, spec.name, MODULE_MRO, "torch.nn.Module", MODULE_SIG)
     if problems:
         sig = "num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True"

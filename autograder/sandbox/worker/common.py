@@ -1,27 +1,14 @@
-"""Helpers shared by the handlers: JSON-safe values, graded-op wrapping, tensor naming."""
+"""Helpers shared by the handlers: graded-op wrapping, tuples back from JSON, plain tensors."""
 
 from __future__ import annotations
 
 import functools
-import inspect
-import math
 from typing import Any
 
 import torch
 
 from . import protocol, tripwires
 from .serve import Context, handler
-
-
-def jsonable(value: Any) -> Any:
-    """A default value as plain JSON (tuples become lists; anything exotic its repr)."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
-    if isinstance(value, (tuple, list)):
-        return [jsonable(v) for v in value]
-    return {"repr": repr(value)[:200]}
 
 
 def tupled(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -53,20 +40,6 @@ def graded_op(op: str):
         return handler(op)(run)
 
     return deco
-
-
-def signature_of(obj: Any) -> list[dict[str, Any]]:
-    params = []
-    for p in inspect.signature(obj).parameters.values():
-        params.append(
-            {
-                "name": p.name,
-                "kind": p.kind.name,
-                "has_default": p.default is not p.empty,
-                "default": jsonable(p.default) if p.default is not p.empty else None,
-            }
-        )
-    return params
 
 
 def plain(t: torch.Tensor) -> torch.Tensor:

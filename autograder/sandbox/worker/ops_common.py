@@ -1,36 +1,13 @@
-"""Introspection and construction: what a graded name is, its signature, the errors it raises."""
+"""Construction: whether a graded class constructs, and the errors it raises. (What a graded name is,
+its signature and base classes, is read from the source on the trusted side: ``checks/interface.py``.)"""
 
 from __future__ import annotations
 
 import torch
 
 from . import protocol
-from .common import graded_op, signature_of, tupled
-from .serve import Context, handler
-
-
-@handler("describe")
-def describe(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
-    """Kind, MRO, own attributes and signatures of a graded name (no student code is called)."""
-    obj = ctx.graded(args["name"])
-    info: dict = {"is_class": isinstance(obj, type), "callable": callable(obj)}
-    if isinstance(obj, type):
-        info["mro"] = [f"{c.__module__}.{c.__qualname__}" for c in obj.__mro__]
-        info["own"] = sorted(vars(obj))
-        info["staticmethods"] = sorted(k for k, v in vars(obj).items() if isinstance(v, staticmethod))
-        methods = {}
-        for meth in args.get("methods", []):
-            if meth in vars(obj):
-                try:
-                    methods[meth] = signature_of(getattr(obj, meth))
-                except (TypeError, ValueError):
-                    methods[meth] = None
-        info["methods"] = methods
-    try:
-        info["signature"] = signature_of(obj)
-    except (TypeError, ValueError):
-        info["signature"] = None
-    return protocol.Response(ok=True, value=info)
+from .common import graded_op, tupled
+from .serve import Context
 
 
 def _exception_info(exc: BaseException) -> dict:
