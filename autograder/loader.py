@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .policy import PolicyReport, check_source
 
-MAX_BYTES = 2 << 20  # a source file larger than this is not a homework answer
+MAX_BYTES = {"py": 2 << 20, "ipynb": 24 << 20}  # larger is not a homework answer (notebooks hold plots)
 IGNORED_IN_FOLDERS = {"conftest.py", "sitecustomize.py", "usercustomize.py", "setup.py"}
 
 
@@ -63,16 +65,53 @@ def student_id(path: Path) -> str:
     return path.name if path.is_dir() else path.stem
 
 
+def _kind(path: Path) -> str:
+    """'file', 'folder', 'link', 'missing' or what else the entry is, without following links."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+
+
+def _refuse_odd_entries(folder: Path) -> str | None:
+    """A submission is regular files and folders only: a symbolic link (to anything, inside or
+    outside the submission) or a FIFO, socket or device in a folder we look into is an error."""
+    for entry in sorted(folder.iterdir()):
+        kind = _kind(entry)
+        if kind == "link":
+            return f"{folder.name}/{entry.name} is a symbolic link; submit regular files only"
+        if kind not in ("file", "folder"):
+            return f"{folder.name}/{entry.name} is a {kind}, not a regular file"
+    return None
+
+
 def locate(path: Path, module: str, assignment: str) -> tuple[Path | None, str | None]:
-    """The file to grade for ``path`` (a file, or a folder holding the module file or notebook)."""
-    if path.is_file():
+    """The file to grade for ``path`` (a file, or a folder holding the module file or notebook).
+    Symbolic links and special files are refused, never followed."""
+    kind = _kind(path)
+    if kind == "file":
         return path, None
-    if not path.is_dir():
+    if kind == "missing":
         return None, f"{path}: no such file or folder"
-    if (path / assignment).is_dir():  # nbgrader's layout: submitted/<student>/<assignment>/
+    if kind == "link":
+        return None, f"{path.name} is a symbolic link; submit the file or folder itself"
+    if kind != "folder":
+        return None, f"{path.name} is a {kind}, not a regular file or folder"
+    problem = _refuse_odd_entries(path)
+    if problem is None and _kind(path / assignment) == "folder":  # nbgrader: submitted/<student>/<id>/
         path = path / assignment
+        problem = _refuse_odd_entries(path)
+    if problem:
+        return None, problem
     for candidate in (f"{module}.py", f"{assignment}.ipynb"):
-        if (path / candidate).is_file():
+        if _kind(path / candidate) == "file":
             return path / candidate, None
     found = sorted(
         p for p in path.iterdir() if p.suffix in (".py", ".ipynb") and p.name not in IGNORED_IN_FOLDERS
@@ -86,17 +125,47 @@ def locate(path: Path, module: str, assignment: str) -> tuple[Path | None, str |
 # --- the steps -------------------------------------------------------------------------------------
 
 
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, read without following a link or blocking (a FIFO swapped in
+    after ``locate`` opens at once and is refused), its size checked with fstat before reading, and
+    the read bounded even if the file grows meanwhile. ``ValueError`` with the reason otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if st.st_size > limit:
+            raise ValueError(f"{path.name}: file is {st.st_size} bytes; the limit is {limit}")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise ValueError(f"{path.name}: file is more than {limit} bytes; the limit is {limit}")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_file(sub: Submission) -> None:
-    """Read the file as UTF-8 text (BOM tolerated); refuse binaries and huge files."""
+    """Read the file as UTF-8 text (BOM tolerated); refuse links, special files, binaries and huge
+    files. Messages name the submission's own files only."""
     target, error = locate(sub.path, sub.module, sub.assignment)
     if error:
         sub.load_error = error
         return
     sub.filename = target.name
     sub.kind = "ipynb" if target.suffix == ".ipynb" else "py"
-    data = target.read_bytes()
-    if len(data) > MAX_BYTES:
-        sub.load_error = f"{target.name}: file is {len(data)} bytes; the limit is {MAX_BYTES}"
+    try:
+        data = read_regular(target, MAX_BYTES[sub.kind])
+    except ValueError as exc:
+        sub.load_error = str(exc)
+        return
+    except OSError as exc:  # ELOOP: a link swapped in after locate; EACCES: not readable
+        sub.load_error = f"{target.name}: cannot be read ({os.strerror(exc.errno) if exc.errno else exc})"
         return
     try:
         sub.text = data.decode("utf-8-sig")
@@ -201,6 +270,6 @@ def load_submission(path: Path, assignment: str, module: str) -> Submission:
     for step in PIPELINE:
         try:
             step(sub)
-        except OSError as exc:
+        except OSError as exc:  # never the path of what a link pointed to: only the submission's name
             sub.load_error = f"{path.name}: cannot be read ({exc.strerror})"
     return sub

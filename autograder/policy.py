@@ -135,7 +135,7 @@ DELEGATION = frozenset({
     "torch.nn.functional.*dropout*", "torch.nn.*BatchNorm*", "torch.nn.*InstanceNorm*",
     "torch.nn.*Dropout*", "torch.nn.LayerNorm", "torch.nn.GroupNorm", "torch.nn.modules.batchnorm",
     "torch.nn.modules.instancenorm", "torch.nn.modules.normalization", "torch.nn.modules.dropout",
-    "torch._VF", "torch._C", "torch.ops",
+    "torch._VF", "torch._C", "torch.ops", "torch._fused_*",
 })
 DELEGATION_SCHEDULERS = "torch.optim.lr_scheduler"
 ALLOWED_SCHEDULERS = frozenset({"LRScheduler", "_LRScheduler"})
@@ -634,7 +634,7 @@ def check_source(source: str, tree: ast.Module | None = None) -> PolicyReport:
     for name, stmts in bindings.items():
         uses, bad = set(), set()
         for stmt in stmts:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt in tree.body:
                 uses |= visitor.refs.get(stmt.name, set())
                 bad |= visitor.delegates.get(stmt.name, set())
                 report.owner_source[name] = ast.get_source_segment(source, stmt) or ""

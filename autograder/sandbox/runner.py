@@ -430,6 +430,9 @@ class WorkerSession:
             if isinstance(exc, protocol.ProtocolError):
                 reason = f"the worker sent a malformed reply ({exc})"
             raise WorkerDied(reason) from None
+        except BaseException:  # anything else (a bug, KeyboardInterrupt): never leave the worker behind
+            self.stop()
+            raise
 
     def _wait(self, fd: int, deadline: float, *, write: bool = False) -> bool:
         """Wait until ``fd`` is ready, draining the output pipe meanwhile; raise WorkerTimeout at the
@@ -466,16 +469,19 @@ class WorkerSession:
                 return
             self._output.feed(chunk)
 
-    def _read(self, n: int, deadline: float) -> bytes:
-        chunks, left = [], n
-        while left:
+    def _read(self, n: int, deadline: float) -> bytearray:
+        """Exactly ``n`` bytes (the caller checked ``n`` against the reply caps first), read into one
+        buffer: no list of chunks and no join, so a reply costs its size once."""
+        buf = bytearray(n)
+        view, got = memoryview(buf), 0
+        while got < n:
             self._wait(self._worker.resp, deadline)
-            chunk = os.read(self._worker.resp, min(left, 1 << 20))
-            if not chunk:
+            k = os.readv(self._worker.resp, [view[got: got + (1 << 20)]])
+            if not k:
                 raise EOFError
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            got += k
+        view.release()
+        return buf
 
     def output_tail(self, limit: int = 2000) -> str:
         """The last ``limit`` characters the student's code printed in the current (or last) worker."""

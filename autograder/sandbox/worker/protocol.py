@@ -4,6 +4,11 @@ A message is a frame: an 8-byte header (two big-endian uint32: JSON length, tens
 the JSON body, then the tensors as a safetensors blob. Nothing else crosses the boundary: no pickle,
 so neither side can make the other execute code by sending data. The JSON body always carries the
 protocol ``version``; a mismatch is refused.
+
+The grader reads replies from student code, so every reply is decoded defensively: the sizes the
+header announces are checked against small caps before a byte of the body is buffered, JSON nesting
+is bounded, and every way decoding can fail (sizes, UTF-8, JSON, depth, types, safetensors) raises
+``ProtocolError``, never anything else.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from safetensors.torch import save as _st_save
 
 VERSION = 1
 _HEADER = struct.Struct(">II")
-MAX_JSON = 16 << 20  # a reply larger than this is a protocol violation, not data
-MAX_BLOB = 512 << 20
+# Requests (grader -> worker) carry data sets; replies (worker -> grader) carry a few results. The
+# largest reply the kit's own checks get is ~40 KB of JSON and ~1.6 MB of tensors.
+REQUEST_LIMITS = (16 << 20, 512 << 20)  # (JSON bytes, tensor bytes)
+REPLY_LIMITS = (2 << 20, 32 << 20)
+MAX_DEPTH = 32  # nesting of JSON containers in one message
 
 
 class ProtocolError(RuntimeError):
@@ -57,14 +65,39 @@ def _encode(body: dict[str, Any], tensors: dict[str, torch.Tensor]) -> bytes:
     return _HEADER.pack(len(raw), len(blob)) + raw + blob
 
 
-def _decode(header: bytes, read) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def _check_depth(value: Any) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH (iteratively: a deep value must not recurse here)."""
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise ProtocolError(f"JSON nested deeper than {MAX_DEPTH} levels")
+            todo.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+
+
+def _decode(header: bytes, read, limits: tuple[int, int]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     n_json, n_blob = _HEADER.unpack(header)
-    if n_json > MAX_JSON or n_blob > MAX_BLOB:
-        raise ProtocolError(f"frame too large ({n_json} + {n_blob} bytes)")
-    body = json.loads(read(n_json))
+    if n_json > limits[0] or n_blob > limits[1]:
+        raise ProtocolError(f"message too large ({n_json} bytes of JSON, {n_blob} of tensors; "
+                            f"the limits are {limits[0]} and {limits[1]})")
+    raw = read(n_json)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError, MemoryError) as exc:  # JSON, UTF-8 (a ValueError), nesting
+        raise ProtocolError(f"undecodable JSON ({type(exc).__name__})") from None
+    del raw
+    _check_depth(body)
     if not isinstance(body, dict) or body.get("version") != VERSION:
         raise ProtocolError("protocol version mismatch")
-    tensors = _st_load(read(n_blob)) if n_blob else {}
+    if not n_blob:
+        return body, {}
+    try:
+        tensors = _st_load(bytes(read(n_blob)))
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own errors and TypeErrors
+        raise ProtocolError(f"undecodable tensors ({type(exc).__name__})") from None
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()):
+        raise ProtocolError("tensors of the wrong type")
     return body, tensors
 
 
@@ -95,13 +128,19 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def read_request(fd: int) -> Request:
-    body, tensors = _decode(read_exact(fd, _HEADER.size), lambda n: read_exact(fd, n))
+    body, tensors = _decode(read_exact(fd, _HEADER.size), lambda n: read_exact(fd, n), REQUEST_LIMITS)
     return Request(op=body["op"], args=body.get("args") or {}, tensors=tensors)
 
 
 def decode_response(header: bytes, read) -> Response:
-    body, tensors = _decode(header, read)
-    return Response(ok=bool(body["ok"]), value=body.get("value"), tensors=tensors, error=body.get("error"))
+    """A reply from the worker, or ``ProtocolError``; ``read(n)`` returns exactly n bytes."""
+    body, tensors = _decode(header, read, REPLY_LIMITS)
+    ok, error = body.get("ok"), body.get("error")
+    if not isinstance(ok, bool) or not (error is None or isinstance(error, dict)):
+        raise ProtocolError("reply fields of the wrong type")
+    if error is not None and not all(isinstance(error.get(k, ""), str) for k in ("type", "message")):
+        raise ProtocolError("error fields of the wrong type")
+    return Response(ok=ok, value=body.get("value"), tensors=tensors, error=error)
 
 
 HEADER_SIZE = _HEADER.size
