@@ -170,10 +170,10 @@ def grade_submission(
             out[line.id] = CheckResult(line.id, verdict.status, verdict.feedback)
         else:
             runnable.append(line)
-    # Hidden lines run after every visible one, in a worker of their own: nothing a hidden input
-    # teaches the student's code can surface in a visible line's feedback.
+    # Hidden lines run after every visible one, each in a fresh worker of its own: nothing a hidden
+    # input teaches the student's code can surface in another line's feedback.
     phases = [[ln for ln in runnable if ln.visibility != "hidden"],
-              [ln for ln in runnable if ln.visibility == "hidden"]]
+              *([ln] for ln in runnable if ln.visibility == "hidden")]
     session = WorkerSession(zygote, sub.source, sub.filename, rubric.module, config.limits)
     facts = SourceFacts(sub.tree, sub.source, sub.scan.aliases)
     hung: set[str] = set()

@@ -127,7 +127,9 @@ _OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax
 # exclusion in DELEGATION_SCHEDULERS.
 DELEGATION = frozenset({
     *(f"torch.optim.{name}" for name in _OPTIMIZERS),
-    "torch.optim.sgd", "torch.optim.adam", "torch.optim.adamw", "torch.optim.adagrad", "torch.optim.rmsprop",
+    *(f"torch.optim.{module}" for module in ("sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta",
+                                             "adamax", "nadam", "radam", "asgd", "lbfgs", "rprop",
+                                             "sparse_adam", "_adafactor", "_muon")),
     "torch.optim._functional", "torch.optim._multi_tensor",
     "torch.*batch_norm*", "torch.*instance_norm*", "torch.*layer_norm*", "torch.*group_norm*",
     "torch.*dropout*", "torch.nn.functional.*batch_norm*", "torch.nn.functional.*instance_norm*",

@@ -24,6 +24,7 @@ Deadlines, SIGKILL of the whole tree and a bounded output tail hold at every lev
 | no writes outside its scratch directory (``write``)              | yes        | yes      | -       |
 | no signals or ptrace to the grader or zygote (``signal``)        | yes        | yes [4]  | -       |
 | no network, 127.0.0.1 included (``network``)                     | yes        | TCP [5]  | -       |
+| kernel surface: unshare, mount, ptrace, bpf... (``syscalls``)    | yes [6]    | yes [6]  | yes [6] |
 
 [1] Linux: the zygote is a child subreaper; orphans a worker leaves behind are killed after it.
 [2] RLIMIT_NPROC, which the kernel does not apply to root: a root grader needs the pids cgroup [3]. At
@@ -34,6 +35,13 @@ Deadlines, SIGKILL of the whole tree and a bounded output tail hold at every lev
 [4] Signals need Landlock ABI >= 6 (Linux 6.12); ptrace of processes outside the domain is always
     denied. Run as root, this level (like ``rlimits``) drops every capability of the worker.
 [5] TCP bind/connect need Landlock ABI >= 4 (Linux 6.7); UDP is not covered.
+[6] Linux (x86_64, aarch64): a seccomp filter (``worker/seccomp.py``) installed after confinement,
+    before any student code, fails namespace creation (``unshare``, ``setns``, ``clone`` with
+    CLONE_NEW* flags; ``clone3`` gets ENOSYS so libc falls back to ``clone``), mounts and root changes,
+    ``ptrace`` and other processes' memory, ``bpf``, ``perf_event_open``, ``userfaultfd``,
+    ``io_uring``, key rings, modules, ``kexec``, swap, ``reboot``, ``acct``, ``quotactl`` and file
+    handles with EPERM, and any foreign system-call ABI. ``Zygote.details["seccomp"]`` says whether
+    this kernel took it.
 
 Levels, strongest first:
 
@@ -64,8 +72,8 @@ ENV_VAR = "KIT_ISOLATION"
 LINUX = sys.platform.startswith("linux")
 
 THREATS = ("hang", "rlimits", "output", "escape", "forkbomb", "tree_memory", "disk", "read", "proc",
-           "write", "signal", "network")
-_BASE = frozenset({"hang", "rlimits", "output"})
+           "write", "signal", "network", "syscalls")
+_BASE = frozenset({"hang", "rlimits", "output", "syscalls"})
 PROMISES: dict[str, frozenset[str]] = {
     "namespaces": _BASE | {"escape", "forkbomb", "disk", "read", "proc", "write", "signal", "network"},
     "landlock": _BASE | {"escape", "forkbomb", "read", "proc", "write", "signal", "network"},
@@ -83,6 +91,8 @@ def promises(level: str, details: dict | None = None) -> frozenset[str]:
     out = set(PROMISES[level])
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     cgroup = (details or {}).get("cgroup") or {}
+    if not LINUX or (details is not None and "seccomp" in details and not details["seccomp"]):
+        out.discard("syscalls")
     if level != "namespaces":
         if not LINUX:
             out.discard("escape")

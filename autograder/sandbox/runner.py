@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import levels
+from .tripwire_names import tripwire_config
 from .worker import protocol
 from .worker.zygote import SETUP_FAILED
 
@@ -156,7 +157,8 @@ class Zygote:
     def _start(self) -> None:
         pkg_root = self.base / "pkg"
         config = {"level": self.level, "userns": self.userns, "base": str(self.base),
-                  "pkg_root": str(pkg_root), "deny": [*self._hide, str(self.base)]}
+                  "pkg_root": str(pkg_root), "deny": [*self._hide, str(self.base)],
+                  "tripwires": tripwire_config()}
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         boot = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
                 f"sys.path.insert(0, {str(pkg_root)!r}); from kitworker.zygote import main; main()")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import torch
@@ -16,27 +15,33 @@ def tupled(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
 
 
-def graded_op(op: str):
-    """Register a handler that runs student code: tripwires armed, forbidden calls reported."""
+def _forbidden(hits: list[str]) -> protocol.Response:
+    return protocol.Response(
+        ok=False,
+        error={"type": "Forbidden", "message": hits[0], "frames": [], "missing": False,
+               "tripwire": f"your code calls {hits[0]}"},
+    )
+
+
+def graded_op(op: str, armed=tripwires.armed):
+    """Register a handler that runs student code: tripwires armed, forbidden calls reported (also when
+    the code raised afterwards). ``armed`` is bound here, when the handlers are defined, before any
+    student code exists."""
 
     def deco(fn):
-        @functools.wraps(fn)
         def run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
-            with tripwires.armed() as hits:
-                resp = fn(ctx, args, tensors)
-            if hits:
-                return protocol.Response(
-                    ok=False,
-                    error={
-                        "type": "Forbidden",
-                        "message": hits[0],
-                        "frames": [],
-                        "missing": False,
-                        "tripwire": f"your code calls {hits[0]}",
-                    },
-                )
-            return resp
+            hits: list[str] = []
+            try:
+                with armed() as hits:
+                    resp = fn(ctx, args, tensors)
+            except Exception:
+                if hits:
+                    return _forbidden(hits)
+                raise
+            return _forbidden(hits) if hits else resp
 
+        run.__name__ = fn.__name__
+        run.__doc__ = fn.__doc__
         return handler(op)(run)
 
     return deco

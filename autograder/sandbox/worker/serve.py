@@ -85,8 +85,9 @@ def _ping(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
 
 def serve(fd_in: int, fd_out: int) -> None:
     """Answer requests from ``fd_in`` on ``fd_out`` until the grader closes the channel."""
-    from . import ops  # noqa: F401  (registers the handlers)
+    from . import ops, tripwires  # noqa: F401  (registers the handlers)
 
+    tripwires.open_channel()
     ctx = Context()
     while True:
         try:

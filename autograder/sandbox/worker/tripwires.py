@@ -1,86 +1,136 @@
-"""Runtime tripwires: torch's own implementations of the graded components, wrapped so that a call
-made while the student's graded code runs is recorded. The static scan is the main defence; this
-catches what it cannot see (e.g. a name built at run time). Installed once in the zygote.
+"""Runtime tripwires: a second layer behind the submission policy, hard to undo from student code.
+
+The static policy (``autograder/policy.py``, applied before any student code runs) is the primary
+defence. These tripwires see what it cannot: a call into torch's own implementation of a graded
+component made while a handler runs the student's code. Two kinds, both named by the grader (the
+zygote receives the lists from ``policy.RUNTIME_ENTRY_POINTS``/``RUNTIME_OPS``, expanded on the
+trusted side):
+
+- *entry points*: torch's optimizers, their functional forms and kernels, schedulers, dropout and
+  batch-norm functions and modules, replaced by a plain wrapper (no ``functools.wraps``, so no
+  ``__wrapped__``) that reports and calls the original;
+- *operators*: a ``TorchDispatchMode`` pushed around every graded op sees each aten operator that
+  runs, e.g. ``native_batch_norm``, ``_native_batch_norm_legit``, ``native_dropout``,
+  ``_fused_adam_``, whatever Python path led there (``torch.ops``, a private kernel, a helper).
+
+Nothing a student could swap lives in module globals: whether a block is armed, the hits and the
+channel are cells of the closures ``_make`` returns, and ``common.graded_op`` binds ``armed`` when the
+handlers are defined. A hit is also written to a pipe, so one made in a forked child (a data loader
+worker) is not lost with the child's memory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import sys
+import fnmatch
+import importlib
+import os
 
-import torch
-import torch.nn.functional as F
-import torch.optim.adagrad
-import torch.optim.adam
-import torch.optim.rmsprop
-import torch.optim.sgd
-
-_hits: list[str] = []
-_armed = [False]
+from torch.utils._python_dispatch import TorchDispatchMode
 
 
-def _wrap(owner, attr: str, label: str) -> None:
-    original = getattr(owner, attr, None)
-    if original is None:
-        return
+def _make():
+    armed_flag = [False]
+    hits: list[str] = []
+    channel = [-1, -1]  # (read end, write end) of this worker's hit pipe
+    op_patterns: list[str] = []
+    verdict: dict = {}  # OpOverload -> label or None
 
-    @functools.wraps(original)
-    def wrapper(*args, **kwargs):
-        if _armed[0]:
-            _hits.append(label)
-        return original(*args, **kwargs)
+    def report(label: str) -> None:
+        hits.append(label)
+        if channel[1] >= 0:
+            try:
+                os.write(channel[1], label.encode()[:200] + b"\n")
+            except OSError:
+                pass  # a full pipe already holds hits
 
-    setattr(owner, attr, wrapper)
+    def wrap(owner, attr: str, label: str) -> None:
+        original = owner.__dict__.get(attr) if isinstance(owner, type) else getattr(owner, attr, None)
+        if original is None:
+            original = getattr(owner, attr, None)
+        if original is None:
+            return
+
+        def tripwire(*args, **kwargs):
+            if armed_flag[0]:
+                report(label)
+            return original(*args, **kwargs)
+
+        tripwire.__name__ = getattr(original, "__name__", attr)
+        tripwire.__doc__ = getattr(original, "__doc__", None)
+        setattr(owner, attr, tripwire)
+
+    class Watch(TorchDispatchMode):
+        """Reports aten operators of torch's own graded implementations while armed."""
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if armed_flag[0]:
+                label = verdict.get(func, False)
+                if label is False:
+                    name = func._overloadpacket.__name__
+                    hit = any(fnmatch.fnmatchcase(name, p) for p in op_patterns)
+                    label = verdict[func] = f"torch.ops.aten.{name}" if hit else None
+                if label:
+                    report(label)
+            return func(*args, **(kwargs or {}))
+
+    def install(config: dict) -> None:
+        """Wrap the entry points and set the operator patterns (once, in the zygote)."""
+        op_patterns[:] = list(config.get("ops", ()))
+        for entry in config.get("entry_points", ()):
+            module, _, attr = entry.partition(":")
+            try:
+                owner = importlib.import_module(module)  # torch's own modules, imported already
+            except ImportError:
+                continue
+            target = getattr(owner, attr, None)
+            if isinstance(target, type):
+                wrap(target, "__init__", f"{module}.{attr}")
+            elif callable(target):
+                wrap(owner, attr, f"{module}.{attr}")
+
+    def open_channel() -> None:
+        """A fresh hit pipe for this worker (called once, after the fork, before student code)."""
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        channel[:] = [r, w]
+
+    def drain() -> None:
+        if channel[0] < 0:
+            return
+        data = b""
+        try:
+            while chunk := os.read(channel[0], 1 << 16):
+                data += chunk
+        except BlockingIOError:
+            pass
+        for line in data.decode(errors="replace").splitlines():
+            if line not in hits:
+                hits.append(line)
+
+    @contextlib.contextmanager
+    def armed():
+        """Record forbidden calls made inside the block; yields the list of hits."""
+        drain()
+        hits.clear()
+        armed_flag[0] = True
+        try:
+            with Watch():
+                yield hits
+        finally:
+            armed_flag[0] = False
+            drain()
+
+    @contextlib.contextmanager
+    def disarmed():
+        """Trusted stand-ins (e.g. torch's own modules in a convergence check) run here unrecorded."""
+        was = armed_flag[0]
+        armed_flag[0] = False
+        try:
+            yield
+        finally:
+            armed_flag[0] = was
+
+    return install, open_channel, armed, disarmed
 
 
-def install() -> None:
-    """Wrap the forbidden entry points (idempotent enough: called once per zygote)."""
-    for name in ("SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"):
-        cls = getattr(torch.optim, name, None)
-        if cls is not None:
-            _wrap(cls, "__init__", f"torch.optim.{name}")
-    for fn in ("sgd", "adam", "adagrad", "rmsprop"):  # the functional forms, e.g. torch.optim.adam.adam
-        _wrap(sys.modules[f"torch.optim.{fn}"], fn, f"torch.optim.{fn}.{fn}")
-    for name in (
-        "LambdaLR",
-        "MultiplicativeLR",
-        "StepLR",
-        "MultiStepLR",
-        "ExponentialLR",
-        "PolynomialLR",
-        "CosineAnnealingLR",
-        "LinearLR",
-        "ConstantLR",
-    ):
-        cls = getattr(torch.optim.lr_scheduler, name, None)
-        if cls is not None:
-            _wrap(cls, "__init__", f"torch.optim.lr_scheduler.{name}")
-    _wrap(F, "batch_norm", "torch.nn.functional.batch_norm")
-    _wrap(F, "dropout", "torch.nn.functional.dropout")
-    _wrap(torch, "batch_norm", "torch.batch_norm")
-    _wrap(torch, "dropout", "torch.dropout")
-    for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Dropout", "Dropout1d", "Dropout2d"):
-        _wrap(getattr(torch.nn, name), "__init__", f"torch.nn.{name}")
-
-
-@contextlib.contextmanager
-def armed():
-    """Record forbidden calls made inside the block; yields the list of hits."""
-    _hits.clear()
-    _armed[0] = True
-    try:
-        yield _hits
-    finally:
-        _armed[0] = False
-
-
-@contextlib.contextmanager
-def disarmed():
-    """Trusted stand-ins (e.g. torch's own modules in a convergence check) run here unrecorded."""
-    was = _armed[0]
-    _armed[0] = False
-    try:
-        yield
-    finally:
-        _armed[0] = was
+install, open_channel, armed, disarmed = _make()

@@ -44,6 +44,7 @@ class Zygote:
         self.workers: dict[int, _Worker] = {}
         self.readable = isolation.read_paths(self.deny, config["pkg_root"])
         self.linux = isolation.LINUX
+        self.seccomp = False
         self.cgroup = None
         self.pidns_fd = -1
         self.abi = 0
@@ -52,8 +53,12 @@ class Zygote:
             from . import linux
 
             linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)  # orphans of a worker become ours to kill
+            from . import seccomp
+
             self.abi = linux.landlock_abi()
             details["landlock_abi"] = self.abi
+            self.seccomp = seccomp.available()
+            details["seccomp"] = self.seccomp
             if self.level != "namespaces":
                 linux.prctl(linux.PR_SET_DUMPABLE, 0)  # same-uid workers can't ptrace or read us
         if self.level == "namespaces":
@@ -210,6 +215,10 @@ class Zygote:
             confine()
             if self.linux:  # again: a change of uid or capabilities clears it
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            if self.seccomp:  # last: the confinement above needed unshare, mount and friends
+                from . import seccomp
+
+                seccomp.apply()
             isolation.close_other_fds((req_fd, resp_fd))
         except BaseException:  # noqa: BLE001 - report, never run student code half-confined
             sys.stderr.write("sandbox setup failed: ")
@@ -344,7 +353,10 @@ def main() -> None:
     from . import (
         ops,  # noqa: F401  (preload the handlers before forking)
         serve,  # noqa: F401
+        tripwires,
     )
+
+    tripwires.install(config.get("tripwires") or {})
 
     gc.collect()
     gc.freeze()  # workers' collections then skip (and don't copy-on-write) everything imported so far
