@@ -178,7 +178,7 @@ class PolicyReport:
     forbidden: dict[str, str] = field(default_factory=dict)  # top-level name or "*" -> reason
     violations: list[Violation] = field(default_factory=list)
     uses: dict[str, set[str]] = field(default_factory=dict)  # top-level name -> names it references
-    owner_source: dict[str, str] = field(default_factory=dict)  # top-level name -> its source text
+    source: str = ""  # the source the report is about
     definitions: list[str] = field(default_factory=list)  # top-level def and class names, in order
     aliases: dict[str, str] = field(default_factory=dict)  # imported name -> dotted name
 
@@ -202,12 +202,10 @@ class PolicyReport:
         return [v for v in self.violations if v.owner is None or v.owner in mine]
 
     def review_digest(self, name: str) -> str:
-        """sha256 of what a TA reads to grant ``name``: its flagged lines and the source of every
-        top-level definition (or module-level line) that holds one. Any change there needs a new grant."""
-        found = self.violations_of(name)
-        parts = [f"{v.owner or '<module>'}:{v.what}:{v.code}" for v in found]
-        parts += [self.owner_source.get(o, "") for o in sorted({v.owner for v in found if v.owner})]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        """The sha256 a TA's grant of ``name`` must quote: of the whole graded source. What a flagged
+        line obtains can flow anywhere (a global, a helper the line does not name), so any change to
+        the submission needs a new grant; a regrade of the same submission keeps it."""
+        return hashlib.sha256(f"{name}\n{self.source}".encode()).hexdigest()
 
 
 def _match(pattern: str, path: str) -> bool:
@@ -628,7 +626,7 @@ def check_source(source: str, tree: ast.Module | None = None) -> PolicyReport:
 
     bindings = top_level_bindings(tree)
     report = PolicyReport(violations=sorted(set(visitor.violations), key=lambda v: (v.line, v.what)),
-                          aliases=dict(aliases))
+                          aliases=dict(aliases), source=source)
     report.definitions = [s.name for s in tree.body
                           if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     # Per top-level name: delegation it names and names it uses, over every statement that binds it.
@@ -639,7 +637,6 @@ def check_source(source: str, tree: ast.Module | None = None) -> PolicyReport:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt in tree.body:
                 uses |= visitor.refs.get(stmt.name, set())
                 bad |= visitor.delegates.get(stmt.name, set())
-                report.owner_source[name] = ast.get_source_segment(source, stmt) or ""
                 continue
             sub = PolicyVisitor(aliases, lines)
             sub.owner = name

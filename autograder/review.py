@@ -7,10 +7,11 @@ offending lines quoted. A TA who has read them grants the name in a review file,
     [alice]                      # or JSON: {"alice": {"SGD": "3f2a..."}}
     SGD = "3f2a..."              # the sha256 that alice's review flag for SGD shows
 
-The digest covers the flagged lines and the definitions that hold them (``PolicyReport.review_digest``),
-so a regrade with the same file gives the same grades and a changed submission needs a new grant. A
-granted name is graded normally (its code still runs only in the sandbox). ``forbidden`` (delegation
-to torch's own implementation) cannot be granted.
+The digest is of the graded source (``PolicyReport.review_digest``): a regrade of the same submission
+with the same file gives the same grades, and a changed submission needs a new grant (what a flagged
+line obtains can flow into any other line). A granted name is graded normally (its code still runs
+only in the sandbox, behind the runtime tripwires). ``forbidden`` (delegation to torch's own
+implementation) cannot be granted.
 """
 
 from __future__ import annotations

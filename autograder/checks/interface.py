@@ -17,12 +17,14 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-
 from ..policy import dotted, top_level_bindings
+from ..sandbox.tripwire_names import resolve
 from .base import Fail
 
-_KINDS = {"posonlyargs": "POSITIONAL_ONLY", "args": "POSITIONAL_OR_KEYWORD", "kwonlyargs": "KEYWORD_ONLY"}
+# What the interface facts are read from: setting one of these after the definition hides the truth.
+INTERFACE_ATTRIBUTES = frozenset({"__init__", "__new__", "__call__", "__signature__", "__text_signature__",
+                                  "__defaults__", "__kwdefaults__", "__code__", "__wrapped__", "__bases__",
+                                  "forward", "backward"})
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,10 @@ def signature_of(fn: ast.FunctionDef | ast.AsyncFunctionDef, source: str, *, dro
 
 
 def _torch_object(path: str | None) -> Any:
-    """The torch object a dotted name denotes, by attribute lookup from ``torch`` (no import runs)."""
+    """The torch object a dotted name denotes (None for anything that is not torch's)."""
     if not path or path.split(".")[0] != "torch":
         return None
-    obj: Any = torch
-    for part in path.split(".")[1:]:
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
+    return resolve(path)
 
 
 def _inspect_signature(obj: Any) -> list[dict] | None:
@@ -121,8 +118,10 @@ class SourceFacts:
         self.bindings = top_level_bindings(tree)
 
     def plain_definition(self, name: str) -> ast.AST | str:
-        """The top-level ``class``/``def`` statement that defines ``name``, or why there is none."""
-        stmts = self.bindings.get(name)
+        """The top-level ``class``/``def`` statement that defines ``name``, or why there is none. Later
+        statements that only set other attributes (``SGD.__doc__ = ...``, as torch's files do) are
+        fine; rebinding the name or setting what the interface is read from is not."""
+        stmts = [s for s in self.bindings.get(name, []) if not self._harmless_later(s, name)]
         if not stmts:
             return f"`{name}` is not defined at the top level of your submission"
         last = max(stmts, key=lambda s: (s.lineno, getattr(s, "col_offset", 0)))
@@ -132,6 +131,15 @@ class SourceFacts:
                 f"line {last.lineno}: `{ast.get_source_segment(self.source, last) or ''}`"[:300]
                 + "), so its interface cannot be read from your code: define it with `class`/`def` at the "
                 "top level of a cell and change nothing about it afterwards")
+
+    @staticmethod
+    def _harmless_later(stmt: ast.AST, name: str) -> bool:
+        """An assignment to attributes of ``name`` other than the ones the interface is read from."""
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            return False
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        return all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == name
+                   and t.attr not in INTERFACE_ATTRIBUTES for t in targets)
 
     def _class_chain(self, cls: ast.ClassDef, seen: set[str]) -> tuple[list[ast.ClassDef], list[Any]]:
         """Same-file classes from ``cls`` up its bases (first base first), and the torch classes at the

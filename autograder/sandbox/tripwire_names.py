@@ -27,16 +27,16 @@ def _canonical(obj: object, fallback: str) -> str:
     return f"{module}.{name}" if isinstance(module, str) and isinstance(name, str) else fallback
 
 
-def _resolve(path: str) -> object | None:
-    """The object a dotted torch name denotes: attributes from ``torch``, or an imported module
-    (``torch.optim.sgd`` is not an attribute of ``torch.optim``)."""
-    if path in sys.modules:
-        return sys.modules[path]
+def resolve(path: str) -> object | None:
+    """The object a dotted torch name denotes in the grader's process: attributes from ``torch``, or an
+    imported module (``torch.optim.sgd`` is not an attribute of ``torch.optim``). Runs no import."""
     obj: object = torch
+    prefix = "torch"
     for part in path.split(".")[1:]:
-        obj = getattr(obj, part, None)
+        prefix = f"{prefix}.{part}"
+        obj = getattr(obj, part, None) or sys.modules.get(prefix)
         if obj is None:
-            return sys.modules.get(path)
+            return None
     return obj
 
 
@@ -47,17 +47,17 @@ def _expand(pattern: str) -> list[tuple[str, str]]:
     for part in pattern.split(".")[1:]:
         step = []
         for path in found:
-            obj = _resolve(path)
+            obj = resolve(path)
             if any(c in part for c in "*?["):
                 names = [n for n in dir(obj) if fnmatch.fnmatchcase(n, part)
                          and (part.startswith("_") or not n.startswith("_"))]
             else:
                 names = [part]
-            step += [f"{path}.{n}" for n in names if _resolve(f"{path}.{n}") is not None]
+            step += [f"{path}.{n}" for n in names if resolve(f"{path}.{n}") is not None]
         found = step
     out = []
     for path in found:
-        obj = _resolve(path)
+        obj = resolve(path)
         if isinstance(obj, types.ModuleType):
             out += [(path, n) for n, member in vars(obj).items()
                     if callable(member) and getattr(member, "__module__", "") == obj.__name__]
@@ -74,7 +74,7 @@ def tripwire_config() -> dict:
     for pattern in policy.RUNTIME_ENTRY_POINTS:
         for module, attr in _expand(pattern):
             path = f"{module}.{attr}"
-            obj = _resolve(path)
+            obj = resolve(path)
             if policy.is_delegation(path) and (not isinstance(obj, type)
                                                or policy.is_delegation(_canonical(obj, path))):
                 names.add(f"{module}:{attr}")

@@ -242,14 +242,13 @@ def test_fused_kernel_behind_a_flag_in_a_helper_is_left_to_the_runtime_tripwire(
     assert policy.check_source(HEAD + src).forbidden_reason("SGD") is None
 
 
-def test_review_digest_changes_with_the_flagged_code_only():
+def test_review_digest_is_stable_for_the_same_code_and_changes_with_any_line():
     base = "def _h(n):\n    return getattr(torch, n)\n" + step("_h('zeros')")
     digest = policy.check_source(HEAD + base).review_digest("SGD")
-    assert digest == policy.check_source(HEAD + base + "X = 1\n").review_digest("SGD")
-    changed = base.replace("return getattr(torch, n)", "return getattr(torch, n + '')")
-    assert digest != policy.check_source(HEAD + changed).review_digest("SGD")
-    inside = base.replace("def _h(n):\n", "def _h(n):\n    n = n.strip()\n")
-    assert digest != policy.check_source(HEAD + inside).review_digest("SGD")
+    assert digest == policy.check_source(HEAD + base).review_digest("SGD")
+    assert digest != policy.check_source(HEAD + base).review_digest("Adam")
+    for changed in (base + "X = 1\n", base.replace("def _h(n):\n", "def _h(n):\n    n = n.strip()\n")):
+        assert digest != policy.check_source(HEAD + changed).review_digest("SGD")
 
 
 # --- whole honest files -----------------------------------------------------------------------------

@@ -75,4 +75,14 @@ KNOWN_EQUIVALENT: list[EquivalentSubmission] = [
         '            total = total + loss.detach().float() * len(idx)\n            seen += len(idx)\n        history["train_loss"].append(float(total / seen))\n',
         "accumulates the epoch loss in a float32 tensor",
     ),
+    EquivalentSubmission(
+        "02_optimizers",
+        "sgd_int_defaults_as_torch_writes_them",
+        "correct/loop.py",
+        "    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,\n"
+        "                 nesterov=False, *, maximize=False):\n",
+        "    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,\n"
+        "                 nesterov=False, *, maximize=False):\n",
+        "integer defaults, as torch.optim.SGD's signature writes momentum=0 (equal by value)",
+    ),
 ]

@@ -1,0 +1,204 @@
+"""What holds when a submission gets past the static policy (a TA granted it, or a trick the policy
+misses): the worker's seccomp filter, the runtime tripwires, and the grader's side of the protocol.
+
+Each submission here reaches into the worker package on purpose (through the test prelude), as a
+student could only after a grant; the tests check from the outside what must hold.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from autograder.sandbox.worker import protocol
+
+from ._support import NAME_PROCESS, REPO, call, require, session, token, variants_promising, wait_gone
+
+pytestmark = pytest.mark.hostile
+
+
+@pytest.mark.parametrize("variant", variants_promising("syscalls"))
+def test_seccomp_refuses_namespaces_and_keeps_threads(zyg, variant):
+    require(zyg, "syscalls")
+    s = session(zyg, '''
+import ctypes, os, threading, torch
+def probe():
+    libc = ctypes.CDLL(None, use_errno=True)
+    out = {}
+    for name, flags in (("user", 0x10000000), ("mount", 0x00020000), ("net", 0x40000000)):
+        ok = libc.unshare(flags) == 0
+        out[f"unshare_{name}"] = "ok" if ok else os.strerror(ctypes.get_errno())
+    out["setns"] = "ok" if libc.setns(0, 0) == 0 else os.strerror(ctypes.get_errno())
+    out["clone3"] = "ok" if libc.syscall(435, None, 0) == 0 else os.strerror(ctypes.get_errno())
+    out["ptrace"] = "ok" if libc.ptrace(0, 0, None, None) == 0 else os.strerror(ctypes.get_errno())
+    out["mount"] = "ok" if libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0 else \\
+        os.strerror(ctypes.get_errno())
+    torch.set_num_threads(4)
+    a = torch.randn(256, 256)
+    out["torch_threads"] = bool(torch.isfinite(a @ a).all())
+    t = threading.Thread(target=lambda: None)
+    t.start()
+    t.join()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(5)
+    out["fork"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    return out
+''')
+    try:
+        assert s.load().ok, s.output_tail()
+        got = call(s, "probe", timeout=30).value
+    finally:
+        s.stop()
+    refused = os_error = "Operation not permitted"
+    assert got["unshare_user"] == got["unshare_mount"] == got["unshare_net"] == refused, got
+    assert got["setns"] == got["ptrace"] == got["mount"] == os_error, got
+    assert got["clone3"] == "Function not implemented", got  # so libc falls back to clone
+    assert got["torch_threads"] is True and got["fork"] == 5, got
+
+
+RSS_PROBE = """
+import json, resource, sys
+sys.path.insert(0, {repo!r})
+from autograder.sandbox.runner import WorkerDied, WorkerSession, Zygote
+from autograder.sandbox.worker import protocol
+from tests.sandbox._support import PRELUDE, SMALL
+zygote = Zygote()
+body = {body!r}
+s = WorkerSession(zygote, PRELUDE + body, "submission.py", "submission", SMALL)
+assert s.load().ok, s.output_tail()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    s.call(protocol.Request("call", {{"fn": "noop"}}), 60)
+    outcome = "answered"
+except WorkerDied as exc:
+    outcome = exc.reason
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+alive = s.pid
+s.stop()
+zygote.close()
+print(json.dumps({{"outcome": outcome, "grew_kib": after - before, "pid_left": alive}}))
+"""
+
+BOMBS = {
+    # announces 512 MiB of tensors and streams them
+    "huge_blob": "return struct.pack('>II', 64, 512 << 20) + b' ' * 64 + bytes(1 << 20) * 512",
+    # a valid header, then JSON nested a million levels deep
+    "deep_json": "raw = b'{\"version\": 1, \"ok\": true, \"value\": ' + b'[' * 1_000_000 + b']' * 1_000_000 "
+                 "+ b'}'\n    return struct.pack('>II', len(raw), 0) + raw",
+    # a frame whose JSON is not UTF-8
+    "bad_utf8": "raw = b'\\xff\\xfe' * 100\n    return struct.pack('>II', len(raw), 0) + raw",
+    # valid JSON with fields of the wrong types
+    "wrong_types": "raw = b'{\"version\": 1, \"ok\": \"yes\", \"error\": 3}'\n"
+                   "    return struct.pack('>II', len(raw), 0) + raw",
+    # garbage where the safetensors blob should be
+    "bad_tensors": "raw = b'{\"version\": 1, \"ok\": true}'\n"
+                   "    return struct.pack('>II', len(raw), 16) + raw + b'\\x00' * 16",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bomb", sorted(BOMBS))
+def test_a_hostile_reply_is_refused_without_buffering_it(bomb):
+    """Each malformed reply is a protocol error: the line errors, the worker tree is killed, and the
+    grader's peak memory does not grow with what the worker announced or sent."""
+    tag = token()
+    body = NAME_PROCESS.format(tag=tag) + (
+        "import struct\n"
+        "def noop():\n    return 1\n"
+        "_original, _replies = _serve.protocol.encode_response, []\n"
+        "def _encode(resp):\n"
+        "    _replies.append(1)\n"
+        "    if len(_replies) == 1:  # the reply to the load itself goes out intact\n"
+        "        return _original(resp)\n"
+        f"    {BOMBS[bomb]}\n"
+        "_serve.protocol.encode_response = _encode\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", RSS_PROBE.format(repo=str(REPO), body=body)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["outcome"].startswith("the worker sent a malformed reply"), result
+    assert result["grew_kib"] < 100 * 1024, result  # far below the 512 MiB it announced
+    assert not wait_gone(tag)
+
+
+def test_protocol_caps_are_checked_before_reading():
+    read = []
+    header = protocol._HEADER.pack(64, protocol.REPLY_LIMITS[1] + 1)
+    with pytest.raises(protocol.ProtocolError, match="too large"):
+        protocol.decode_response(header, lambda n: read.append(n) or b"")
+    assert read == []
+
+
+# --- the runtime tripwires ------------------------------------------------------------------------
+
+SWAP = '''
+import contextlib, torch
+_tw = _sys.modules["kitworker.tripwires"]
+_tw._armed = [False]
+_tw._hits = []
+_tw.armed = contextlib.nullcontext
+_tw.disarmed = contextlib.nullcontext
+_init = torch.optim.SGD.__init__
+UNWRAPPED = hasattr(_init, "__wrapped__") or hasattr(_init, "__closure__") and any(
+    "armed" in repr(c) for c in (_init.__closure__ or ()))
+class SGD(torch.optim.SGD):
+    pass
+'''
+
+
+@pytest.mark.parametrize("variant", ["namespaces", "rlimits"])
+def test_tripwires_survive_a_submission_that_tries_to_disarm_them(zyg, variant):
+    s = session(zyg, SWAP + "def unwrapped():\n    return UNWRAPPED\n")
+    try:
+        assert s.load().ok, s.output_tail()
+        assert call(s, "unwrapped").value is False  # no __wrapped__ to reach the original
+        args = {"name": "SGD", "kwargs": {"lr": 0.1}, "with_params": True}
+        reply = s.call(protocol.Request("construct", args, {"p0": torch.zeros(2)}), 10)
+    finally:
+        s.stop()
+    assert not reply.ok and "torch.optim.SGD" in reply.error.get("tripwire", ""), reply
+
+
+OPS_DROPOUT = '''
+import torch
+class Dropout(torch.nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+    def forward(self, x):
+        return torch.ops.aten.native_dropout(x, self.p, True)[0]
+'''
+
+HONEST_DROPOUT = '''
+import torch
+class Dropout(torch.nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+    def forward(self, x):
+        keep = torch.empty_like(x).bernoulli_(1 - self.p)
+        return x * keep / (1 - self.p)
+'''
+
+
+@pytest.mark.parametrize("variant", ["namespaces"])
+@pytest.mark.parametrize(("body", "tripped"), [(OPS_DROPOUT, True), (HONEST_DROPOUT, False)],
+                         ids=["aten-kernel", "honest"])
+def test_dispatch_tripwire_sees_torchs_kernels_however_reached(zyg, variant, body, tripped):
+    s = session(zyg, body, prelude=False)
+    try:
+        assert s.load().ok, s.output_tail()
+        reply = s.call(protocol.Request("dropout_run", {"seed": 0, "p": 0.5, "steps": [{"x": "x0"}]},
+                                        {"x0": torch.ones(8, 8)}), 10)
+    finally:
+        s.stop()
+    if tripped:
+        assert not reply.ok and "native_dropout" in reply.error["tripwire"], reply
+    else:
+        assert reply.ok, reply.error
