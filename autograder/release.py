@@ -13,9 +13,13 @@ Steps, for each assignment (all of them by default):
    kernel spec, so the release does not depend on the machine that produced it. (nbgrader's per-cell
    checksums are kept: they are a pure function of cell source and points, hence stable.)
 
+Before step 2 the submission policy (``autograder/policy.py``, standalone) is written into the source
+folder as ``check_submission.py``, with the assignment's graded names filled in; nbgrader copies it
+next to the released notebook, whose self-check cell runs it (``%run check_submission.py <id>.ipynb``).
+
 ``--check`` runs all of this on a copy in a temporary folder, leaves the repository untouched, and exits
-with status 1 listing every difference (cell sources, cell metadata, files) from the committed
-``assignments/``, or from stale points in ``solutions/``.
+with status 1 listing every difference (cell sources, cell metadata, files, the policy copy) from the
+committed ``assignments/``, or from stale points or a stale policy copy in ``solutions/``.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import policy
 from autograder.rubric import Rubric, assignment_ids, load_rubric
 
 REPO = Path(__file__).resolve().parents[1]
+POLICY_COPY = "check_submission.py"
+_GRADED_NAMES_LINE = "GRADED_NAMES: tuple[str, ...] = ()\n"
 CONFIG_FILE = "nbgrader_config.py"
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "assignments"
@@ -207,14 +214,36 @@ def normalize_release(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def policy_copy(rubric: Rubric) -> str:
+    """The text of ``check_submission.py`` for one assignment: the policy module, standalone, with the
+    assignment's graded names filled in."""
+    text = Path(policy.__file__).read_text(encoding="utf-8")
+    if text.count(_GRADED_NAMES_LINE) != 1:
+        raise ReleaseError(f"{policy.__file__}: expected one line {_GRADED_NAMES_LINE.strip()!r}")
+    names = f"GRADED_NAMES: tuple[str, ...] = {tuple(rubric.graded_names)!r}  # {rubric.assignment}\n"
+    return text.replace(_GRADED_NAMES_LINE, names)
+
+
+def write_policy_copy(folder: Path, rubric: Rubric) -> list[str]:
+    """Write ``folder/check_submission.py`` when it is missing or stale; return a line per change."""
+    path, text = folder / POLICY_COPY, policy_copy(rubric)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return []
+    path.write_text(text, encoding="utf-8")
+    return [f"{POLICY_COPY}: written from autograder/policy.py"]
+
+
 def build(assignments: Sequence[str], root: Path) -> list[str]:
-    """Stamp and generate every assignment under ``root``; return the point changes made in the source."""
+    """Stamp, copy the policy and generate every assignment under ``root``; return the changes made in
+    the source."""
     changes = []
     for assignment in assignments:
         source = notebook_path(root, SOURCE_DIR, assignment)
         if not source.is_file():
             raise ReleaseError(f"{assignment}: missing source notebook {source.relative_to(root)}")
-        changes += [f"{assignment}: {change}" for change in stamp_source(source, load_rubric(assignment))]
+        rubric = load_rubric(assignment)
+        changes += [f"{assignment}: {change}" for change in stamp_source(source, rubric)]
+        changes += [f"{assignment}: {change}" for change in write_policy_copy(source.parent, rubric)]
         generate(assignment, root)
     return changes
 

@@ -3,7 +3,8 @@
 ``policy.RUNTIME_ENTRY_POINTS`` holds dotted patterns (``torch.nn.*BatchNorm*``, ``torch.optim.sgd``);
 here they are expanded against the grader's own torch into concrete names, and only names that are
 delegation by ``policy.is_delegation`` under both the name used and the object's own module are kept
-(``torch.optim.lr_scheduler.Optimizer`` is torch's Optimizer, which students subclass: never wrapped).
+(``torch.optim.lr_scheduler.Optimizer`` is torch's Optimizer, which students subclass: never wrapped;
+nor is ``functools.wraps``, imported there).
 A module pattern stands for the functions and classes defined in that module. (Builtins such as
 ``torch.dropout`` live in a private class of torch's, so only classes are checked under their own
 name.) The zygote gets the result with its configuration, so the worker package needs no copy of the
@@ -75,7 +76,11 @@ def tripwire_config() -> dict:
         for module, attr in _expand(pattern):
             path = f"{module}.{attr}"
             obj = resolve(path)
-            if policy.is_delegation(path) and (not isinstance(obj, type)
-                                               or policy.is_delegation(_canonical(obj, path))):
-                names.add(f"{module}:{attr}")
+            if not policy.is_delegation(path):
+                continue
+            if isinstance(obj, type) and not policy.is_delegation(_canonical(obj, path)):
+                continue  # a class re-exported from elsewhere: torch.optim.lr_scheduler.Optimizer
+            if not isinstance(obj, type) and not str(getattr(obj, "__module__", "")).startswith("torch"):
+                continue  # a helper torch imported: torch.optim.lr_scheduler.wraps is functools.wraps
+            names.add(f"{module}:{attr}")
     return {"entry_points": sorted(names), "ops": sorted(policy.RUNTIME_OPS)}

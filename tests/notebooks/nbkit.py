@@ -66,7 +66,10 @@ def module_cells(nb) -> list:
 
 
 def module_source(nb) -> str:
-    return "\n\n".join(c.source for c in module_cells(nb))
+    """The graded code of a notebook, IPython lines blanked as the grader's loader does."""
+    from autograder.policy import blank_magics
+
+    return "\n\n".join(blank_magics(c.source) for c in module_cells(nb))
 
 
 def imported_modules(source: str) -> set[str]:

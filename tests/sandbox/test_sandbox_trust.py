@@ -202,3 +202,16 @@ def test_dispatch_tripwire_sees_torchs_kernels_however_reached(zyg, variant, bod
         assert not reply.ok and "native_dropout" in reply.error["tripwire"], reply
     else:
         assert reply.ok, reply.error
+
+
+def test_tripwire_names_cover_torchs_implementations_and_never_what_students_build_on():
+    from autograder.sandbox.tripwire_names import tripwire_config
+
+    config = tripwire_config()
+    names = set(config["entry_points"])
+    assert {"torch.optim:SGD", "torch.optim.sgd:sgd", "torch.optim.adam:_single_tensor_adam", "torch:dropout_",
+            "torch:native_batch_norm", "torch.nn.functional:batch_norm", "torch.nn:BatchNorm1d",
+            "torch.optim.lr_scheduler:LambdaLR"} <= names
+    allowed = {"Optimizer", "LRScheduler", "_LRScheduler", "Module", "Function", "wraps", "cast"}
+    assert not [n for n in names if n.rpartition(":")[2] in allowed]
+    assert {"_fused_*", "*batch_norm*", "*dropout*"} <= set(config["ops"])
