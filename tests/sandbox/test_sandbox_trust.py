@@ -209,9 +209,9 @@ def test_tripwire_names_cover_torchs_implementations_and_never_what_students_bui
 
     config = tripwire_config()
     names = set(config["entry_points"])
-    assert {"torch.optim:SGD", "torch.optim.sgd:sgd", "torch.optim.adam:_single_tensor_adam", "torch:dropout_",
-            "torch:native_batch_norm", "torch.nn.functional:batch_norm", "torch.nn:BatchNorm1d",
-            "torch.optim.lr_scheduler:LambdaLR"} <= names
+    assert {"torch.optim:SGD", "torch.optim.sgd:sgd", "torch.optim.adam:_single_tensor_adam",
+            "torch:dropout_", "torch:native_batch_norm", "torch.nn.functional:batch_norm",
+            "torch.nn:BatchNorm1d", "torch.optim.lr_scheduler:LambdaLR"} <= names
     allowed = {"Optimizer", "LRScheduler", "_LRScheduler", "Module", "Function", "wraps", "cast"}
     assert not [n for n in names if n.rpartition(":")[2] in allowed]
     assert {"_fused_*", "*batch_norm*", "*dropout*"} <= set(config["ops"])
