@@ -10,6 +10,7 @@ ASSIGNMENT ?=
 SUBMISSIONS ?=
 OUT ?=
 JOBS ?= 2
+GRANTS ?=
 
 .PHONY: setup grade test release autograde feedback export gradescope bench lint lock clean
 
@@ -27,7 +28,7 @@ ifeq ($(strip $(ASSIGNMENT)),)
 	  $(PY) -m autograder grade --assignment $$a tests/submissions/$$a/sample_class/* --out grades/$$a --jobs $(JOBS); \
 	done
 else
-	$(PY) -m autograder grade --assignment $(ASSIGNMENT) $(if $(SUBMISSIONS),$(SUBMISSIONS)/*,tests/submissions/$(ASSIGNMENT)/sample_class/*) --out $(if $(OUT),$(OUT),grades/$(ASSIGNMENT)) --jobs $(JOBS)
+	$(PY) -m autograder grade --assignment $(ASSIGNMENT) $(if $(SUBMISSIONS),$(SUBMISSIONS)/*,tests/submissions/$(ASSIGNMENT)/sample_class/*) --out $(if $(OUT),$(OUT),grades/$(ASSIGNMENT)) --jobs $(JOBS) $(if $(GRANTS),--grant-review $(GRANTS))
 endif
 
 test: $(STAMP)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench import grading, isolation, reference_step
+from bench import grading, isolation, reference_step, trust
 
-for section in (reference_step, isolation, grading):
+for section in (reference_step, isolation, grading, trust):
     print(f"\n=== {section.__name__} ===")
     section.main()

@@ -127,15 +127,18 @@ class Zygote:
     """A fresh interpreter with torch imported that forks confined workers on request (one per grader
     process). ``level`` (or ``$KIT_ISOLATION``) forces an isolation level; by default the strongest
     available one is used. ``hide`` lists extra paths no worker may see (the repository and the
-    zygote's own folder always are)."""
+    zygote's own folder always are). ``tripwires`` replaces the names the runtime tripwires watch
+    (benchmarks measure their cost with an empty list)."""
 
     def __init__(self, level: str | None = None, *, userns: bool | None = None,
-                 hide: tuple[str, ...] = ()) -> None:
+                 hide: tuple[str, ...] = (), tripwires: dict | None = None) -> None:
         self.level = levels.resolve_level(level)
         self.userns = (os.geteuid() != 0) if userns is None else userns
         self.details: dict = {}
         self.restarts = 0
         self._hide = [str(Path(p).resolve()) for p in (REPO_ROOT, *hide)]
+        # What the worker's tripwires watch (tripwire_names.tripwire_config); the bench overrides it.
+        self._tripwires = tripwire_config() if tripwires is None else tripwires
         self._lock = threading.RLock()
         self._generation = 0
         self._proc: subprocess.Popen | None = None
@@ -158,7 +161,7 @@ class Zygote:
         pkg_root = self.base / "pkg"
         config = {"level": self.level, "userns": self.userns, "base": str(self.base),
                   "pkg_root": str(pkg_root), "deny": [*self._hide, str(self.base)],
-                  "tripwires": tripwire_config()}
+                  "tripwires": self._tripwires}
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         boot = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
                 f"sys.path.insert(0, {str(pkg_root)!r}); from kitworker.zygote import main; main()")

@@ -23,16 +23,16 @@ def _forbidden(hits: list[str]) -> protocol.Response:
     )
 
 
-def graded_op(op: str, armed=tripwires.armed):
+def graded_op(op: str, *, watch_ops: bool = True, armed=tripwires.armed):
     """Register a handler that runs student code: tripwires armed, forbidden calls reported (also when
     the code raised afterwards). ``armed`` is bound here, when the handlers are defined, before any
-    student code exists."""
+    student code exists; ``watch_ops`` as in ``tripwires.armed``."""
 
     def deco(fn):
         def run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
             hits: list[str] = []
             try:
-                with armed() as hits:
+                with armed(watch_ops) as hits:
                     resp = fn(ctx, args, tensors)
             except Exception:
                 if hits:

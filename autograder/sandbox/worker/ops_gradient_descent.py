@@ -59,7 +59,7 @@ def _opt_step(opt: torch.optim.Optimizer) -> None:
         opt.step()
 
 
-@graded_op("scheduler_run")
+@graded_op("scheduler_run", watch_ops=False)  # no aten kernel is a schedule
 def scheduler_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     """``cls(opt, power=...)`` on an SGD with ``base_lrs``; record every group's lr right after
     construction and after each of ``steps`` rounds of ``opt.step(); sched.step()``.
@@ -130,7 +130,7 @@ def _collect(result, n: int, key: str, out: dict[str, torch.Tensor]) -> dict:
     return {"iterable": True, "batches": batches, "truncated": truncated}
 
 
-@graded_op("minibatches_run")
+@graded_op("minibatches_run", watch_ops=False)  # nor a batch order
 def minibatches_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     """Call the student's minibatches once per entry of ``calls`` (``n``, ``batch_size``, ``kwargs``,
     ``generator``: ``"shared"`` = one ``torch.Generator().manual_seed(seed)`` for all calls, ``None`` =
@@ -160,7 +160,7 @@ def minibatches_run(ctx: Context, args: dict, tensors: dict) -> protocol.Respons
 # --- fit ------------------------------------------------------------------------------------------
 
 
-@graded_op("fit_run")
+@graded_op("fit_run", watch_ops=False)  # nor a training loop
 def fit_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     """Run the student's ``fit`` with the trusted pieces of ``FitHarness``. With ``standin`` (default)
     the module-level ``minibatches`` is the trusted stand-in for the duration of the call, so a bug in
