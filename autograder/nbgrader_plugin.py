@@ -12,6 +12,7 @@ counts.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def scores_by_name(record: dict) -> dict[str, tuple[float, list[str]]]:
 
 
 def grade_notebook(nb, assignment: str) -> dict:
-    """Grade an in-memory notebook as a submission of ``assignment``; return the student record."""
+    """Grade an in-memory notebook as a submission of ``assignment``; return the student record. Grader
+    faults (tracebacks of the kit) go to the TA's log only, never into the notebook's feedback."""
     with tempfile.TemporaryDirectory(prefix="kit-nbgrader-") as tmp:
         path = Path(tmp) / f"{assignment}.ipynb"
         nbformat.write(nb, str(path))
@@ -47,6 +49,8 @@ def grade_notebook(nb, assignment: str) -> dict:
             result = grade_submission(path, assignment, zygote)
         finally:
             zygote.close()
+    for fault in result.grader_faults:
+        logging.getLogger(__name__).error("grader fault (%s): %s", assignment, fault)
     return student_record(result, load_rubric(assignment))
 
 

@@ -72,3 +72,20 @@ def test_unknown_isolation_level_is_a_command_line_error(tmp_path):
         "grade", "--assignment", "02_optimizers", str(CORRECT), "--out", str(tmp_path), "--isolation", "x"
     )
     assert proc.returncode == 2 and "unknown isolation level 'x'" in proc.stderr
+
+
+def test_a_bad_review_file_is_a_command_line_error(tmp_path):
+    grants = tmp_path / "review.toml"
+    grants.write_text("[alice]\nSGD = 'not a digest'\n")
+    proc = run_cli("grade", "--assignment", "02_optimizers", str(CORRECT), "--out", str(tmp_path / "o"),
+                   "--grant-review", str(grants))
+    assert proc.returncode == 2 and "sha256" in proc.stderr
+
+
+def test_review_files_read_as_json_or_toml(tmp_path):
+    from autograder.review import load_grants
+
+    digest = "ab" * 32
+    (tmp_path / "g.json").write_text(json.dumps({"alice": {"SGD": digest}}))
+    (tmp_path / "g.toml").write_text(f'[alice]\nSGD = "{digest}"\n')
+    assert load_grants(tmp_path / "g.json") == load_grants(tmp_path / "g.toml") == {"alice": {"SGD": digest}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -113,3 +114,57 @@ def test_nbgrader_submitted_layout_uses_the_student_folder_as_id(tmp_path):
     (inner / "02_optimizers.ipynb").write_text(notebook([code("Z = 3")]))
     sub = load_submission(tmp_path / "erin", "02_optimizers", "optimizers")
     assert sub.student == "erin" and sub.kind == "ipynb" and "Z = 3" in sub.source
+
+
+# --- what a submission may be: regular files only, read without following or blocking ------------------
+
+SECRET = "not-part-of-any-submission"
+
+
+@pytest.fixture
+def outside(tmp_path):
+    path = tmp_path / "outside.txt"
+    path.write_text(f"{SECRET}\n")
+    return path
+
+
+@pytest.mark.parametrize("make", ["fifo", "link_to_file", "link_to_device", "dangling_link"])
+def test_special_files_and_links_are_refused_without_reading_them(tmp_path, outside, make):
+    path = tmp_path / "optimizers.py"
+    if make == "fifo":
+        os.mkfifo(path)  # would block a plain read() forever
+    elif make == "link_to_file":
+        path.symlink_to(outside)
+    elif make == "link_to_device":
+        path.symlink_to("/dev/zero")  # would read until memory runs out
+    else:
+        path.symlink_to(tmp_path / "nothing")
+    sub = load_submission(path, "02_optimizers", "optimizers")
+    assert sub.load_error and ("symbolic link" in sub.load_error or "FIFO" in sub.load_error), sub.load_error
+    assert SECRET not in sub.load_error and str(outside) not in sub.load_error
+
+
+@pytest.mark.parametrize("entry", ["optimizers.py", "notes.txt", "data"])
+def test_a_link_anywhere_in_a_student_folder_is_refused(tmp_path, outside, entry):
+    folder = tmp_path / "carol"
+    folder.mkdir()
+    if entry != "optimizers.py":
+        (folder / "optimizers.py").write_text("X = 1\n")
+    (folder / entry).symlink_to(outside)
+    sub = load_submission(folder, "02_optimizers", "optimizers")
+    assert sub.load_error == f"carol/{entry} is a symbolic link; submit regular files only"
+
+
+def test_size_is_checked_before_reading(tmp_path):
+    path = tmp_path / "huge.py"
+    with open(path, "wb") as fh:
+        fh.truncate(1 << 30)  # sparse: 1 GiB announced
+    sub = load_submission(path, "02_optimizers", "optimizers")
+    assert sub.load_error == f"huge.py: file is {1 << 30} bytes; the limit is {2 << 20}"
+
+
+def test_a_notebook_may_be_larger_than_a_module(tmp_path):
+    nb = json.loads(notebook([code("Y = 2")]))
+    nb["cells"].append({"cell_type": "markdown", "source": "x" * (4 << 20), "metadata": {}})
+    sub = load(tmp_path, "big.ipynb", json.dumps(nb))
+    assert sub.load_error is None and "Y = 2" in sub.source

@@ -314,3 +314,16 @@ def test_cli_reports_problems_by_cell_and_none_for_a_solution(tmp_path, capsys):
     assert policy.main([str(bad)]) == 1
     out = capsys.readouterr().out
     assert "imports `os`" in out and re.search(r"cell \d+, line \d+", out)
+
+
+@pytest.mark.parametrize(
+    ("got", "want", "same"),
+    [(0, 0.0, True), (0.0, 0, True), (1e-3, 0.001, True), (False, False, True), (0, False, False),
+     (False, 0.0, False), (None, None, True), (0, None, False), ((0.9, 0.999), (0.9, 0.999), True),
+     ([0.9, 0.999], (0.9, 0.999), True), ((0.9, 0.99), (0.9, 0.999), False), (-1, -1, True)],
+)
+def test_defaults_compare_numbers_by_value_and_bools_by_identity(got, want, same):
+    from autograder.checks.interface import NonLiteral, same_default
+
+    assert same_default(got, want) is same
+    assert same_default(NonLiteral("required"), want) is False

@@ -32,6 +32,8 @@ def test_solution_notebook_runs_top_to_bottom(assignment, record_property):
     for cell in code:
         if is_test_cell(cell):
             assert "public self-check passed" in stdout_of(cell), cell.metadata.nbgrader["grade_id"]
+    policy_check = [c for c in code if c.source.startswith("%run check_submission.py")]
+    assert len(policy_check) == 1 and "no problems found" in stdout_of(policy_check[0])
     plots = [c for c in code if is_experiment_cell(c) and "plt.show()" in c.source]
     assert len(plots) >= 3
     assert not [c.id for c in plots if not has_png(c)], "every plotting experiment should render a PNG"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -175,3 +176,40 @@ def test_python3_kernel_runs_this_interpreter():
     manager = KernelManager(kernel_name="python3")
     assert manager.format_kernel_cmd()[0] == sys.executable
     assert Path(sys.executable).parent.joinpath("alembic").exists(), "nbgrader needs alembic beside python"
+
+
+@pytest.mark.parametrize("assignment", assignment_params())
+def test_the_release_ships_the_policy_as_a_standalone_self_check(assignment, tmp_path):
+    """check_submission.py next to the released notebook is the grader's policy with the assignment's
+    graded names, imports only the standard library, and runs on its own, outside the repository."""
+    import subprocess
+
+    rubric = load_rubric(assignment)
+    shipped = release_path(assignment).parent / release.POLICY_COPY
+    assert shipped.read_text() == release.policy_copy(rubric)
+    assert (source_path(assignment).parent / release.POLICY_COPY).read_text() == shipped.read_text()
+    assert imported_modules(shipped.read_text()) <= set(sys.stdlib_module_names) | {"__future__"}
+    assert str(rubric.graded_names) in shipped.read_text()
+    shutil.copy(shipped, tmp_path / release.POLICY_COPY)
+    for path_of in (source_path, release_path):
+        shutil.copy(path_of(assignment), tmp_path / f"{assignment}.ipynb")
+        ok = subprocess.run([sys.executable, "-I", release.POLICY_COPY, f"{assignment}.ipynb"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+        assert ok.returncode == 0 and "no problems found" in ok.stdout, ok.stdout + ok.stderr
+    nb = read(source_path(assignment))
+    name = rubric.graded_names[0]
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name)
+    cell.source += "\n\ndef _peek():\n    return getattr(torch, 'o' + 'ps')\n"
+    cell.source = cell.source.replace("    ### END SOLUTION", "    _peek()\n    ### END SOLUTION", 1)
+    nbformat.write(nb, tmp_path / f"{assignment}.ipynb")
+    bad = subprocess.run([sys.executable, "-I", release.POLICY_COPY, f"{assignment}.ipynb"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and f"{name}: review" in bad.stdout and "computed" in bad.stdout, bad.stdout
+
+
+def test_a_stale_policy_copy_is_rewritten_and_reported(tmp_path):
+    rubric = load_rubric("02_optimizers")
+    assert release.write_policy_copy(tmp_path, rubric) != []
+    assert release.write_policy_copy(tmp_path, rubric) == []
+    (tmp_path / release.POLICY_COPY).write_text("# edited by hand\n")
+    assert release.write_policy_copy(tmp_path, rubric) != []

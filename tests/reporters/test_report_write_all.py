@@ -59,3 +59,30 @@ def test_refuses_bad_input_before_writing(rubric, records, tmp_path):
     with pytest.raises(ValueError, match="03_regularization"):
         write_all([*records, other], rubric, tmp_path / "mixed", {}, {})
     assert not (tmp_path / "dup").exists() and not (tmp_path / "mixed").exists()
+
+
+@pytest.mark.parametrize(
+    ("student", "problem"),
+    [
+        ("alice", None),
+        ("José", None),
+        ("anna maria", None),
+        ("s.smith@uni+1", None),
+        ("run", "output folder uses"),
+        ("Grades", "output folder uses"),
+        ("back\\slash", "may hold only"),
+        ("../escape", "may hold only"),
+        (".hidden", "may hold only"),
+        ("_underscore", "may hold only"),
+        ("trailing ", "may hold only"),
+        ("x" * 252, "bytes long"),
+    ],
+)
+def test_student_ids_are_checked_per_student(student, problem):
+    from autograder.reporters._common import id_problem, safe_id, student_filename
+
+    got = id_problem(student)
+    assert (got is None) if problem is None else (problem in got), got
+    safe = safe_id(student)
+    assert safe.startswith("_invalid-") and id_problem(safe) is not None  # never a valid id: no collision
+    assert student_filename(safe) == safe and safe != safe_id(student + "x")
