@@ -251,6 +251,8 @@ def parse(sub: Submission) -> None:
         )
     except ValueError as exc:  # e.g. null bytes
         sub.load_error = f"{sub.filename}: cannot be parsed ({exc})"
+    except (RecursionError, MemoryError):  # e.g. an expression of 50 000 terms
+        sub.load_error = f"{sub.filename}: cannot be parsed (nested or chained too deeply)"
 
 
 def scan(sub: Submission) -> None:
@@ -258,7 +260,10 @@ def scan(sub: Submission) -> None:
     the policy does not allow (see ``policy.py``)."""
     if sub.load_error or sub.tree is None:
         return
-    sub.scan = check_source(sub.source, sub.tree)
+    try:
+        sub.scan = check_source(sub.source, sub.tree)
+    except (RecursionError, MemoryError):
+        sub.load_error = f"{sub.filename}: cannot be checked (nested too deeply)"
 
 
 PIPELINE = (read_file, pick_cells, drop_magics, parse, scan)

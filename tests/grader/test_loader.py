@@ -168,3 +168,8 @@ def test_a_notebook_may_be_larger_than_a_module(tmp_path):
     nb["cells"].append({"cell_type": "markdown", "source": "x" * (4 << 20), "metadata": {}})
     sub = load(tmp_path, "big.ipynb", json.dumps(nb))
     assert sub.load_error is None and "Y = 2" in sub.source
+
+
+def test_code_nested_beyond_the_parser_is_an_error_for_that_student(tmp_path):
+    sub = load(tmp_path, "deep.py", "x = 1" + " + 1" * 50000 + "\n")
+    assert "nested or chained too deeply" in sub.load_error
