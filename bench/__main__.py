@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bench import grading, isolation, reference_step
+from bench import grading, isolation, memory, reference_step
+from bench.nbgrader_compare import compare as nbgrader_compare
 
-for section in (reference_step, isolation, grading):
+for section in (reference_step, isolation, grading, memory, nbgrader_compare):
     print(f"\n=== {section.__name__} ===")
     section.main()
