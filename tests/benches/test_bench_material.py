@@ -15,10 +15,9 @@ from bench import memory
 from bench.nbgrader_compare import compare, generate
 from bench.nbgrader_compare.hidden_tests import BEGIN, END, HIDDEN_TESTS
 from bench.nbgrader_compare.submissions import SUBMISSIONS
+from tests.submissions.known_wrong import KNOWN_WRONG
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "submissions"))
-from known_wrong import KNOWN_WRONG  # noqa: E402
 
 BY_NAME = {w.name: w for w in KNOWN_WRONG}
 
