@@ -14,7 +14,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .engine import DEFAULT_CONFIG, GradingConfig, grade_submission
-from .loader import student_id
+from .loader import candidates, locate, student_id
 from .results import CheckResult, StudentResult, student_record
 from .rubric import load_rubric
 from .sandbox import levels
@@ -43,12 +43,37 @@ def _lane_init(level: str) -> None:
     atexit.register(_zygote.close)
 
 
-def _grade_one(path: str, assignment: str, config: GradingConfig) -> tuple[dict, float]:
-    """Grade one student in this lane. A grader fault becomes an error record, never a crash."""
+def graded_file_fields(path: Path, rubric) -> dict:
+    """The record's ``graded_file`` (relative to the student's path, so regrades stay byte-identical) and,
+    when a folder holds several files that could be the submission, a flag naming the one taken."""
+    path = Path(path)
+    target, _ = locate(path, rubric.module, rubric.assignment)
+    if target is None:
+        return {}
+    fields: dict = {"graded_file": target.name if path.is_file() else target.relative_to(path).as_posix()}
+    if path.is_dir():
+        others = [p.name for p in candidates(target.parent, rubric.module, rubric.assignment) if p != target]
+        if others:
+            fields["flags"] = [
+                {
+                    "kind": "several_files",
+                    "message": (
+                        f"several files could be the submission: {target.name} was graded (a notebook "
+                        f"named {rubric.assignment}.ipynb comes first, then {rubric.module}.py); "
+                        f"not graded: {', '.join(others)}"
+                    ),
+                    "lines": others,
+                }
+            ]
+    return fields
+
+
+def grade_path(path: Path, assignment: str, zygote: Zygote, config: GradingConfig = DEFAULT_CONFIG) -> dict:
+    """Grade one student and return their record, naming the file graded. A grader fault becomes an
+    error record, never an exception."""
     rubric = load_rubric(assignment)
-    start = time.monotonic()
     try:
-        result = grade_submission(Path(path), assignment, _zygote, config)
+        result = grade_submission(Path(path), assignment, zygote, config)
     except Exception:  # a bug in the kit: keep the class going, say so in the record
         result = StudentResult(
             student=student_id(Path(path)),
@@ -59,7 +84,19 @@ def _grade_one(path: str, assignment: str, config: GradingConfig) -> tuple[dict,
             ],
             grader_faults=[traceback.format_exc(limit=3)],
         )
-    return student_record(result, rubric), time.monotonic() - start
+    record = student_record(result, rubric)
+    extra = graded_file_fields(Path(path), rubric)
+    if extra.get("flags"):
+        record["flags"] = [*record.get("flags", []), *extra.pop("flags")]
+    record.update(extra)
+    return record
+
+
+def _grade_one(path: str, assignment: str, config: GradingConfig) -> tuple[dict, float]:
+    """Grade one student in this lane's zygote; return the record and the seconds it took."""
+    start = time.monotonic()
+    record = grade_path(Path(path), assignment, _zygote, config)
+    return record, time.monotonic() - start
 
 
 def _duplicate_record(sid: str, paths: list[Path], assignment: str) -> dict:
@@ -82,8 +119,13 @@ def grade_class(
     level: str | None = None,
     config: GradingConfig = DEFAULT_CONFIG,
     on_done: Callable[[str], None] | None = None,
+    on_record: Callable[[dict, float], None] | None = None,
 ) -> tuple[list[dict], dict[str, float], dict]:
-    """Grade every path; return (records, seconds per student, run info for run.json)."""
+    """Grade every path; return (records, seconds per student, run info for run.json).
+
+    ``on_record(record, seconds)`` is called in this process as each student finishes (before
+    ``on_done``), so a caller can store records while the class is still being graded.
+    """
     level = choose_level(level)
     by_id: dict[str, list[Path]] = {}
     for p in paths:
@@ -95,19 +137,25 @@ def grade_class(
         if len(group) > 1:
             records.append(_duplicate_record(sid, group, assignment))
             timings[sid] = 0.0
+            if on_record:
+                on_record(records[-1], 0.0)
             if on_done:
                 on_done(sid)
         else:
             unique.append(group[0])
     start = time.monotonic()
     jobs = max(1, min(jobs, len(unique) or 1))
-    if jobs == 1:
+    if not unique:
+        pass  # nothing to grade: no zygote to start
+    elif jobs == 1:
         _lane_init(level)
         try:
             for p in unique:
                 rec, secs = _grade_one(str(p), assignment, config)
                 records.append(rec)
                 timings[rec["student"]] = secs
+                if on_record:
+                    on_record(rec, secs)
                 if on_done:
                     on_done(rec["student"])
         finally:
@@ -121,6 +169,8 @@ def grade_class(
                 rec, secs = fut.result()
                 records.append(rec)
                 timings[rec["student"]] = secs
+                if on_record:
+                    on_record(rec, secs)
                 if on_done:
                     on_done(rec["student"])
     records.sort(key=lambda r: r["student"])

@@ -23,6 +23,8 @@ def summary_output(record: dict, rubric) -> str:
     """The short top-level text: the total, then the errors and review notes of the run."""
     title = rubric.title or rubric.assignment
     lines = [f"{title}: {fmt_points(record['score'])} / {fmt_points(record['max_score'])} points."]
+    if record.get("graded_file"):
+        lines.append(f"Graded file: {record['graded_file']}")
     errors = record.get("errors", [])
     if errors:
         lines.append("Errors:")

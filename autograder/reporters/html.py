@@ -80,6 +80,7 @@ def feedback_context(record: dict, rubric) -> dict:
         "student": view["student"],
         "assignment": view["assignment"],
         "title": rubric.title or view["assignment"],
+        "graded_file": view.get("graded_file", ""),
         "score": fmt_points(view["score"]),
         "max_score": fmt_points(view["max_score"]),
         "groups": groups,

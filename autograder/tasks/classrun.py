@@ -1,0 +1,97 @@
+"""One class run into one output folder: guard the folder, reuse what may be reused, grade the rest in
+parallel lanes while each record streams into the staging folder, then swap the finished folder in.
+
+Used by ``python -m autograder grade`` (``make grade``) and by ``make autograde``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..batch import grade_class
+from ..engine import DEFAULT_CONFIG, GradingConfig
+from ..loader import student_id
+from ..rubric import load_rubric
+from .fingerprint import kit_fingerprint, submission_hash
+from .outdir import Staging
+
+
+@dataclass
+class ClassRun:
+    """What to grade and where. ``reuse_out`` also reuses matching records of a finished ``out``."""
+
+    assignment: str
+    paths: list[Path]
+    out: Path
+    jobs: int = 1
+    level: str | None = None
+    force: bool = False
+    resume: bool = False
+    reuse_out: bool = False
+    config: GradingConfig = DEFAULT_CONFIG
+
+
+@dataclass
+class RunResult:
+    records: list[dict]
+    timings: dict[str, float]
+    run_info: dict
+    reused: list[str] = field(default_factory=list)
+
+
+def content_hashes(paths: list[Path], assignment: str) -> dict[str, str]:
+    """``student -> content hash`` for every student id held by exactly one path."""
+    by_id: dict[str, list[Path]] = {}
+    for p in paths:
+        by_id.setdefault(student_id(p), []).append(p)
+    return {sid: submission_hash(group[0], assignment) for sid, group in by_id.items() if len(group) == 1}
+
+
+def run_class(
+    run: ClassRun,
+    *,
+    on_start: Callable[[int, int], None] | None = None,
+    on_done: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Grade ``run.paths`` into ``run.out`` (see the module docstring); raise ``OutputConflict`` before
+    grading anything when the folder cannot take this run. ``on_start(to_grade, reused)`` is called once
+    the reusable records are known."""
+    rubric = load_rubric(run.assignment)
+    students = {student_id(p) for p in run.paths}
+    hashes = content_hashes(run.paths, run.assignment)
+    staging = Staging(run.out, run.assignment)
+    staging.open(students, force=run.force, resume=run.resume)
+    reuse = run.resume or run.reuse_out
+    reused = staging.reusable(hashes, from_out=reuse) if reuse else {}
+    todo = [p for p in run.paths if student_id(p) not in reused]
+    for record, seconds in reused.values():
+        staging.save(record, hashes[record["student"]], seconds)
+    if on_start:
+        on_start(len(todo), len(reused))
+
+    records, timings, run_info = grade_class(
+        todo,
+        run.assignment,
+        jobs=run.jobs,
+        level=run.level,
+        config=run.config,
+        on_done=on_done,
+        on_record=lambda record, secs: staging.save(record, hashes.get(record["student"]), secs),
+    )
+    for sid, (record, seconds) in reused.items():
+        records.append(record)
+        timings[sid] = round(seconds, 3)
+    records.sort(key=lambda r: r["student"])
+    run_info = {
+        **run_info,
+        "assignment": run.assignment,
+        "students": sorted(students),
+        "inputs": {s: hashes[s] for s in sorted(hashes)},
+        "reused": sorted(reused),
+        "kit": kit_fingerprint(),
+        "graded_now": len(todo),
+    }
+    staging.commit(records, rubric, timings, run_info)
+    return RunResult(records, timings, run_info, sorted(reused))
