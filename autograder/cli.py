@@ -108,12 +108,10 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
     if clash:
         parser.error(f"--out {out} must be neither a submission nor inside or around one: {', '.join(clash)}")
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from .batch import UnknownLevel, choose_level
     from .reporters import print_summary
     from .reporters.summary import summary_console
-    from .tasks.classrun import ClassRun, run_class
+    from .tasks.classrun import ClassRun, run_with_progress
     from .tasks.outdir import STAGING_SUFFIX, OutputConflict
 
     try:
@@ -122,33 +120,11 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
         parser.error(str(exc))
     rubric = load_rubric(args.assignment)
     console = summary_console()
-    progress = Progress(
-        TextColumn(f"grading {args.assignment}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        disable=args.quiet,
-    )
     run = ClassRun(
         args.assignment, paths, out, jobs=args.jobs, level=level, force=args.force, resume=args.resume
     )
-    task = None
-
-    def started(todo: int, reused: int) -> None:
-        nonlocal task
-        if reused:
-            console.print(f"reusing {reused} finished record(s) of unchanged submissions")
-        task = progress.add_task("", total=todo)
-
     try:
-        with progress:
-            result = run_class(
-                run,
-                on_start=started,
-                on_done=lambda sid: progress.update(task, advance=1, description=sid),
-            )
+        result = run_with_progress(run, console, quiet=args.quiet)
     except OutputConflict as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

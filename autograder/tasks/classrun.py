@@ -15,7 +15,7 @@ from ..engine import DEFAULT_CONFIG, GradingConfig
 from ..loader import student_id
 from ..rubric import load_rubric
 from .fingerprint import kit_fingerprint, submission_hash
-from .outdir import Staging
+from .outdir import Staging, read_contents
 
 
 @dataclass
@@ -63,6 +63,9 @@ def run_class(
     hashes = content_hashes(run.paths, run.assignment)
     staging = Staging(run.out, run.assignment)
     staging.open(students, force=run.force, resume=run.resume)
+    previous = read_contents(run.out)
+    # A regrade of a published class stays published (same assignment): the TA need not publish again.
+    published = bool(previous and previous.published and previous.assignment == run.assignment)
     reuse = run.resume or run.reuse_out
     reused = staging.reusable(hashes, from_out=reuse) if reuse else {}
     todo = [p for p in run.paths if student_id(p) not in reused]
@@ -92,6 +95,35 @@ def run_class(
         "reused": sorted(reused),
         "kit": kit_fingerprint(),
         "graded_now": len(todo),
+        "published": published,
     }
     staging.commit(records, rubric, timings, run_info)
     return RunResult(records, timings, run_info, sorted(reused))
+
+
+def run_with_progress(run: ClassRun, console, *, quiet: bool = False) -> RunResult:
+    """``run_class`` behind a rich progress bar (students done / to grade, elapsed, last student)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn(f"grading {run.assignment}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=quiet,
+    )
+    task = progress.add_task("", total=len(run.paths))
+
+    def started(todo: int, reused: int) -> None:
+        if reused:
+            console.print(f"reusing {reused} finished record(s) of unchanged submissions")
+        progress.update(task, total=todo)
+
+    with progress:
+        return run_class(
+            run,
+            on_start=started,
+            on_done=lambda sid: progress.update(task, advance=1, description=sid),
+        )

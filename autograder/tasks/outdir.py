@@ -47,6 +47,7 @@ class Contents:
     students: set[str]
     inputs: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    published: bool = False  # make publish ran: student files show hidden details
 
 
 def sibling(out: Path, suffix: str) -> Path:
@@ -95,6 +96,7 @@ def read_contents(folder: Path) -> Contents | None:
         students=set(students),
         inputs=dict(info.get("inputs") or {}),
         timings=dict(info.get("timings") or {}),
+        published=bool(info.get("published")),
     )
 
 
