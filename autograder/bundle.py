@@ -38,7 +38,8 @@ python3 -m venv .venv
 # torch's CPU build from PyTorch's CPU index; its dependencies come pinned from the runtime requirements.
 .venv/bin/pip install --no-deps --index-url {TORCH_CPU_INDEX} "{TORCH_PIN}"
 .venv/bin/pip install -r requirements-runtime.txt
-.venv/bin/python -c "import torch, hypothesis, safetensors, rich, jinja2; assert '+cpu' in torch.__version__, torch.__version__"
+.venv/bin/python -c "import torch, numpy, hypothesis, safetensors, rich, jinja2
+assert '+cpu' in torch.__version__, torch.__version__"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
