@@ -114,8 +114,14 @@ def kit_rows(folder: Path) -> list[Row]:
         record = read_record(folder / f"{student}.json")
         if record and record["assignment"] == contents.assignment:
             rows.append(
-                Row(student, contents.assignment, float(record["score"]), float(record["max_score"]),
-                    str(folder), rank)
+                Row(
+                    student,
+                    contents.assignment,
+                    float(record["score"]),
+                    float(record["max_score"]),
+                    str(folder),
+                    rank,
+                )
             )
     return rows
 

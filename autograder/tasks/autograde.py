@@ -91,8 +91,10 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
     missing = [s for s in ids if in_book[s] is None]
     for s in ids:
         book = in_book[s]
-        note = "NOT IN THE GRADEBOOK" if book is None else (
-            "" if abs(book - kit_scores[s]) < 1e-6 else "gradebook differs (a manual grade?)"
+        note = (
+            "NOT IN THE GRADEBOOK"
+            if book is None
+            else ("" if abs(book - kit_scores[s]) < 1e-6 else "gradebook differs (a manual grade?)")
         )
         shown = "-" if book is None else fmt_points(book)
         line = f"  {s}: kit {fmt_points(kit_scores[s])}, gradebook {shown} / {max_score} {note}"

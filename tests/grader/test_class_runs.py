@@ -224,8 +224,14 @@ def test_a_folder_with_two_candidates_grades_the_notebook_and_flags_it(tmp_path)
     folder = tmp_path / "c" / "dora"
     folder.mkdir(parents=True)
     (folder / "optimizers.py").write_text("def f(:\n")  # stale export
-    nb = {"cells": [{"cell_type": "code", "source": CHEAP, "metadata": {}, "outputs": [],
-                     "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "source": CHEAP, "metadata": {}, "outputs": [], "execution_count": None}
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (folder / f"{A}.ipynb").write_text(json.dumps(nb))
     out = tmp_path / "out"
     assert grade("--assignment", A, str(folder), "--out", str(out)) == 0
@@ -262,12 +268,22 @@ def test_make_grade_passes_submissions_without_assignment_and_the_safety_flags()
 
 
 def test_make_clean_keeps_students_work_manual_grades_and_real_classes(tmp_path):
-    keep = ["submitted/ann/02_optimizers/02_optimizers.ipynb", "autograded/ann/02_optimizers/x.ipynb",
-            "feedback/ann/02_optimizers/x.html", "gradebook.db", "grades/02_optimizers/ann.json",
-            "grades/nbgrader/02_optimizers/ann.json", "grades/02_optimizers.staging/ann.json",
-            "grades/export.csv"]
-    gone = ["grades/samples/02_optimizers/alice.json", "dist/autograder.zip", ".pytest_cache/x",
-            "autograder/__pycache__/x.pyc"]
+    keep = [
+        "submitted/ann/02_optimizers/02_optimizers.ipynb",
+        "autograded/ann/02_optimizers/x.ipynb",
+        "feedback/ann/02_optimizers/x.html",
+        "gradebook.db",
+        "grades/02_optimizers/ann.json",
+        "grades/nbgrader/02_optimizers/ann.json",
+        "grades/02_optimizers.staging/ann.json",
+        "grades/export.csv",
+    ]
+    gone = [
+        "grades/samples/02_optimizers/alice.json",
+        "dist/autograder.zip",
+        ".pytest_cache/x",
+        "autograder/__pycache__/x.pyc",
+    ]
     for rel in keep + gone:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")

@@ -38,8 +38,14 @@ def test_the_bundle_holds_the_kit_and_the_runtime_requirements_only(tmp_path):
         names = set(zf.namelist())
         run = zf.read("run_autograder").decode()
         modes = {n: zf.getinfo(n).external_attr >> 16 for n in ("run_autograder", "setup.sh")}
-    assert {"setup.sh", "run_autograder", "requirements-runtime.txt", "autograder/cli.py",
-            "reference/__init__.py", "autograder/rubric/03_regularization.toml"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "requirements-runtime.txt",
+        "autograder/cli.py",
+        "reference/__init__.py",
+        "autograder/rubric/03_regularization.toml",
+    } <= names
     assert "requirements.txt" not in names and "constraints.txt" not in names  # no test/notebook tooling
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
     assert "--assignment 03_regularization" in run and all(m & 0o111 for m in modes.values())
@@ -85,8 +91,9 @@ def test_run_autograder_grades_a_submission_in_a_relocated_root(tmp_path):
     shutil.copy(ROOT / "solutions" / A / f"{A}.ipynb", root / "submission")
     shutil.copy(ROOT / "tests/submissions" / A / "sample_class/bob.py", root / "submission" / "stale.py")
     env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
-    proc = subprocess.run(["bash", str(root / "source/run_autograder")], env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        ["bash", str(root / "source/run_autograder")], env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads((root / "results/results.json").read_text())
     rubric = load_rubric(A)
@@ -129,8 +136,9 @@ def test_the_runtime_requirements_alone_are_enough_to_grade(tmp_path):
     student = ROOT / "tests/submissions" / A / "sample_class/bob.py"
     shutil.copy(student, root / "submission" / "gradient_descent.py")
     env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
-    proc = subprocess.run(["bash", str(root / "source/run_autograder")], env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        ["bash", str(root / "source/run_autograder")], env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads((root / "results/results.json").read_text())
     assert "grader fault" not in doc["output"], doc["output"][:3000]

@@ -9,8 +9,20 @@ import pytest
 from autograder.loader import candidates, load_submission, locate
 
 NON_PYTHON_CELL_MAGICS = (
-    "bash", "sh", "html", "javascript", "js", "latex", "markdown", "svg", "writefile notes.py",
-    "file notes.py", "script bash", "perl", "ruby", "timeit -n1",
+    "bash",
+    "sh",
+    "html",
+    "javascript",
+    "js",
+    "latex",
+    "markdown",
+    "svg",
+    "writefile notes.py",
+    "file notes.py",
+    "script bash",
+    "perl",
+    "ruby",
+    "timeit -n1",
 )
 
 

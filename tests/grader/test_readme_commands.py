@@ -64,7 +64,12 @@ def test_each_make_command_is_a_real_target(line):
 def test_each_cli_command_has_those_options(line):
     args = shlex.split(line)[3:]
     sub, options = args[0], [a for a in args[1:] if a.startswith("--")]
-    proc = subprocess.run([sys.executable, "-m", "autograder", sub, "--help"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", sub, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert [o for o in options if o not in proc.stdout] == []

@@ -107,8 +107,16 @@ def test_export_make_grade_and_the_gradebook_agree(course, tmp_path):
     course, _ = course
     scores = gradebook_scores(course)
     out = tmp_path / "export.csv"
-    proc = run("-m", "autograder", "export", str(course / "grades"), "--gradebook",
-               str(course / "gradebook.db"), "--out", str(out))
+    proc = run(
+        "-m",
+        "autograder",
+        "export",
+        str(course / "grades"),
+        "--gradebook",
+        str(course / "gradebook.db"),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(out.open()))
     assert [(r["student"], r["assignment"]) for r in rows] == [(s, A) for s in sorted(scores)]
