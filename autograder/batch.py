@@ -132,15 +132,19 @@ def grade_class(
         by_id.setdefault(student_id(p), []).append(p)
     records: list[dict] = []
     timings: dict[str, float] = {}
+
+    def finished(record: dict, seconds: float) -> None:
+        records.append(record)
+        timings[record["student"]] = seconds
+        if on_record:
+            on_record(record, seconds)
+        if on_done:
+            on_done(record["student"])
+
     unique = []
     for sid, group in sorted(by_id.items()):
         if len(group) > 1:
-            records.append(_duplicate_record(sid, group, assignment))
-            timings[sid] = 0.0
-            if on_record:
-                on_record(records[-1], 0.0)
-            if on_done:
-                on_done(sid)
+            finished(_duplicate_record(sid, group, assignment), 0.0)
         else:
             unique.append(group[0])
     start = time.monotonic()
@@ -151,28 +155,21 @@ def grade_class(
         _lane_init(level)
         try:
             for p in unique:
-                rec, secs = _grade_one(str(p), assignment, config)
-                records.append(rec)
-                timings[rec["student"]] = secs
-                if on_record:
-                    on_record(rec, secs)
-                if on_done:
-                    on_done(rec["student"])
+                finished(*_grade_one(str(p), assignment, config))
         finally:
             _zygote.close()
     else:
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=jobs, mp_context=get_context("spawn"), initializer=_lane_init, initargs=(level,)
-        ) as pool:
+        )
+        try:
             futures = [pool.submit(_grade_one, str(p), assignment, config) for p in unique]
             for fut in as_completed(futures):
-                rec, secs = fut.result()
-                records.append(rec)
-                timings[rec["student"]] = secs
-                if on_record:
-                    on_record(rec, secs)
-                if on_done:
-                    on_done(rec["student"])
+                finished(*fut.result())
+        except BaseException:  # Ctrl-C: students not started yet are dropped, not graded on the way out
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     records.sort(key=lambda r: r["student"])
     run_info = {
         "isolation": level,

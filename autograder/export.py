@@ -6,13 +6,15 @@ Sources, in order of precedence:
    its score after the late penalty (as ``nbgrader export`` computes it) and manual grades included;
    and, as nbgrader's own export does, 0 for a student of the gradebook who submitted nothing.
 2. Kit output folders below the given roots (any folder whose ``run.json`` names an assignment):
-   ``make grade`` classes, Gradescope-style runs. The bundled sample classes (``samples/``), staging
-   folders of unfinished runs, and ``make autograde``'s own records (``nbgrader/``, the gradebook's
-   input) when the gradebook is read, are left out.
+   ``make grade`` classes, ``make autograde``'s records (``nbgrader/<assignment>/``: they also cover a
+   student nbgrader could not take, e.g. one who handed in a ``.py`` file only). The bundled sample
+   classes (``samples/``) and the staging folders of unfinished runs are left out.
 
 A student and assignment found in several sources gives one row, from the first source above (among
 kit folders: the most recent run). Every such duplicate is reported, and a warning says when the
-sources disagree. No grades at all is a warning and an exit status of 1, and no file is written.
+sources disagree; ``make autograde``'s record of a grade the gradebook holds with the same score is the
+gradebook's own input, not a duplicate. No grades at all is a warning and an exit status of 1, and no
+file is written.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Row:
     max_score: float
     source: str
     rank: tuple = ()  # lower wins: (0,) gradebook, (1, -mtime) kit folders, newest first
+    autograde_input: bool = False  # a record make autograde wrote for nbgrader (grades/nbgrader/...)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -86,14 +89,14 @@ def gradebook_rows(url: str) -> list[Row]:
     return rows
 
 
-def kit_folders(roots: list[Path], *, skip_nbgrader: bool) -> list[Path]:
+def kit_folders(roots: list[Path]) -> list[Path]:
     """Kit output folders below ``roots`` (see the module docstring for what is left out)."""
     folders = []
     for root in roots:
         for manifest in sorted(Path(root).rglob(MANIFEST)):
             folder = manifest.parent
             parts = folder.relative_to(root).parts
-            if SKIPPED_FOLDERS & set(parts) or (skip_nbgrader and "nbgrader" in parts):
+            if SKIPPED_FOLDERS & set(parts):
                 continue
             if any(p.endswith((STAGING_SUFFIX, REPLACED_SUFFIX)) for p in parts):
                 continue
@@ -109,6 +112,7 @@ def kit_rows(folder: Path) -> list[Row]:
     if contents is None or not contents.assignment:
         return []
     rank = (1, -(folder / MANIFEST).stat().st_mtime)
+    autograde_input = folder.parent.name == "nbgrader"
     rows = []
     for student in sorted(contents.students):
         record = read_record(folder / f"{student}.json")
@@ -121,6 +125,7 @@ def kit_rows(folder: Path) -> list[Row]:
                     float(record["max_score"]),
                     str(folder),
                     rank,
+                    autograde_input,
                 )
             )
     return rows
@@ -135,6 +140,8 @@ def merge(rows: list[Row]) -> tuple[list[Row], list[str]]:
     for key in sorted(groups):
         group = sorted(groups[key], key=lambda r: r.rank)
         kept.append(group[0])
+        book = [r.score for r in group if r.source.startswith("gradebook")]
+        group = [r for r in group if not (r.autograde_input and book and abs(r.score - book[0]) < 1e-9)]
         if len(group) > 1:
             sources = " and ".join(r.source for r in group)
             differ = len({round(r.score, 6) for r in group}) > 1
@@ -155,7 +162,7 @@ def collect(roots: list[Path], gradebook: str | None = None) -> tuple[list[Row],
     """The rows of the export and its warnings."""
     url = gradebook_url(gradebook)
     rows = gradebook_rows(url) if url else []
-    for folder in kit_folders(roots, skip_nbgrader=url is not None):
+    for folder in kit_folders(roots):
         rows += kit_rows(folder)
     return merge(rows)
 

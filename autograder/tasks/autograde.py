@@ -8,8 +8,10 @@
    by content hash, so a stale record is never used), which fills the gradebook and the autograded
    notebooks. A notebook nbgrader cannot read is recorded too, with 0 points and the reason
    (``KitNotebookExporter``).
-3. Every student must then be in the gradebook; the TA sees the kit's score and the gradebook's side by
-   side (a difference means a manual grade in the gradebook).
+3. Every student with a notebook must then be in the gradebook; the TA sees the kit's score and the
+   gradebook's side by side (a difference means a manual grade in the gradebook). A student who handed
+   in a ``.py`` file only is graded by the kit, which ``make export`` takes, since nbgrader grades
+   notebooks only.
 
 Exit 0 when every student was graded and recorded, 1 when nbgrader failed for someone (listed),
 2 when there was nothing to grade.
@@ -88,14 +90,16 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
     in_book = gradebook_scores(config, assignment, ids)
     kit_scores = {r["student"]: r["score"] for r in kit.records}
     max_score = fmt_points(load_rubric(assignment).max_score)
-    missing = [s for s in ids if in_book[s] is None]
+    # nbgrader grades notebooks only: a student who handed in a .py file alone is graded by the kit
+    # (make export takes that grade) but cannot be in the gradebook. Anyone else missing is a failure.
+    no_notebook = {p.name for p in students if not any((p / assignment).glob("*.ipynb"))}
+    missing = [s for s in ids if in_book[s] is None and s not in no_notebook]
     for s in ids:
         book = in_book[s]
-        note = (
-            "NOT IN THE GRADEBOOK"
-            if book is None
-            else ("" if abs(book - kit_scores[s]) < 1e-6 else "gradebook differs (a manual grade?)")
-        )
+        if book is None:
+            note = "no notebook, kit grade only (make export)" if s in no_notebook else "NOT IN THE GRADEBOOK"
+        else:
+            note = "" if abs(book - kit_scores[s]) < 1e-6 else "gradebook differs (a manual grade?)"
         shown = "-" if book is None else fmt_points(book)
         line = f"  {s}: kit {fmt_points(kit_scores[s])}, gradebook {shown} / {max_score} {note}"
         console.print(line.rstrip())
@@ -107,7 +111,8 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
             file=sys.stderr,
         )
         return 1
-    console.print(f"recorded {len(ids)} students of {assignment} in the gradebook; kit records in {out}/")
+    recorded = len(ids) - len(no_notebook)
+    console.print(f"recorded {recorded} students of {assignment} in the gradebook; kit records in {out}/")
     return 0
 
 

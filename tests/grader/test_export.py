@@ -60,15 +60,20 @@ def test_gradebook_and_kit_folders_give_one_row_per_student_and_assignment(tmp_p
     grades = tmp_path / "grades"
     kit_folder(grades / A, A, {"ann": 7.0, "cara": 30.0})
     kit_folder(grades / "01_gradient_descent", "01_gradient_descent", {"ann": 17.0})
-    kit_folder(grades / "nbgrader" / A, A, {"ann": 7.0})  # make autograde's records: the gradebook's input
+    kit_folder(grades / "nbgrader" / A, A, {"ann": 7.0, "eve": 12.0})  # make autograde's records; eve
+    # handed in a .py file only, which nbgrader cannot take: her grade comes from the kit's record
     kit_folder(grades / "samples" / A, A, {"alice": 44.0})  # the bundled sample class
     kit_folder(grades / f"{A}.staging", A, {"dan": 1.0})  # an unfinished run
     out = tmp_path / "export.csv"
     assert export.main([grades], out, db) == 0
-    assert [(s, a) for s, a, _, _ in rows(out)] == [("ann", "01_gradient_descent"), ("ann", A), ("cara", A)]
-    assert dict(((s, a), src) for s, a, _, src in rows(out))[("ann", A)] == "gradebook"
+    got = rows(out)
+    keys = [("ann", "01_gradient_descent"), ("ann", A), ("cara", A), ("eve", A)]
+    assert [(s, a) for s, a, _, _ in got] == keys
+    sources = {(s, a): src for s, a, _, src in got}
+    assert sources[("ann", A)] == "gradebook" and sources[("eve", A)] == str(grades / "nbgrader" / A)
     err = capsys.readouterr().err
-    assert "1 student(s) found in gradebook and" in err and "(same score)" in err
+    assert f"1 student(s) found in gradebook and {grades / A} (same score)" in err
+    assert "nbgrader" not in err  # make autograde's record of a gradebook grade is not a duplicate
 
 
 def test_a_class_under_two_output_folders_is_one_row_each_and_a_warning(tmp_path, capsys):
