@@ -33,6 +33,8 @@ from .rubric import assignment_ids, load_rubric
 
 KIT_KEY = "kit"  # cell / notebook metadata key of the kit
 _zygote = None
+# How this process's KitGrades got each record: from make autograde's lanes, or graded here.
+GRADED = {"from_records": 0, "in_process": 0}
 
 
 def shared_zygote():
@@ -123,6 +125,7 @@ class KitGrades(NbGraderPreprocessor):
                 path = Path(tmp) / f"{info.get('notebook') or assignment}.ipynb"
                 nbformat.write(nb, str(path))
                 record, stored = kit_record(path, assignment, student, self.records_dir)
+        GRADED["from_records" if stored else "in_process"] += 1
         if not stored:
             self.log.info("KitGrades: %s graded in-process (no matching record)", student)
         rubric = load_rubric(assignment)

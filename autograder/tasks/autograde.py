@@ -81,10 +81,17 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
         f"{kit_seconds:.1f} s ({kit.run_info['jobs']} lane(s), isolation {kit.run_info['isolation']})"
     )
 
+    from ..nbgrader_plugin import GRADED
+
     config.KitGrades.records_dir = str(out)
     start = time.monotonic()
+    before = dict(GRADED)
     error = run_converter(Autograde, config, assignment)
-    console.print(f"nbgrader autograde: {time.monotonic() - start:.1f} s")
+    console.print(
+        f"nbgrader autograde: {time.monotonic() - start:.1f} s; "
+        f"{GRADED['from_records'] - before['from_records']} notebook(s) took the kit's records, "
+        f"{GRADED['in_process'] - before['in_process']} were graded again in-process"
+    )
 
     ids = [p.name for p in students]
     in_book = gradebook_scores(config, assignment, ids)

@@ -80,6 +80,8 @@ def check_autograde(course: Path, proc: subprocess.CompletedProcess) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "SAWarning" not in proc.stderr and "Traceback" not in proc.stderr
     assert "kit: 5 graded, 0 unchanged and reused" in proc.stdout
+    # nbgrader took every notebook's grade from the lanes' records (cy's from her unreadable file's)
+    assert "4 notebook(s) took the kit's records, 0 were graded again in-process" in proc.stdout
     assert f"recorded 4 students of {A} in the gradebook" in proc.stdout
     assert "eve: kit 17, gradebook - / 17 no notebook, kit grade only (make export)" in proc.stdout
     rubric = load_rubric(A)
