@@ -11,24 +11,39 @@ SUBMISSIONS ?=
 OUT ?=
 JOBS ?= 2
 GRANTS ?=
+FORCE ?=
+RESUME ?=
+GRADE_FLAGS = --jobs $(JOBS)$(if $(FORCE), --force)$(if $(RESUME), --resume)$(if $(GRANTS), --grant-review $(GRANTS))
 
-.PHONY: setup grade test release autograde feedback export gradescope bench lint lock clean
+.PHONY: setup grade test release autograde feedback publish export gradescope bench lint lock clean
 
 setup: $(STAMP)
 
+# The dev environment's pins (numpy 2.4, scipy 1.17, scikit-learn 1.9, IPython 9) need Python >= 3.11,
+# soupsieve (nbconvert's) 3.11.5; they resolve up to 3.12 (tests/grader/test_python_range.py).
 $(STAMP): requirements.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(not ((3, 11, 5) <= sys.version_info[:3] < (3, 13)))' || { \
+	  echo "make setup needs Python 3.11 (3.11.5 or newer) or 3.12, $(PYTHON) is $$($(PYTHON) -V 2>&1):" \
+	       "run make PYTHON=python3.11 ..."; exit 2; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@touch $@
 
-# Without arguments: grade the bundled sample class of every assignment into grades/<assignment>/.
+# No SUBMISSIONS: the bundled sample class of ASSIGNMENT (default: every assignment) into
+# grades/samples/<assignment>/, never the folder of a real class. With SUBMISSIONS: one real class,
+# by default into grades/<assignment>/; ASSIGNMENT may be left out for nbgrader's submitted/ layout.
 grade: $(STAMP)
-ifeq ($(strip $(ASSIGNMENT)),)
-	@set -e; for a in $(ASSIGNMENTS); do \
-	  $(PY) -m autograder grade --assignment $$a tests/submissions/$$a/sample_class/* --out grades/$$a --jobs $(JOBS); \
+ifeq ($(strip $(SUBMISSIONS)),)
+	@test -z "$(OUT)" -o -n "$(ASSIGNMENT)" || { echo "OUT needs ASSIGNMENT (or SUBMISSIONS)"; exit 2; }
+	@set -e; for a in $(or $(ASSIGNMENT),$(ASSIGNMENTS)); do \
+	  out="$(or $(OUT),grades/samples/$$a)"; \
+	  echo "No SUBMISSIONS given: grading the bundled sample class of $$a into $$out/" \
+	       "(a real class: make grade ASSIGNMENT=$$a SUBMISSIONS=submitted)"; \
+	  $(PY) -m autograder grade --assignment $$a tests/submissions/$$a/sample_class/* --out "$$out" $(GRADE_FLAGS); \
 	done
 else
-	$(PY) -m autograder grade --assignment $(ASSIGNMENT) $(if $(SUBMISSIONS),$(SUBMISSIONS)/*,tests/submissions/$(ASSIGNMENT)/sample_class/*) --out $(if $(OUT),$(OUT),grades/$(ASSIGNMENT)) --jobs $(JOBS) $(if $(GRANTS),--grant-review $(GRANTS))
+	@test -d "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) is not a folder (one file or folder per student)"; exit 2; }
+	$(PY) -m autograder grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(SUBMISSIONS)/* $(if $(OUT),--out "$(OUT)") $(GRADE_FLAGS)
 endif
 
 test: $(STAMP)
@@ -38,20 +53,27 @@ test: $(STAMP)
 release: $(STAMP)
 	$(PY) -m autograder.release
 
-# nbgrader's own autograde (gradebook, autograded/ notebooks), graded by the kit: nbgrader_config.py
-# puts autograder.nbgrader_plugin.KitGrades in place of Execute. Expects submitted/<student>/<assignment>/.
+# nbgrader's autograde of submitted/<student>/<ASSIGNMENT>/: the kit grades the class in its parallel
+# lanes into grades/nbgrader/<ASSIGNMENT>/, then nbgrader autograde (KitGrades in place of Execute)
+# writes those records into the gradebook and the autograded notebooks.
 autograde: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=02_optimizers"; exit 2; }
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" nbgrader autograde $(ASSIGNMENT) --force
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=02_optimizers [JOBS=2]"; exit 2; }
+	$(PY) -m autograder autograde --assignment $(ASSIGNMENT) --jobs $(JOBS)
 
-# nbgrader's feedback pages (the kit's feedback sits in each graded test cell) in feedback/<student>/.
+# nbgrader's feedback pages in feedback/<student>/ (hidden checks: points only, until make publish).
 feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=02_optimizers"; exit 2; }
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" nbgrader generate_feedback $(ASSIGNMENT) --force
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m nbgrader generate_feedback $(ASSIGNMENT) --force
 
-# One CSV of every graded assignment (autograded/ and grades/), one row per student and assignment.
+# After the deadline: every student-visible output of ASSIGNMENT shown with the hidden checks' details
+# (kit HTML and Gradescope results in grades/<ASSIGNMENT>/ or OUT, nbgrader's feedback pages).
+publish: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make publish ASSIGNMENT=02_optimizers [OUT=grades/02_optimizers]"; exit 2; }
+	$(PY) -m autograder publish --assignment $(ASSIGNMENT) $(if $(OUT),--out "$(OUT)")
+
+# One CSV for the LMS: one row per student and assignment, from nbgrader's gradebook and grades/.
 export: $(STAMP)
-	$(PY) -m autograder export autograded grades --out grades/export.csv
+	$(PY) -m autograder export grades --out grades/export.csv
 
 # A Gradescope autograder bundle for one assignment.
 gradescope: $(STAMP)
@@ -71,5 +93,9 @@ lock:
 	{ echo "# Every transitive pin of the kit's environment, generated by 'make lock' from requirements.txt."; \
 	  /tmp/kit-lock-venv/bin/pip freeze | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > constraints.txt
 
+# Only what can be regenerated. Never submitted/, autograded/, feedback/, gradebook.db, nor the grades
+# of real classes in grades/ (students' work, manual grades and grades exist nowhere else).
 clean:
-	rm -rf grades dist submitted autograded feedback gradebook.db .pytest_cache
+	rm -rf grades/samples dist .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	@echo "kept: submitted/ autograded/ feedback/ gradebook.db and the real classes in grades/ (remove them yourself if you must)"

@@ -47,8 +47,11 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from autograder.nbgrader_plugin import KitGrades  # noqa: E402
+from autograder.nbgrader_plugin import KitFeedback, KitGrades, KitNotebookExporter  # noqa: E402
 
+# A submitted notebook nbgrader cannot read (not JSON, not a notebook) becomes the released notebook with
+# a note saying why, so the student is recorded with 0 points and the reason instead of failing the run.
+c.Autograde.exporter_class = KitNotebookExporter
 c.Autograde.autograde_preprocessors = [
     KitGrades,
     IgnorePattern,
@@ -58,3 +61,18 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+
+# Feedback pages: KitFeedback writes each test cell's text for the student, hidden checks' details only
+# once `make publish` sets KitFeedback.published.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [KitFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
+
+# nbgrader's gradebook makes SQLAlchemy warn about its own session handling ("Object of type
+# <SubmittedNotebook> not in session ...") several times per student: nothing a TA can act on.
+import warnings  # noqa: E402
+
+from sqlalchemy.exc import SAWarning  # noqa: E402
+
+warnings.filterwarnings("ignore", category=SAWarning)

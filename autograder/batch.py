@@ -14,7 +14,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .engine import DEFAULT_CONFIG, GradingConfig, grade_submission
-from .loader import student_id
+from .loader import candidates, locate, student_id
 from .reporters._common import id_problem, safe_id
 from .results import CheckResult, StudentResult, student_record
 from .review import Grants
@@ -45,15 +45,44 @@ def _lane_init(level: str) -> None:
     atexit.register(_zygote.close)
 
 
-def _grade_one(
-    path: str, assignment: str, config: GradingConfig, grants: dict[str, str] | None = None
-) -> tuple[dict, float, list[str]]:
-    """Grade one student in this lane: (record, seconds, grader faults for the TA). A grader fault
-    becomes an error record, never a crash."""
+def graded_file_fields(path: Path, rubric) -> dict:
+    """The record's ``graded_file`` (relative to the student's path, so regrades stay byte-identical) and,
+    when a folder holds several files that could be the submission, a flag naming the one taken."""
+    path = Path(path)
+    target, _ = locate(path, rubric.module, rubric.assignment)
+    if target is None:
+        return {}
+    fields: dict = {"graded_file": target.name if path.is_file() else target.relative_to(path).as_posix()}
+    if path.is_dir():
+        others = [p.name for p in candidates(target.parent, rubric.module, rubric.assignment) if p != target]
+        if others:
+            fields["flags"] = [
+                {
+                    "kind": "several_files",
+                    "message": (
+                        f"several files could be the submission: {target.name} was graded (a notebook "
+                        f"named {rubric.assignment}.ipynb comes first, then {rubric.module}.py); "
+                        f"not graded: {', '.join(others)}"
+                    ),
+                    "lines": others,
+                }
+            ]
+    return fields
+
+
+def grade_path(
+    path: Path,
+    assignment: str,
+    zygote: Zygote,
+    config: GradingConfig = DEFAULT_CONFIG,
+    grants: dict[str, str] | None = None,
+    faults: list[str] | None = None,
+) -> dict:
+    """Grade one student and return their record, naming the file graded. A grader fault becomes an
+    error record, never an exception; its traceback is appended to ``faults`` (for the TA only)."""
     rubric = load_rubric(assignment)
-    start = time.monotonic()
     try:
-        result = grade_submission(Path(path), assignment, _zygote, config, grants)
+        result = grade_submission(Path(path), assignment, zygote, config, grants)
     except Exception:  # a bug in the kit: keep the class going, say so in the record
         result = StudentResult(
             student=student_id(Path(path)),
@@ -64,7 +93,24 @@ def _grade_one(
             ],
             grader_faults=[traceback.format_exc(limit=3)],
         )
-    return student_record(result, rubric), time.monotonic() - start, list(result.grader_faults)
+    if faults is not None:
+        faults.extend(result.grader_faults)
+    record = student_record(result, rubric)
+    extra = graded_file_fields(Path(path), rubric)
+    if extra.get("flags"):
+        record["flags"] = [*record.get("flags", []), *extra.pop("flags")]
+    record.update(extra)
+    return record
+
+
+def _grade_one(
+    path: str, assignment: str, config: GradingConfig, grants: dict[str, str] | None = None
+) -> tuple[dict, float, list[str]]:
+    """Grade one student in this lane's zygote: (record, seconds, grader faults for the TA)."""
+    start = time.monotonic()
+    faults: list[str] = []
+    record = grade_path(Path(path), assignment, _zygote, config, grants, faults)
+    return record, time.monotonic() - start, faults
 
 
 def _error_record(sid: str, msg: str, assignment: str) -> dict:
@@ -79,6 +125,18 @@ def _error_record(sid: str, msg: str, assignment: str) -> dict:
     return student_record(result, rubric)
 
 
+def _ungradable(sid: str, group: list[Path]) -> tuple[str, str] | None:
+    """(record name, message) when these paths cannot be graded under ``sid``: an unusable id (the
+    record goes under a safe name) or several submissions sharing one id."""
+    problem = id_problem(sid)
+    listing = ", ".join(str(p) for p in group)
+    if problem:
+        return safe_id(sid), f"{listing}: {problem}; rename the submission"
+    if len(group) > 1:
+        return sid, f"two or more submissions share the student id {sid!r}: {listing}"
+    return None
+
+
 def grade_class(
     paths: list[Path],
     assignment: str,
@@ -87,10 +145,15 @@ def grade_class(
     level: str | None = None,
     config: GradingConfig = DEFAULT_CONFIG,
     on_done: Callable[[str], None] | None = None,
+    on_record: Callable[[dict, float], None] | None = None,
     grants: Grants | None = None,
 ) -> tuple[list[dict], dict[str, float], dict]:
-    """Grade every path; return (records, seconds per student, run info for run.json). ``grants`` are
-    the TA's review grants (``review.load_grants``). Grader faults go to run info, never to a record."""
+    """Grade every path; return (records, seconds per student, run info for run.json).
+
+    ``on_record(record, seconds)`` is called in this process as each student finishes (before
+    ``on_done``), so a caller can store records while the class is still being graded. ``grants`` are
+    the TA's review grants (``review.load_grants``). Grader faults go to run info, never to a record.
+    """
     level = choose_level(level)
     grants = grants or {}
     by_id: dict[str, list[Path]] = {}
@@ -99,50 +162,49 @@ def grade_class(
     records: list[dict] = []
     timings: dict[str, float] = {}
     faults: dict[str, list[str]] = {}
+
+    def finished(record: dict, seconds: float, student_faults: list[str] = ()) -> None:
+        records.append(record)
+        timings[record["student"]] = seconds
+        if student_faults:
+            faults[record["student"]] = list(student_faults)
+        if on_record:
+            on_record(record, seconds)
+        if on_done:
+            on_done(record["student"])
+
     unique = []
     for sid, group in sorted(by_id.items()):
-        problem = id_problem(sid)
-        if problem or len(group) > 1:
-            if problem:  # the record goes under a safe name; the message says which submission it was
-                name = safe_id(sid)
-                msg = f"{', '.join(str(p) for p in group)}: {problem}; rename the submission"
-            else:
-                name = sid
-                listing = ", ".join(str(p) for p in group)
-                msg = f"two or more submissions share the student id {sid!r}: {listing}"
-            records.append(_error_record(name, msg, assignment))
-            timings[name] = 0.0
-            if on_done:
-                on_done(name)
+        bad = _ungradable(sid, group)
+        if bad:
+            finished(_error_record(*bad, assignment), 0.0)
         else:
             unique.append(group[0])
-
-    def done(rec: dict, secs: float, student_faults: list[str]) -> None:
-        records.append(rec)
-        timings[rec["student"]] = secs
-        if student_faults:
-            faults[rec["student"]] = student_faults
-        if on_done:
-            on_done(rec["student"])
-
     start = time.monotonic()
     jobs = max(1, min(jobs, len(unique) or 1))
-    if jobs == 1:
+    if not unique:
+        pass  # nothing to grade: no zygote to start
+    elif jobs == 1:
         _lane_init(level)
         try:
             for p in unique:
-                done(*_grade_one(str(p), assignment, config, grants.get(student_id(p))))
+                finished(*_grade_one(str(p), assignment, config, grants.get(student_id(p))))
         finally:
             _zygote.close()
     else:
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=jobs, mp_context=get_context("spawn"), initializer=_lane_init, initargs=(level,)
-        ) as pool:
+        )
+        try:
             futures = [
                 pool.submit(_grade_one, str(p), assignment, config, grants.get(student_id(p))) for p in unique
             ]
             for fut in as_completed(futures):
-                done(*fut.result())
+                finished(*fut.result())
+        except BaseException:  # Ctrl-C: students not started yet are dropped, not graded on the way out
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     records.sort(key=lambda r: r["student"])
     run_info = {
         "isolation": level,

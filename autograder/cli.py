@@ -1,7 +1,9 @@
-"""Command line: ``python -m autograder grade --assignment ID PATH... --out DIR [--jobs N]``.
+"""Command line: ``python -m autograder grade [--assignment ID] PATH... [--out DIR] [--jobs N]``.
 
-Parsing and exit codes only; grading lives in ``batch``/``engine``, files in ``reporters``.
-Exit 0 when grading ran (whatever the scores), 2 for a wrong command line.
+Parsing and exit codes only; grading lives in ``batch``/``engine``, output folders and course tasks in
+``tasks``, files in ``reporters``. Exit 0 when grading ran (whatever the scores); 2 when nothing was
+graded because of the command line (unknown assignment, missing path, an output folder that holds
+other grades); 130 when interrupted (finished students are kept for ``--resume``).
 """
 
 from __future__ import annotations
@@ -13,19 +15,35 @@ from pathlib import Path
 
 from .rubric import assignment_ids, load_rubric
 
+DEFAULT_OUT_ROOT = Path("grades")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     grade = sub.add_parser("grade", help="grade submissions (.py, .ipynb or a folder per student)")
-    grade.add_argument("--assignment", required=True, help=f"one of: {', '.join(assignment_ids())}")
+    grade.add_argument(
+        "--assignment",
+        help=f"one of: {', '.join(assignment_ids())} (default: read from nbgrader's "
+        "submitted/<student>/<assignment>/ layout)",
+    )
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    grade.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    grade.add_argument("--out", type=Path, help="output folder (default: grades/<assignment>)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
     grade.add_argument(
         "--isolation",
         default=None,
         help="force a sandbox level instead of the strongest available (see README)",
+    )
+    grade.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an output folder that holds another assignment or other students",
+    )
+    grade.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run: reuse the records of unchanged submissions",
     )
     grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     grade.add_argument(
@@ -34,44 +52,74 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="JSON or TOML review file (student -> {graded name: sha256}) granting names a TA has read",
     )
-    export = sub.add_parser("export", help="one CSV of every graded assignment below the given folders")
-    export.add_argument("roots", nargs="+", type=Path, metavar="DIR")
+
+    export = sub.add_parser(
+        "export", help="one CSV row per student and assignment, from nbgrader's gradebook and kit folders"
+    )
+    export.add_argument("roots", nargs="*", type=Path, metavar="DIR", help="folders holding kit output")
+    export.add_argument("--gradebook", help="nbgrader gradebook (sqlite file or database URL)")
     export.add_argument("--out", required=True, type=Path)
+
     bundle = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip for one assignment")
     bundle.add_argument("--assignment", required=True)
     bundle.add_argument("--out", required=True, type=Path)
+
+    autograde = sub.add_parser(
+        "autograde", help="nbgrader autograde, graded in the kit's parallel lanes (make autograde)"
+    )
+    autograde.add_argument("--assignment", required=True)
+    autograde.add_argument("--jobs", type=int, default=2)
+    autograde.add_argument("--course", type=Path, default=None, help="course root (default: this kit)")
+
+    publish = sub.add_parser(
+        "publish", help="show hidden checks' details: regenerate HTML, Gradescope and nbgrader feedback"
+    )
+    publish.add_argument("--assignment", required=True)
+    publish.add_argument("--out", type=Path, action="append", help="kit output folder (repeatable)")
+    publish.add_argument("--course", type=Path, default=None, help="course root (default: this kit)")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command == "export":
-        from .export import write_export
+def _overlaps(a: Path, b: Path) -> bool:
+    """Whether one path is the other or inside it."""
+    a, b = a.resolve(), b.resolve()
+    return a == b or a in b.parents or b in a.parents
 
-        print(f"wrote {write_export(args.roots, args.out)} rows to {args.out}")
-        return 0
-    if args.assignment not in assignment_ids():
-        parser.error(f"unknown assignment {args.assignment!r}; known: {', '.join(assignment_ids())}")
-    if args.command == "gradescope-bundle":
-        from .bundle import build_bundle
 
-        print(f"wrote {build_bundle(args.assignment, args.out)}")
-        return 0
+def _grade(parser: argparse.ArgumentParser, args) -> int:
+    from .tasks.layout import LayoutError, infer_assignment, split_nbgrader_class
+
     missing = [str(p) for p in args.paths if not os.path.lexists(p)]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
+    if args.assignment is None:
+        try:
+            args.assignment = infer_assignment(args.paths)
+        except LayoutError as exc:
+            parser.error(str(exc))
+        print(f"assignment {args.assignment} (from nbgrader's submitted/<student>/<assignment>/ layout)")
+    elif args.assignment not in assignment_ids():
+        parser.error(f"unknown assignment {args.assignment!r}; known: {', '.join(assignment_ids())}")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    out = args.out
-    if os.path.realpath(out) in {os.path.realpath(p) for p in args.paths}:
-        parser.error("--out must not be one of the submissions")
+    paths, skipped = split_nbgrader_class(list(args.paths), args.assignment)
+    if skipped:
+        print(
+            f"not graded: {len(skipped)} student folder(s) without a {args.assignment}/ submission: "
+            + ", ".join(p.name for p in skipped)
+        )
+    if not paths:
+        parser.error(f"no submission of {args.assignment} among the given paths")
+    out = args.out or DEFAULT_OUT_ROOT / args.assignment
+    clash = [str(p) for p in paths if _overlaps(out, p)]
+    if clash:
+        parser.error(f"--out {out} must be neither a submission nor inside or around one: {', '.join(clash)}")
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .batch import UnknownLevel, choose_level, grade_class
-    from .reporters import print_summary, write_all
+    from .batch import UnknownLevel, choose_level
+    from .reporters import print_summary
     from .reporters.summary import summary_console
+    from .tasks.classrun import ClassRun, run_with_progress
+    from .tasks.outdir import STAGING_SUFFIX, OutputConflict
 
     try:
         level = choose_level(args.isolation)
@@ -87,31 +135,59 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
     rubric = load_rubric(args.assignment)
     console = summary_console()
-    progress = Progress(
-        TextColumn(f"grading {args.assignment}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        disable=args.quiet,
+    run = ClassRun(
+        args.assignment,
+        paths,
+        out,
+        jobs=args.jobs,
+        level=level,
+        force=args.force,
+        resume=args.resume,
+        grants=grants or {},
     )
-    with progress:
-        task = progress.add_task("", total=len(args.paths))
-        records, timings, run_info = grade_class(
-            list(args.paths),
-            args.assignment,
-            jobs=args.jobs,
-            level=level,
-            on_done=lambda sid: progress.update(task, advance=1, description=sid),
-            grants=grants,
+    try:
+        result = run_with_progress(run, console, quiet=args.quiet)
+    except OutputConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: the students graded so far are kept in {out}{STAGING_SUFFIX}/; run the same "
+            "command with --resume (make grade ... RESUME=1) to grade only the others",
+            file=sys.stderr,
         )
-    out.mkdir(parents=True, exist_ok=True)
-    write_all(records, rubric, out, timings, run_info)
+        return 130
     if not args.quiet:
-        print_summary(records, rubric, timings, console=console)
-        console.print(f"isolation: {run_info['isolation']}; wrote {len(records)} results to {out}/")
+        print_summary(result.records, rubric, result.timings, console=console)
+        console.print(
+            f"isolation: {result.run_info['isolation']}; wrote {len(result.records)} results to {out}/"
+        )
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "grade":
+        return _grade(parser, args)
+    if args.command == "export":
+        from .export import main as export_main
+
+        return export_main(args.roots, args.out, args.gradebook)
+    if args.assignment not in assignment_ids():
+        parser.error(f"unknown assignment {args.assignment!r}; known: {', '.join(assignment_ids())}")
+    if args.command == "gradescope-bundle":
+        from .bundle import build_bundle
+
+        print(f"wrote {build_bundle(args.assignment, args.out)}")
+        return 0
+    if args.command == "autograde":
+        from .tasks.autograde import main as autograde_main
+
+        return autograde_main(args.assignment, jobs=args.jobs, course=args.course)
+    from .tasks.publish import main as publish_main
+
+    return publish_main(args.assignment, outs=args.out, course=args.course)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -92,6 +92,28 @@ def _refuse_odd_entries(folder: Path) -> str | None:
     return None
 
 
+def submission_folder(path: Path, assignment: str) -> Path:
+    """Where a student's files are: nbgrader's ``submitted/<student>/<assignment>/``, else ``path``."""
+    return path / assignment if _kind(path / assignment) == "folder" else path
+
+
+def candidates(folder: Path, module: str, assignment: str) -> list[Path]:
+    """The files of ``folder`` that could be the submission, in the order the grader prefers them.
+
+    The rule (README, "Students"): the notebook ``<assignment>.ipynb`` first, because the notebook is
+    what the course hands out and asks back; then the module file ``<module>.py``; then any other
+    ``.py``/``.ipynb`` file (only taken when it is the only one). Plugin files that Python or pytest
+    would import on their own (``conftest.py``, ``sitecustomize.py``, ...) are never candidates.
+    """
+    found = [
+        p
+        for p in folder.iterdir()
+        if p.suffix in (".py", ".ipynb") and p.name not in IGNORED_IN_FOLDERS and _kind(p) == "file"
+    ]
+    preferred = {f"{assignment}.ipynb": 0, f"{module}.py": 1}
+    return sorted(found, key=lambda p: (preferred.get(p.name, 2), p.name))
+
+
 def locate(path: Path, module: str, assignment: str) -> tuple[Path | None, str | None]:
     """The file to grade for ``path`` (a file, or a folder holding the module file or notebook).
     Symbolic links and special files are refused, never followed."""
@@ -104,22 +126,15 @@ def locate(path: Path, module: str, assignment: str) -> tuple[Path | None, str |
         return None, f"{path.name} is a symbolic link; submit the file or folder itself"
     if kind != "folder":
         return None, f"{path.name} is a {kind}, not a regular file or folder"
-    problem = _refuse_odd_entries(path)
-    if problem is None and _kind(path / assignment) == "folder":  # nbgrader: submitted/<student>/<id>/
-        path = path / assignment
-        problem = _refuse_odd_entries(path)
+    folder = submission_folder(path, assignment)
+    problem = _refuse_odd_entries(path) or (_refuse_odd_entries(folder) if folder != path else None)
     if problem:
         return None, problem
-    for candidate in (f"{module}.py", f"{assignment}.ipynb"):
-        if _kind(path / candidate) == "file":
-            return path / candidate, None
-    found = sorted(
-        p for p in path.iterdir() if p.suffix in (".py", ".ipynb") and p.name not in IGNORED_IN_FOLDERS
-    )
-    if len(found) == 1:
+    found = candidates(folder, module, assignment)
+    if found and (len(found) == 1 or found[0].name in (f"{assignment}.ipynb", f"{module}.py")):
         return found[0], None
     listing = ", ".join(p.name for p in found) or "nothing"
-    return None, (f"folder {path.name}/ must hold {module}.py or {assignment}.ipynb (found {listing})")
+    return None, (f"folder {folder.name}/ must hold {module}.py or {assignment}.ipynb (found {listing})")
 
 
 # --- the steps -------------------------------------------------------------------------------------
@@ -217,21 +232,64 @@ def pick_cells(sub: Submission) -> None:
         sub.load_error = f"{sub.filename}: the notebook has no code cells to grade"
 
 
+# Cell magics whose body is Python run in the notebook's own namespace: the body is graded, only the
+# magic line goes. Every other cell magic (%%bash, %%html, %%writefile, %%javascript, %%latex, %%timeit,
+# ...) runs its body as something else, or in a namespace of its own, so its whole cell is dropped.
+PYTHON_BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+_CELL_MAGIC = re.compile(r"^%%(\w+)")
+# `%time stmt` runs `stmt` in the notebook's namespace: keep the statement.
+_TIME_LINE = re.compile(r"^(\s*)%time\s+(\S.*)$")
 _MAGIC = re.compile(r"^\s*(%|!)")
+_SHELL_ASSIGN = re.compile(r"^\s*[\w.\[\], ]+=\s*(%|!)")  # files = !ls, t = %timeit -o f()
+_HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")  # torch.optim? / ??SGD
 _IPYTHON = re.compile(r"\bget_ipython\s*\(\s*\)")
+DROPPED = "pass  # (IPython line dropped by the grader)"
+
+
+def _cell_spans(sub: Submission, n_lines: int) -> list[tuple[int, int]]:
+    """0-based ``[start, end)`` line spans of the notebook's cells in the assembled source."""
+    starts = [cell.first_line - 1 for cell in sub.cells]
+    return list(zip(starts, [*starts[1:], n_lines][: len(starts)], strict=True))
+
+
+def _drop_cell_magics(sub: Submission, lines: list[str]) -> None:
+    """A cell whose first line is a cell magic: drop the magic line, and the body too unless it is Python."""
+    for start, end in _cell_spans(sub, len(lines)):
+        first = next((i for i in range(start, end) if lines[i].strip()), None)
+        match = _CELL_MAGIC.match(lines[first].strip()) if first is not None else None
+        if not match:
+            continue
+        if match.group(1) in PYTHON_BODY_CELL_MAGICS:
+            lines[first] = ""
+        else:  # blank lines, not removed ones: every later line keeps its number
+            lines[start:end] = [""] * (end - start)
+
+
+def _drop_line(text: str) -> str:
+    """What replaces one IPython-only line; an indented one may be the only statement of a block."""
+    indent = text[: len(text) - len(text.lstrip())]
+    return f"{indent}{DROPPED}" if indent else ""
 
 
 def drop_magics(sub: Submission) -> None:
-    """Blank out IPython magics, shell escapes and get_ipython() lines (keeping line numbers)."""
+    """Blank out what only IPython understands, keeping line numbers.
+
+    Notebooks: a cell that starts with a cell magic loses its magic line, and its whole body unless the
+    magic runs Python in the notebook's namespace (``PYTHON_BODY_CELL_MAGICS``). Every source: line
+    magics, ``!`` shell lines, ``x = !cmd`` / ``x = %magic`` assignments, ``obj?`` help and
+    ``get_ipython()`` lines go; ``%time stmt`` keeps ``stmt``.
+    """
     if sub.load_error:
         return
     lines = sub.source.split("\n")
+    _drop_cell_magics(sub, lines)
     out = []
     for text in lines:
-        if _MAGIC.match(text) or _IPYTHON.search(text):
-            indent = text[: len(text) - len(text.lstrip())]
-            # An indented magic may be the only statement of a block: keep the block valid.
-            out.append(f"{indent}pass  # (IPython line dropped by the grader)" if indent else "")
+        timed = _TIME_LINE.match(text)
+        if timed:
+            out.append(timed.group(1) + timed.group(2))
+        elif _MAGIC.match(text) or _SHELL_ASSIGN.match(text) or _HELP.match(text) or _IPYTHON.search(text):
+            out.append(_drop_line(text))
         else:
             out.append(text)
     sub.source = "\n".join(out)

@@ -34,11 +34,23 @@ __all__ = [
     "write_gradescope",
     "write_run_json",
     "write_student_json",
+    "write_student_views",
 ]
+
+
+def write_student_views(records: list[dict], rubric, out_dir: Path, *, published: bool) -> list[Path]:
+    """(Re)write the student-facing files of ``records``: feedback HTML and Gradescope results."""
+    paths = []
+    for record in sorted(records, key=lambda r: r["student"]):
+        paths.append(write_gradescope(record, rubric, out_dir, published=published))
+        paths.append(write_feedback_html(record, rubric, out_dir, published=published))
+    return paths
 
 
 def write_all(records: list[dict], rubric, out_dir: Path, timings: dict, run_info: dict) -> list[Path]:
     """Write every report of one run into ``out_dir`` and return the paths written.
+
+    Student-facing files show hidden details when ``run_info["published"]`` is true (``make publish``).
 
     ``run.json`` gets ``run_info`` plus the assignment and the per-student ``timings`` (sorted by
     student) unless ``run_info`` already has them. Every record is checked against the rubric, and
@@ -56,11 +68,8 @@ def write_all(records: list[dict], rubric, out_dir: Path, timings: dict, run_inf
     info.setdefault("assignment", rubric.assignment)
     info.setdefault("timings", {s: timings[s] for s in sorted(timings)})
 
-    paths = []
-    for record in sorted(records, key=lambda r: r["student"]):
-        paths.append(write_student_json(record, out_dir))
-        paths.append(write_gradescope(record, rubric, out_dir))
-        paths.append(write_feedback_html(record, rubric, out_dir))
+    paths = [write_student_json(record, out_dir) for record in sorted(records, key=lambda r: r["student"])]
+    paths += write_student_views(records, rubric, out_dir, published=bool(info.get("published")))
     paths.append(write_grades_csv(records, rubric, out_dir / "grades.csv"))
     paths.append(write_run_json(info, out_dir))
     return paths

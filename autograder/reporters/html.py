@@ -46,9 +46,9 @@ def _flag(flag: dict) -> dict:
     }
 
 
-def feedback_context(record: dict, rubric) -> dict:
+def feedback_context(record: dict, rubric, *, published: bool = False) -> dict:
     """The template's data, from the student view of the record grouped by graded name."""
-    view = student_view(record, rubric)
+    view = student_view(record, rubric, published=published)
     pairs = paired_items(view, rubric)
     groups = []
     for name in rubric.graded_names:
@@ -80,6 +80,7 @@ def feedback_context(record: dict, rubric) -> dict:
         "student": view["student"],
         "assignment": view["assignment"],
         "title": rubric.title or view["assignment"],
+        "graded_file": view.get("graded_file", ""),
         "score": fmt_points(view["score"]),
         "max_score": fmt_points(view["max_score"]),
         "groups": groups,
@@ -89,12 +90,14 @@ def feedback_context(record: dict, rubric) -> dict:
     }
 
 
-def render_feedback_html(record: dict, rubric) -> str:
+def render_feedback_html(record: dict, rubric, *, published: bool = False) -> str:
     """The feedback page of one student as a string."""
-    return environment().get_template("feedback.html.j2").render(feedback_context(record, rubric))
+    context = feedback_context(record, rubric, published=published)
+    return environment().get_template("feedback.html.j2").render(context)
 
 
-def write_feedback_html(record: dict, rubric, out_dir: Path) -> Path:
+def write_feedback_html(record: dict, rubric, out_dir: Path, *, published: bool = False) -> Path:
     """Write ``out_dir/feedback/<student>.html`` and return the path."""
     name = student_filename(record["student"])
-    return write_text(Path(out_dir) / "feedback" / f"{name}.html", render_feedback_html(record, rubric))
+    page = render_feedback_html(record, rubric, published=published)
+    return write_text(Path(out_dir) / "feedback" / f"{name}.html", page)

@@ -84,14 +84,17 @@ def students_table(records: list[dict], rubric, timings: dict) -> Table:
     table.add_column("Failed", justify="right")
     table.add_column("Error/timeout/forbidden/review/missing", justify="right")
     table.add_column("Seconds", justify="right")
+    table.add_column("Graded file")
     for record in sorted(records, key=lambda r: (-r["score"], r["student"])):
         statuses = [item["status"] for _, item in paired_items(record, rubric)]
+        several = any(flag.get("kind") == "several_files" for flag in record.get("flags", []))
         table.add_row(
             Text(record["student"]),  # Text, not markup: ids come from file names
             fmt_points(record["score"]),
             str(statuses.count("failed")),
             str(sum(status in NOT_RUN_STATUSES for status in statuses)),
             _seconds(timings, record["student"]),
+            Text(record.get("graded_file", "-") + (" (of several)" if several else "")),
         )
     return table
 

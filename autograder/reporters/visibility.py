@@ -1,5 +1,9 @@
 """What a student may see: the one place where hidden rubric lines are filtered (otter-style, at the edge).
 
+Decision: until the grades are published, a hidden line shows its status and points everywhere (the
+total is the real one) but not its feedback; ``make publish`` regenerates every student-facing output
+with the feedback shown.
+
 The full record stays in ``DIR/<student>.json`` for TAs. Every student-facing reporter (HTML, Gradescope)
 renders ``student_view(record, rubric)`` and never the raw record, so hidden inputs, reference values
 or tracebacks in a hidden check's feedback cannot leak through one reporter that forgot to filter.
@@ -9,7 +13,10 @@ from __future__ import annotations
 
 import copy
 
-HIDDEN_FEEDBACK = "Hidden check: details are released with the grades."
+HIDDEN_FEEDBACK = (
+    "Hidden check: its points count now; its details (the failing case) are shown when the grades are "
+    "published."
+)
 
 
 def is_hidden(item: dict, rubric=None) -> bool:
@@ -25,14 +32,17 @@ def is_hidden(item: dict, rubric=None) -> bool:
     return item.get("visibility") == "hidden"
 
 
-def student_view(record: dict, rubric=None) -> dict:
-    """A copy of ``record`` fit for the student: hidden items keep id, status and points, not feedback.
+def student_view(record: dict, rubric=None, *, published: bool = False) -> dict:
+    """A copy of ``record`` fit for the student: hidden items keep id, status and points, and their
+    feedback only once the grades are ``published`` (``make publish``). Every student-facing channel
+    (HTML, Gradescope, nbgrader feedback) shows a hidden line this same way.
 
     ``record`` is left untouched. Everything else (errors, flags) is kept as is.
     """
     view = copy.deepcopy(record)
     for item in view["items"]:
         if is_hidden(item, rubric):
-            item["feedback"] = HIDDEN_FEEDBACK
             item["visibility"] = "hidden"
+            if not published:
+                item["feedback"] = HIDDEN_FEEDBACK
     return view

@@ -1,4 +1,4 @@
-"""Gradescope results.json: status mapping, hidden lines after_published, no hidden feedback."""
+"""Gradescope results.json: status mapping, hidden lines shown as everywhere, details after_published."""
 
 from __future__ import annotations
 
@@ -27,30 +27,45 @@ def test_status_mapping(rubric, status, tmp_path):
     assert gradescope_status(status) == test["status"]
 
 
-def test_schema_and_visibility(rubric, secret_record, tmp_path):
+def test_schema_and_visibility(rubric, secret_record, hidden_line, tmp_path):
     path = write_gradescope(secret_record, rubric, tmp_path)
     assert path == tmp_path / "results" / "s001" / "results.json"
     doc = load(path)
     assert doc["score"] == secret_record["score"]
     assert doc["stdout_visibility"] == "hidden"
-    assert [t["name"] for t in doc["tests"]] == [line.id for line in rubric.lines]
-    for test, line, item in zip(doc["tests"], rubric.lines, secret_record["items"], strict=True):
+    lines = [t for t in doc["tests"] if not t["name"].endswith(" (details)")]
+    assert [t["name"] for t in lines] == [line.id for line in rubric.lines]
+    for test, item in zip(lines, secret_record["items"], strict=True):
+        # every line shows its status and points now, hidden ones too (as in the HTML and nbgrader)
         assert (test["score"], test["max_score"]) == (item["score"], item["max_score"])
-        expected = "after_published" if line.visibility == "hidden" else "visible"
-        assert test["visibility"] == expected
+        assert test["visibility"] == "visible"
+    details = [t for t in doc["tests"] if t["name"].endswith(" (details)")]
+    assert [t["name"] for t in details] == [f"{hidden_line.id} (details)"]  # the failed hidden line
+    assert details[0]["visibility"] == "after_published" and details[0]["max_score"] == 0
+    names = [t["name"] for t in doc["tests"]]
+    assert names.index(details[0]["name"]) == names.index(hidden_line.id) + 1
     assert sum(t["score"] for t in doc["tests"]) == pytest.approx(doc["score"])
 
 
-def test_hidden_feedback_never_in_gradescope_output(
+def test_hidden_details_reach_gradescope_only_behind_after_published(
     rubric, secret_record, hidden_line, visible_line, tmp_path
 ):
-    raw = write_gradescope(secret_record, rubric, tmp_path).read_text(encoding="utf-8")
-    assert SECRET not in raw
-    doc = json.loads(raw)
+    doc = load(write_gradescope(secret_record, rubric, tmp_path))
     tests = {t["name"]: t for t in doc["tests"]}
     assert tests[hidden_line.id]["output"] == HIDDEN_FEEDBACK
     assert tests[hidden_line.id]["status"] == "failed"
     assert "step 3: got 0.5" in tests[visible_line.id]["output"]
+    carriers = [t for t in doc["tests"] if SECRET in json.dumps(t)]
+    assert carriers and all(t["visibility"] == "after_published" for t in carriers)
+    assert SECRET not in doc["output"]
+
+
+def test_published_results_show_the_details_in_the_line_itself(rubric, secret_record, hidden_line, tmp_path):
+    doc = load(write_gradescope(secret_record, rubric, tmp_path, published=True))
+    tests = {t["name"]: t for t in doc["tests"]}
+    assert SECRET in tests[hidden_line.id]["output"]
+    assert all(t["visibility"] == "visible" for t in doc["tests"])
+    assert [t["name"] for t in doc["tests"]] == [line.id for line in rubric.lines]
 
 
 def test_output_summarises_score_and_errors(rubric, tmp_path):

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from autograder.reporters.html import render_feedback_html, write_feedback_html
+from autograder.reporters.visibility import HIDDEN_FEEDBACK
 
 from .records import SECRET, build_record
 
@@ -22,7 +23,14 @@ def page(rubric, secret_record, tmp_path):
 
 def test_hidden_feedback_never_in_html(page):
     assert SECRET not in page
-    assert "Hidden check: details are released with the grades." in page
+    assert HIDDEN_FEEDBACK in page
+
+
+def test_published_page_shows_the_hidden_details(rubric, secret_record, hidden_line):
+    page = render_feedback_html(secret_record, rubric, published=True)
+    assert SECRET in page and HIDDEN_FEEDBACK not in page
+    row = page.split(f'<code>{hidden_line.id}</code>', 1)[1].split("</tr>", 1)[0]
+    assert "(hidden)" in row and "0 / " in row  # still marked hidden, points as before
 
 
 def test_feedback_is_escaped(rubric, tmp_path):

@@ -71,13 +71,14 @@ def test_overview_and_students(small_class):
     rows = {}
     for row in text.splitlines():
         cells = [c.strip() for c in row.strip("│┃ ").split("│")]
-        if cells[0] in STUDENTS and len(cells) == 5:
+        if cells[0] in STUDENTS and len(cells) == 6:
             rows[cells[0]] = cells
     by_score = sorted(records, key=lambda r: (-r["score"], r["student"]))
     assert list(rows) == [r["student"] for r in by_score]
     for record in records:
         statuses = [item["status"] for item in record["items"]]
-        student, score, failed, not_run, seconds = rows[record["student"]]
+        student, score, failed, not_run, seconds, graded_file = rows[record["student"]]
+        assert graded_file == record.get("graded_file", "-")
         assert float(score) == record["score"]
         assert int(failed) == statuses.count("failed")
         assert int(not_run) == len(statuses) - statuses.count("passed") - statuses.count("failed")

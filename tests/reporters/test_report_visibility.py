@@ -19,6 +19,12 @@ def test_hidden_feedback_replaced_points_and_status_kept(secret_record, hidden_l
     assert SECRET not in repr(view)
 
 
+def test_published_view_keeps_hidden_feedback_and_the_hidden_mark(secret_record, hidden_line):
+    view = student_view(secret_record, published=True)
+    item = next(i for i in view["items"] if i["id"] == hidden_line.id)
+    assert SECRET in item["feedback"] and item["visibility"] == "hidden"
+
+
 def test_visible_items_and_record_untouched(secret_record, visible_line):
     original = copy.deepcopy(secret_record)
     view = student_view(secret_record)

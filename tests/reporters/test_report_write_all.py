@@ -39,9 +39,17 @@ def test_writes_every_file(rubric, records, tmp_path):
         "jobs": 2,
         "timings": {"s001": 2.0, "s002": 1.0},
     }
-    # The secret is only in the TA copy.
+    # The secret is only in the TA copy, and in Gradescope's results behind after_published.
     leaks = [name for name, data in snapshot(tmp_path).items() if SECRET.encode() in data]
-    assert leaks == ["s001.json"]
+    assert leaks == ["results/s001/results.json", "s001.json"]
+    tests = json.loads((tmp_path / "results/s001/results.json").read_text())["tests"]
+    assert all(t["visibility"] == "after_published" for t in tests if SECRET in t["output"])
+
+
+def test_a_published_run_shows_hidden_details_in_every_student_file(rubric, records, tmp_path):
+    write_all(records, rubric, tmp_path, {"s001": 2.0, "s002": 1.0}, {"jobs": 1, "published": True})
+    leaks = [name for name, data in snapshot(tmp_path).items() if SECRET.encode() in data]
+    assert leaks == ["feedback/s001.html", "results/s001/results.json", "s001.json"]
 
 
 def test_regrade_byte_identical_except_run_json(rubric, records, tmp_path):

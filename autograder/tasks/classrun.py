@@ -1,0 +1,139 @@
+"""One class run into one output folder: guard the folder, reuse what may be reused, grade the rest in
+parallel lanes while each record streams into the staging folder, then swap the finished folder in.
+
+Used by ``python -m autograder grade`` (``make grade``) and by ``make autograde``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..batch import grade_class
+from ..engine import DEFAULT_CONFIG, GradingConfig
+from ..loader import student_id
+from ..review import Grants
+from ..rubric import load_rubric
+from .fingerprint import kit_fingerprint, submission_hash
+from .outdir import Staging, read_contents
+
+
+@dataclass
+class ClassRun:
+    """What to grade and where. ``reuse_out`` also reuses matching records of a finished ``out``."""
+
+    assignment: str
+    paths: list[Path]
+    out: Path
+    jobs: int = 1
+    level: str | None = None
+    force: bool = False
+    resume: bool = False
+    reuse_out: bool = False
+    config: GradingConfig = DEFAULT_CONFIG
+    grants: Grants = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    records: list[dict]
+    timings: dict[str, float]
+    run_info: dict
+    reused: list[str] = field(default_factory=list)
+
+
+def content_hashes(paths: list[Path], assignment: str, grants: Grants | None = None) -> dict[str, str]:
+    """``student -> content hash`` for every student id held by exactly one path. A student's review
+    grants are part of it: granting (or revoking) a name makes the old record stale."""
+    by_id: dict[str, list[Path]] = {}
+    for p in paths:
+        by_id.setdefault(student_id(p), []).append(p)
+    hashes = {}
+    for sid, group in by_id.items():
+        if len(group) == 1:
+            granted = (grants or {}).get(sid)
+            suffix = "" if not granted else ":" + ",".join(f"{k}={v}" for k, v in sorted(granted.items()))
+            hashes[sid] = submission_hash(group[0], assignment) + suffix
+    return hashes
+
+
+def run_class(
+    run: ClassRun,
+    *,
+    on_start: Callable[[int, int], None] | None = None,
+    on_done: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Grade ``run.paths`` into ``run.out`` (see the module docstring); raise ``OutputConflict`` before
+    grading anything when the folder cannot take this run. ``on_start(to_grade, reused)`` is called once
+    the reusable records are known."""
+    rubric = load_rubric(run.assignment)
+    students = {student_id(p) for p in run.paths}
+    hashes = content_hashes(run.paths, run.assignment, run.grants)
+    staging = Staging(run.out, run.assignment)
+    staging.open(students, force=run.force, resume=run.resume)
+    previous = read_contents(run.out)
+    # A regrade of a published class stays published (same assignment): the TA need not publish again.
+    published = bool(previous and previous.published and previous.assignment == run.assignment)
+    reuse = run.resume or run.reuse_out
+    reused = staging.reusable(hashes, from_out=reuse) if reuse else {}
+    todo = [p for p in run.paths if student_id(p) not in reused]
+    for record, seconds in reused.values():
+        staging.save(record, hashes[record["student"]], seconds)
+    if on_start:
+        on_start(len(todo), len(reused))
+
+    records, timings, run_info = grade_class(
+        todo,
+        run.assignment,
+        jobs=run.jobs,
+        level=run.level,
+        config=run.config,
+        on_done=on_done,
+        on_record=lambda record, secs: staging.save(record, hashes.get(record["student"]), secs),
+        grants=run.grants,
+    )
+    for sid, (record, seconds) in reused.items():
+        records.append(record)
+        timings[sid] = round(seconds, 3)
+    records.sort(key=lambda r: r["student"])
+    run_info = {
+        **run_info,
+        "assignment": run.assignment,
+        "students": sorted(students),
+        "inputs": {s: hashes[s] for s in sorted(hashes)},
+        "reused": sorted(reused),
+        "kit": kit_fingerprint(),
+        "graded_now": len(todo),
+        "published": published,
+    }
+    staging.commit(records, rubric, timings, run_info)
+    return RunResult(records, timings, run_info, sorted(reused))
+
+
+def run_with_progress(run: ClassRun, console, *, quiet: bool = False) -> RunResult:
+    """``run_class`` behind a rich progress bar (students done / to grade, elapsed, last student)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn(f"grading {run.assignment}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=quiet,
+    )
+    task = progress.add_task("", total=len(run.paths))
+
+    def started(todo: int, reused: int) -> None:
+        if reused:
+            console.print(f"reusing {reused} finished record(s) of unchanged submissions")
+        progress.update(task, total=todo)
+
+    with progress:
+        return run_class(
+            run,
+            on_start=started,
+            on_done=lambda sid: progress.update(task, advance=1, description=sid),
+        )
