@@ -223,7 +223,10 @@ def binop(node: ast.AST, src: Source, ctx: Context) -> Iterator[Proposal]:
 def swap_operands(node: ast.AST, src: Source, ctx: Context) -> Iterator[Proposal]:
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, NON_COMMUTATIVE)):
         return
-    left, right = src.segment(node.left), src.segment(node.right)
+    # The operands' texts with their own parentheses: everything left and right of the operator.
+    op_start, op_end = _operator_span(src, src.end(node.left), src.start(node.right))
+    left = src.text[src.start(node) : op_start].strip()
+    right = src.text[op_end : src.end(node)].strip()
     if left == right:
         return
 
@@ -231,8 +234,9 @@ def swap_operands(node: ast.AST, src: Source, ctx: Context) -> Iterator[Proposal
         n.left, n.right = n.right, n.left
         return n
 
-    edits = (_expr_edit(src, node.left, right), _expr_edit(src, node.right, left))
-    yield Proposal(f"swap-operands-{_name(type(node.op))}", node.lineno, edits, apply)
+    op = src.text[op_start:op_end]
+    edit = Edit(src.start(node), src.end(node), f"{right} {op} {left}", f"({right}) {op} ({left})")
+    yield Proposal(f"swap-operands-{_name(type(node.op))}", node.lineno, (edit,), apply)
 
 
 def cmp(node: ast.AST, src: Source, ctx: Context) -> Iterator[Proposal]:

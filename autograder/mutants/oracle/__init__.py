@@ -21,7 +21,6 @@ import os
 import resource
 import select
 import signal
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -96,7 +95,6 @@ def load_module(source: str, module_name: str) -> dict:
 
     module = types.ModuleType(module_name)
     module.__file__ = f"{module_name}.py"
-    sys.modules[module_name] = module
     exec(compile(source, f"{module_name}.py", "exec"), module.__dict__)
     return module.__dict__
 

@@ -247,12 +247,17 @@ class _ScriptedLoss:
 
 
 def _recording_minibatches(reference_fn, log: _Log, generator):
-    def recorded(n, batch_size, *args, **kwargs):
-        gen = kwargs.get("generator")
-        who = "None" if gen is None else ("fit's generator" if gen is generator else "another generator")
-        log.events.append(("minibatches", n, batch_size, args, kwargs.get("shuffle", "default"), who))
-        return reference_fn(n, batch_size, *args, **kwargs)
+    """The reference minibatches, logging the arguments fit passes as their effective values (a
+    left-out ``shuffle`` is the contract's default ``True``)."""
 
+    def recorded(n, batch_size, shuffle=True, generator=None):
+        who = (
+            "None" if generator is None else ("fit's generator" if generator is fit_generator else "another")
+        )
+        log.events.append(("minibatches", n, batch_size, shuffle, who))
+        return reference_fn(n, batch_size, shuffle=shuffle, generator=generator)
+
+    fit_generator = generator
     return recorded
 
 

@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -196,6 +197,10 @@ def explore_bn_function(impl: Impl) -> Iterator[Scenario]:
     yield (
         "BatchNormFunction: a torch.autograd.Function",
         isinstance(fn, type) and issubclass(fn, torch.autograd.Function),
+    )
+    yield (
+        "BatchNormFunction: forward and backward are staticmethods, as torch.autograd.Function wants",
+        [isinstance(inspect.getattr_static(fn, m, None), staticmethod) for m in ("forward", "backward")],
     )
     seed = 500
     cases = []

@@ -1,0 +1,306 @@
+"""One mutation run: generate, drop the equivalent mutants, grade the rest, tally what the checks kill.
+
+The grader is used only through its public API (``batch.grade_class``), exactly as a class is
+graded. To save time a mutant is graded *focused*: its module keeps the graded names the mutated
+definition belongs to, those it uses and those that use it (so the stand-in isolation of ``fit`` /
+the BatchNorm modules is exercised), while the definitions of unrelated graded names are left out
+(their lines come back ``missing`` and are not counted). Every ``full_every``-th mutant is also
+graded with the whole module, to confirm that a mutant costs points in its own graded name only.
+The unmutated solution is graded the same ways first: if it loses a point, no kill count means
+anything and the run stops.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..batch import grade_class
+from .generate import Mutant, Solution, focused_source, generate, load_solution
+from .oracle import REPO, Verdict, VerdictCache, judge_all
+from .oracle import version as oracle_version
+
+
+@dataclass
+class Options:
+    assignment: str
+    jobs: int = 2
+    out: Path = REPO / "grades" / "mutants"
+    only: tuple[str, ...] = ()  # fnmatch patterns on mutant ids
+    limit: int | None = None  # the first N mutants (after --only), for a quick look
+    full_every: int = 10  # grade every N-th graded mutant with the whole module too (0: never)
+    grade_equivalent: bool = False  # also grade the oracle's equivalent mutants (false-fail hunt)
+    oracle_timeout_s: float = 60.0
+    use_cache: bool = True
+    solution: Path | None = None  # another solution file (tests)
+    isolation: str | None = None  # sandbox level (default: the strongest available)
+    progress: Callable[[str, int, int], None] | None = None  # (phase, done, total)
+
+
+@dataclass
+class MutantResult:
+    mutant: Mutant
+    verdict: Verdict
+    graded: bool = False
+    full_module: bool = False
+    lost: dict[str, float] = field(default_factory=dict)  # rubric line -> points lost (graded names kept)
+    statuses: dict[str, str] = field(default_factory=dict)  # rubric line -> status, for lost lines
+    violations: list[str] = field(default_factory=list)  # lost lines outside the mutant's own names
+
+    @property
+    def killed(self) -> bool:
+        return bool(self.lost)
+
+    @property
+    def outcome(self) -> str:
+        if self.verdict.equivalent:
+            return "equivalent-killed" if self.killed else "equivalent"
+        if not self.graded:
+            return "not-graded"
+        return "killed" if self.killed else "survived"
+
+
+@dataclass
+class RunResult:
+    solution: Solution
+    results: list[MutantResult]
+    rejected: list[str]
+    duplicates: int
+    baseline: dict[str, list[str]]  # submission -> lines the unmutated solution lost (must be empty)
+    timing: dict[str, float]
+    versions: dict[str, str]
+    options: Options
+
+
+# --- grading --------------------------------------------------------------------------------------
+
+
+def grader_version() -> str:
+    """A hash of everything a grade depends on besides the submission: the grader (without this
+    tool), its rubric files, the reference and torch."""
+    import torch
+
+    digest = hashlib.sha256(torch.__version__.encode())
+    paths = [
+        p
+        for p in (REPO / "autograder").rglob("*")
+        if p.suffix in (".py", ".toml") and "mutants" not in p.relative_to(REPO / "autograder").parts
+    ]
+    paths += list((REPO / "reference").glob("*.py"))
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(REPO)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class GradeCache:
+    """Grading records on disk, keyed by the submission text and the grader version."""
+
+    def __init__(self, path: Path, version: str, enabled: bool) -> None:
+        self.path, self.version, self.enabled = path, version, enabled
+        self.data: dict[str, Any] = {}
+        if enabled and path.is_file():
+            try:
+                self.data = json.loads(path.read_text())
+            except (json.JSONDecodeError, OSError):
+                self.data = {}
+
+    def key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.version}\0{text}".encode()).hexdigest()
+
+    def get(self, text: str) -> dict | None:
+        return self.data.get(self.key(text)) if self.enabled else None
+
+    def put(self, text: str, record: dict) -> None:
+        self.data[self.key(text)] = {
+            "items": [{k: i[k] for k in ("id", "score", "max_score", "status")} for i in record["items"]]
+        }
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, sort_keys=True))
+        tmp.replace(self.path)
+
+
+def _grade_texts(texts: dict[str, str], options: Options, module: str, cache: GradeCache) -> dict[str, dict]:
+    """Grade each text (key -> module source) as one submission; return key -> record."""
+    records: dict[str, dict] = {}
+    todo = {}
+    for key, text in texts.items():
+        found = cache.get(text)
+        if found is not None:
+            records[key] = found
+        else:
+            todo[key] = text
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
+            paths = []
+            for key, text in todo.items():
+                folder = Path(tmp) / key
+                folder.mkdir()
+                (folder / f"{module}.py").write_text(text)
+                paths.append(folder)
+            done = [0]
+
+            def tick(_student: str) -> None:
+                done[0] += 1
+                if options.progress:
+                    options.progress("grading", done[0], len(paths))
+
+            graded, _, _ = grade_class(
+                paths, options.assignment, jobs=options.jobs, level=options.isolation, on_done=tick
+            )
+        for record in graded:
+            records[record["student"]] = record
+            cache.put(todo[record["student"]], record)
+        cache.save()
+    return records
+
+
+def _lost(record: dict, names: set[str]) -> tuple[dict[str, float], dict[str, str]]:
+    lost, statuses = {}, {}
+    for item in record["items"]:
+        if item["id"].split(".", 1)[0] in names and item["score"] < item["max_score"]:
+            lost[item["id"]] = round(item["max_score"] - item["score"], 6)
+            statuses[item["id"]] = item["status"]
+    return lost, statuses
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def select(mutants: list[Mutant], options: Options) -> list[Mutant]:
+    if options.only:
+        mutants = [m for m in mutants if any(fnmatch.fnmatchcase(m.id, pat) for pat in options.only)]
+    if options.limit is not None:
+        mutants = mutants[: options.limit]
+    return mutants
+
+
+def run(options: Options) -> RunResult:
+    """Generate, judge, grade and tally the mutants of one assignment's solution."""
+    t0 = time.monotonic()
+    solution = load_solution(options.assignment, options.solution)
+    generated = generate(solution)
+    mutants = select(generated.mutants, options)
+    t1 = time.monotonic()
+
+    versions = {"oracle": oracle_version(options.assignment), "grader": grader_version()}
+    cache_dir = options.out / "cache"
+    verdict_cache = VerdictCache(cache_dir / f"oracle-{options.assignment}.json", versions["oracle"])
+    verdicts: list[Verdict | None] = [
+        verdict_cache.get(m.source, m.owners) if options.use_cache else None for m in mutants
+    ]
+    todo = [i for i, v in enumerate(verdicts) if v is None]
+    if todo:
+        done = [0]
+
+        def tick() -> None:
+            done[0] += 1
+            if options.progress:
+                options.progress("oracle", done[0], len(todo))
+
+        fresh = judge_all(
+            options.assignment,
+            solution.rubric.module,
+            [(mutants[i].source, mutants[i].owners) for i in todo],
+            lanes=options.jobs,
+            timeout_s=options.oracle_timeout_s,
+            on_done=tick,
+        )
+        for i, verdict in zip(todo, fresh, strict=True):
+            verdicts[i] = verdict
+            verdict_cache.put(mutants[i].source, mutants[i].owners, verdict)
+        verdict_cache.save()
+    t2 = time.monotonic()
+
+    results = [MutantResult(m, v) for m, v in zip(mutants, verdicts, strict=True)]
+    to_grade = [r for r in results if options.grade_equivalent or not r.verdict.equivalent]
+    texts: dict[str, str] = {}
+    keeps: dict[str, set[str]] = {}
+    # The unmutated solution, whole and focused on each graded name: all of them must keep full marks.
+    texts["baseline-all"] = solution.source
+    keeps["baseline-all"] = set(solution.graded)
+    for name in solution.graded:
+        keep = solution.keep_for((name,))
+        texts[f"baseline-{name}"] = focused_source(solution, solution.source, keep)
+        keeps[f"baseline-{name}"] = keep
+    for index, result in enumerate(to_grade):
+        keep = solution.keep_for(result.mutant.owners)
+        texts[f"m{index:04d}"] = focused_source(solution, result.mutant.source, keep)
+        keeps[f"m{index:04d}"] = keep
+        if options.full_every and index % options.full_every == 0:
+            texts[f"m{index:04d}-all"] = result.mutant.source
+            keeps[f"m{index:04d}-all"] = set(solution.graded)
+    grade_cache = GradeCache(
+        cache_dir / f"grades-{options.assignment}.json", versions["grader"], options.use_cache
+    )
+    records = _grade_texts(texts, options, solution.rubric.module, grade_cache)
+    t3 = time.monotonic()
+
+    baseline = {
+        key: sorted(_lost(records[key], keeps[key])[0]) for key in texts if key.startswith("baseline-")
+    }
+    for index, result in enumerate(to_grade):
+        result.graded = True
+        for key in (f"m{index:04d}", f"m{index:04d}-all"):
+            if key not in records:
+                continue
+            lost, statuses = _lost(records[key], keeps[key])
+            result.full_module = result.full_module or key.endswith("-all")
+            for line, points in lost.items():
+                result.lost[line] = max(points, result.lost.get(line, 0.0))
+                result.statuses[line] = statuses[line]
+        owners = set(result.mutant.owners)
+        result.violations = sorted(line for line in result.lost if line.split(".", 1)[0] not in owners)
+    timing = {
+        "generate_s": round(t1 - t0, 2),
+        "oracle_s": round(t2 - t1, 2),
+        "grade_s": round(t3 - t2, 2),
+        "total_s": round(time.monotonic() - t0, 2),
+        "oracle_cached": len(mutants) - len(todo),
+        "graded_submissions": len(texts),
+    }
+    return RunResult(
+        solution, results, generated.rejected, generated.duplicates, baseline, timing, versions, options
+    )
+
+
+def write_mutant_files(result: RunResult, folder: Path) -> None:
+    """Every mutant as the ``.py`` submission it is (the whole module), to look at or regrade by hand:
+    ``<folder>/m<nnnn>_<id>.py``. Earlier files of this tool in that folder are replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("m[0-9][0-9][0-9][0-9]_*.py"):
+        old.unlink()
+    for index, r in enumerate(result.results):
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in r.mutant.id)
+        header = f"# mutant {r.mutant.id} of solutions/{result.options.assignment} ({r.mutant.where})\n"
+        (folder / f"m{index:04d}_{safe}.py").write_text(header + r.mutant.source)
+
+
+def as_dict(result: MutantResult) -> dict:
+    m = result.mutant
+    return {
+        "id": m.id,
+        "definition": m.definition,
+        "owners": list(m.owners),
+        "family": m.family,
+        "label": m.label,
+        "line": m.line,
+        "where": m.where,
+        "outcome": result.outcome,
+        "oracle": asdict(result.verdict),
+        "graded": result.graded,
+        "full_module": result.full_module,
+        "lost": result.lost,
+        "statuses": result.statuses,
+        "violations": result.violations,
+    }
