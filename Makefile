@@ -11,7 +11,7 @@ SUBMISSIONS ?=
 OUT ?=
 JOBS ?= 2
 
-.PHONY: setup grade test release autograde feedback export gradescope bench lint lock clean
+.PHONY: setup grade test release autograde feedback export gradescope bench lint lock clean mutants
 
 setup: $(STAMP)
 
@@ -59,6 +59,12 @@ gradescope: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# How strong the checks are: mutate the solution, drop the mutants an independent oracle finds
+# equivalent, grade the rest, print the kill rate per rubric line and every survivor as a diff.
+# Without ASSIGNMENT: all three. Report: grades/mutants/<assignment>.json.
+mutants: $(STAMP)
+	$(PY) -m autograder.mutants $(foreach a,$(ASSIGNMENT),--assignment $(a)) --jobs $(JOBS) $(MUTANTS_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

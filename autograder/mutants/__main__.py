@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--full-every",
         type=int,
-        default=10,
+        default=20,
         metavar="N",
         help="grade every N-th mutant with the whole module too, to confirm isolation (0: never; 1: all)",
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +36,6 @@ class Mutant:
     line: int
     where: str  # "cell 5, line 12" in the notebook
     source: str
-
-    @property
-    def digest(self) -> str:
-        return hashlib.sha256(self.source.encode()).hexdigest()
 
 
 @dataclass

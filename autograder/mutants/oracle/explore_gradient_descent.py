@@ -230,15 +230,16 @@ class _LoggedScheduler(torch.optim.lr_scheduler.LambdaLR):
 
 
 class _ScriptedLoss:
-    """MSE in training; the scripted value for validation passes (grad disabled), so early stopping
-    sees exactly the losses a scenario wants."""
+    """A loss that is not symmetric in (prediction, target), so swapped arguments show; the scripted
+    value for validation passes (grad disabled), so early stopping sees exactly the losses a
+    scenario wants."""
 
     def __init__(self, script: tuple[float, ...] | None) -> None:
         self.script = list(script) if script else None
         self.calls = 0
 
     def __call__(self, pred, target):
-        loss = nn.functional.mse_loss(pred, target)
+        loss = nn.functional.mse_loss(pred, target) + 0.1 * pred.mean()
         if self.script is not None and not torch.is_grad_enabled():
             value = self.script[min(self.calls, len(self.script) - 1)]
             self.calls += 1

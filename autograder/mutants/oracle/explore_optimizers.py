@@ -258,8 +258,16 @@ def _build(cls, params: list[torch.Tensor], run: Run):
     return cls(params, **hp) if run.hp is not None else cls(params)
 
 
-def _group_view(opt, keys: tuple[str, ...]) -> list[dict]:
-    return [{k: g.get(k, "missing") for k in keys} for g in opt.param_groups]
+def _group_view(opt, contract: OptimizerContract) -> list[dict]:
+    """The hyper-parameters each param group holds. A flag is only ever tested for truth, so it is
+    compared as such (storing ``-False``, i.e. 0, behaves exactly like ``False``)."""
+    flags = {k for k, v in contract.defaults.items() if isinstance(v, bool)}
+    view = []
+    for g in opt.param_groups:
+        view.append(
+            {k: bool(g[k]) if k in flags and k in g else g.get(k, "missing") for k in contract.per_group}
+        )
+    return view
 
 
 def _state_has_history(opt) -> bool:
@@ -278,7 +286,7 @@ def trajectory(cls, contract: OptimizerContract, run: Run) -> Iterator[Any]:
     yield opt if not hasattr(opt, "step") else "built"
     if not hasattr(opt, "step"):
         return
-    yield attempt(_group_view, opt, contract.per_group)
+    yield attempt(_group_view, opt, contract)
     for t, row in enumerate(grads):
         if run.lr_change and t == 2:
             for group in opt.param_groups:

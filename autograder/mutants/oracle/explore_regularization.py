@@ -254,8 +254,11 @@ def _module_state(module: nn.Module) -> Any:
         "parameters": params,
         "buffers": buffers,
         "state_dict": snap(dict(module.state_dict())),
-        "weight is None": getattr(module, "weight", "missing") is None,
-        "running_mean is None": getattr(module, "running_mean", "missing") is None,
+        # torch keeps every name as an attribute, None when switched off (bn.running_var is None)
+        "attributes": {
+            name: "missing" if not hasattr(module, name) else getattr(module, name) is None
+            for name in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
+        },
     }
 
 
