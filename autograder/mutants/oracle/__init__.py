@@ -22,6 +22,7 @@ import resource
 import select
 import signal
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -100,7 +101,14 @@ def load_module(source: str, module_name: str) -> dict:
 
 
 def compare(assignment: str, namespace: dict, names: tuple[str, ...]) -> Verdict:
-    """Run the explorers of ``names`` on the objects of ``namespace``; stop at the first difference."""
+    """Run the explorers of ``names`` on the objects of ``namespace``; stop at the first difference.
+    Warnings a mutant triggers (torch's "degrees of freedom <= 0", ...) are not differences."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _compare(assignment, namespace, names)
+
+
+def _compare(assignment: str, namespace: dict, names: tuple[str, ...]) -> Verdict:
     module = explorers(assignment)
     start, count = time.monotonic(), 0
     for name in names:
