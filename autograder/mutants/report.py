@@ -191,8 +191,8 @@ def print_report(result: RunResult, console: Console | None = None, diffs: bool 
         f"({_pct(s['kill_rate'])})[/]; {s['mutants']} mutants, {s['equivalent']} equivalent, "
         f"{s['survived']} survived, {s['isolation_violations']} with points lost outside their graded name. "
         f"Time {t['total_s']:.0f} s (oracle {t['oracle_s']:.0f} s, {t['oracle_cached']} cached; grading "
-        f"{t['grade_s']:.0f} s for {t['graded_submissions']} submissions) with {result.options.jobs} jobs, "
-        f"{t.get('cpu_s', 0):.0f} CPU-seconds."
+        f"{t['grade_s']:.0f} s for {t['graded_submissions']} submissions, {t['graded_cached']} cached) "
+        f"with {result.options.jobs} jobs, {t['cpu_s']:.0f} CPU-seconds."
     )
     if result.rejected:
         console.print(

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 import resource
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..batch import grade_class
+from .cache import JsonCache
 from .generate import Mutant, Solution, focused_source, generate, load_solution
 from .oracle import REPO, Verdict, VerdictCache, judge_all
 from .oracle import version as oracle_version
@@ -101,38 +100,22 @@ def grader_version() -> str:
     return digest.hexdigest()[:16]
 
 
-class GradeCache:
-    """Grading records on disk, keyed by the submission text and the grader version."""
+class GradeCache(JsonCache):
+    """Grading records on disk (the items only), keyed by the submission text and the grader version."""
 
-    def __init__(self, path: Path, version: str, enabled: bool) -> None:
-        self.path, self.version, self.enabled = path, version, enabled
-        self.data: dict[str, Any] = {}
-        if enabled and path.is_file():
-            try:
-                self.data = json.loads(path.read_text())
-            except (json.JSONDecodeError, OSError):
-                self.data = {}
+    def get(self, text: str) -> dict | None:  # type: ignore[override]
+        return super().get(text)
 
-    def key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.version}\0{text}".encode()).hexdigest()
-
-    def get(self, text: str) -> dict | None:
-        return self.data.get(self.key(text)) if self.enabled else None
-
-    def put(self, text: str, record: dict) -> None:
-        self.data[self.key(text)] = {
-            "items": [{k: i[k] for k in ("id", "score", "max_score", "status")} for i in record["items"]]
-        }
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, sort_keys=True))
-        tmp.replace(self.path)
+    def put(self, text: str, record: dict) -> None:  # type: ignore[override]
+        items = [{k: i[k] for k in ("id", "score", "max_score", "status")} for i in record["items"]]
+        super().put({"items": items}, text)
 
 
-def _grade_texts(texts: dict[str, str], options: Options, module: str, cache: GradeCache) -> dict[str, dict]:
-    """Grade each text (key -> module source) as one submission; return key -> record."""
+def _grade_texts(
+    texts: dict[str, str], options: Options, module: str, cache: GradeCache
+) -> tuple[dict[str, dict], int]:
+    """Grade each text (key -> module source) as one submission; return key -> record and how many
+    were graded now (the others came from the cache)."""
     records: dict[str, dict] = {}
     todo = {}
     for key, text in texts.items():
@@ -163,7 +146,7 @@ def _grade_texts(texts: dict[str, str], options: Options, module: str, cache: Gr
             records[record["student"]] = record
             cache.put(todo[record["student"]], record)
         cache.save()
-    return records
+    return records, len(todo)
 
 
 def _lost(record: dict, names: set[str]) -> tuple[dict[str, float], dict[str, str]]:
@@ -193,20 +176,12 @@ def select(mutants: list[Mutant], options: Options) -> list[Mutant]:
     return mutants
 
 
-def run(options: Options) -> RunResult:
-    """Generate, judge, grade and tally the mutants of one assignment's solution."""
-    t0, cpu0 = time.monotonic(), _cpu_seconds()
-    solution = load_solution(options.assignment, options.solution)
-    generated = generate(solution)
-    mutants = select(generated.mutants, options)
-    t1 = time.monotonic()
-
-    versions = {"oracle": oracle_version(options.assignment), "grader": grader_version()}
-    cache_dir = options.out / "cache"
-    verdict_cache = VerdictCache(cache_dir / f"oracle-{options.assignment}.json", versions["oracle"])
-    verdicts: list[Verdict | None] = [
-        verdict_cache.get(m.source, m.owners) if options.use_cache else None for m in mutants
-    ]
+def _judge(
+    solution: Solution, mutants: list[Mutant], options: Options, version: str
+) -> tuple[list[Verdict], int]:
+    """The oracle's verdict on every mutant (cached ones reused); returns them and how many were cached."""
+    cache = VerdictCache(options.out / "cache" / f"oracle-{options.assignment}.json", version)
+    verdicts = [cache.get(m.source, m.owners) if options.use_cache else None for m in mutants]
     todo = [i for i, v in enumerate(verdicts) if v is None]
     if todo:
         done = [0]
@@ -216,67 +191,88 @@ def run(options: Options) -> RunResult:
             if options.progress:
                 options.progress("oracle", done[0], len(todo))
 
+        jobs = [(mutants[i].source, mutants[i].owners) for i in todo]
         fresh = judge_all(
             options.assignment,
             solution.rubric.module,
-            [(mutants[i].source, mutants[i].owners) for i in todo],
+            jobs,
             lanes=options.jobs,
             timeout_s=options.oracle_timeout_s,
             on_done=tick,
         )
         for i, verdict in zip(todo, fresh, strict=True):
             verdicts[i] = verdict
-            verdict_cache.put(mutants[i].source, mutants[i].owners, verdict)
-        verdict_cache.save()
-    t2 = time.monotonic()
+            cache.put(mutants[i].source, mutants[i].owners, verdict)
+        cache.save()
+    return verdicts, len(mutants) - len(todo)
 
-    results = [MutantResult(m, v) for m, v in zip(mutants, verdicts, strict=True)]
-    to_grade = [r for r in results if options.grade_equivalent or not r.verdict.equivalent]
-    texts: dict[str, str] = {}
-    keeps: dict[str, set[str]] = {}
-    # The unmutated solution, whole and focused on each graded name: all of them must keep full marks.
-    texts["baseline-all"] = solution.source
-    keeps["baseline-all"] = set(solution.graded)
+
+def _submissions(solution: Solution, to_grade: list[MutantResult], full_every: int):
+    """What to grade: key -> (module text, graded names whose lines count). The unmutated solution,
+    whole and focused on each graded name (all must keep full marks); each mutant focused on its own
+    names; every ``full_every``-th mutant also whole."""
+    texts: dict[str, tuple[str, set[str]]] = {"baseline-all": (solution.source, set(solution.graded))}
     for name in solution.graded:
         keep = solution.keep_for((name,))
-        texts[f"baseline-{name}"] = focused_source(solution, solution.source, keep)
-        keeps[f"baseline-{name}"] = keep
+        texts[f"baseline-{name}"] = (focused_source(solution, solution.source, keep), keep)
     for index, result in enumerate(to_grade):
         keep = solution.keep_for(result.mutant.owners)
-        texts[f"m{index:04d}"] = focused_source(solution, result.mutant.source, keep)
-        keeps[f"m{index:04d}"] = keep
-        if options.full_every and index % options.full_every == 0:
-            texts[f"m{index:04d}-all"] = result.mutant.source
-            keeps[f"m{index:04d}-all"] = set(solution.graded)
-    grade_cache = GradeCache(
-        cache_dir / f"grades-{options.assignment}.json", versions["grader"], options.use_cache
-    )
-    records = _grade_texts(texts, options, solution.rubric.module, grade_cache)
-    t3 = time.monotonic()
+        texts[f"m{index:04d}"] = (focused_source(solution, result.mutant.source, keep), keep)
+        if full_every and index % full_every == 0:
+            texts[f"m{index:04d}-all"] = (result.mutant.source, set(solution.graded))
+    return texts
 
-    baseline = {
-        key: sorted(_lost(records[key], keeps[key])[0]) for key in texts if key.startswith("baseline-")
-    }
+
+def _tally(to_grade: list[MutantResult], texts: dict, records: dict[str, dict]) -> None:
+    """Which lines each graded mutant lost (over its focused and whole-module gradings), and which
+    of them belong to graded names it does not change (isolation violations)."""
     for index, result in enumerate(to_grade):
         result.graded = True
         for key in (f"m{index:04d}", f"m{index:04d}-all"):
             if key not in records:
                 continue
-            lost, statuses = _lost(records[key], keeps[key])
+            lost, statuses = _lost(records[key], texts[key][1])
             result.full_module = result.full_module or key.endswith("-all")
             for line, points in lost.items():
                 result.lost[line] = max(points, result.lost.get(line, 0.0))
                 result.statuses[line] = statuses[line]
         owners = set(result.mutant.owners)
         result.violations = sorted(line for line in result.lost if line.split(".", 1)[0] not in owners)
+
+
+def run(options: Options) -> RunResult:
+    """Generate, judge, grade and tally the mutants of one assignment's solution."""
+    t0, cpu0 = time.monotonic(), _cpu_seconds()
+    solution = load_solution(options.assignment, options.solution)
+    generated = generate(solution)
+    mutants = select(generated.mutants, options)
+    versions = {"oracle": oracle_version(options.assignment), "grader": grader_version()}
+    t1 = time.monotonic()
+    verdicts, cached = _judge(solution, mutants, options, versions["oracle"])
+    t2 = time.monotonic()
+    results = [MutantResult(m, v) for m, v in zip(mutants, verdicts, strict=True)]
+    to_grade = [r for r in results if options.grade_equivalent or not r.verdict.equivalent]
+    texts = _submissions(solution, to_grade, options.full_every)
+    cache = GradeCache(
+        options.out / "cache" / f"grades-{options.assignment}.json", versions["grader"], options.use_cache
+    )
+    records, fresh = _grade_texts(
+        {k: text for k, (text, _) in texts.items()}, options, solution.rubric.module, cache
+    )
+    t3 = time.monotonic()
+    baseline = {
+        k: sorted(_lost(records[k], keep)[0]) for k, (_, keep) in texts.items() if k.startswith("baseline-")
+    }
+    _tally(to_grade, texts, records)
     timing = {
         "generate_s": round(t1 - t0, 2),
         "oracle_s": round(t2 - t1, 2),
         "grade_s": round(t3 - t2, 2),
         "total_s": round(time.monotonic() - t0, 2),
         "cpu_s": round(_cpu_seconds() - cpu0, 1),
-        "oracle_cached": len(mutants) - len(todo),
+        "oracle_cached": cached,
         "graded_submissions": len(texts),
+        "graded_cached": len(texts) - fresh,
     }
     return RunResult(
         solution, results, generated.rejected, generated.duplicates, baseline, timing, versions, options

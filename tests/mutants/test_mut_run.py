@@ -85,7 +85,15 @@ def test_tallies_and_survivor_diffs():
         [],
         0,
         {"baseline-all": []},
-        {"total_s": 1, "oracle_s": 0, "grade_s": 1, "oracle_cached": 0, "graded_submissions": 3},
+        {
+            "total_s": 1,
+            "oracle_s": 0,
+            "grade_s": 1,
+            "cpu_s": 1,
+            "graded_cached": 0,
+            "oracle_cached": 0,
+            "graded_submissions": 3,
+        },
         {},
         Options(assignment=GD),
     )

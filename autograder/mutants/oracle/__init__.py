@@ -23,12 +23,12 @@ import select
 import signal
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
+from ..cache import JsonCache
 from .observe import Impl, difference
 
 REPO = Path(__file__).resolve().parents[3]
@@ -224,8 +224,6 @@ def judge_all(
             pool.submit(_judge_in_child, assignment, source, module_name, names, timeout_s): i
             for i, (source, names) in enumerate(jobs)
         }
-        from concurrent.futures import as_completed
-
         for future in as_completed(futures):
             results[futures[future]] = Verdict(**future.result())
             if on_done:
@@ -233,31 +231,12 @@ def judge_all(
     return [r for r in results if r is not None]
 
 
-class VerdictCache:
-    """Verdicts on disk, keyed by the mutant's source and the oracle version."""
+class VerdictCache(JsonCache):
+    """Verdicts on disk, keyed by the mutant's source, the graded names judged and the oracle version."""
 
-    def __init__(self, path: Path, oracle_version: str) -> None:
-        self.path = path
-        self.version = oracle_version
-        self.data: dict[str, Any] = {}
-        if path.is_file():
-            try:
-                self.data = json.loads(path.read_text())
-            except (json.JSONDecodeError, OSError):
-                self.data = {}
-
-    def key(self, source: str, names: tuple[str, ...]) -> str:
-        return hashlib.sha256(f"{self.version}\0{','.join(names)}\0{source}".encode()).hexdigest()
-
-    def get(self, source: str, names: tuple[str, ...]) -> Verdict | None:
-        found = self.data.get(self.key(source, names))
+    def get(self, source: str, names: tuple[str, ...]) -> Verdict | None:  # type: ignore[override]
+        found = super().get(",".join(names), source)
         return Verdict(**found) if found else None
 
-    def put(self, source: str, names: tuple[str, ...], verdict: Verdict) -> None:
-        self.data[self.key(source, names)] = asdict(verdict)
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, sort_keys=True))
-        tmp.replace(self.path)
+    def put(self, source: str, names: tuple[str, ...], verdict: Verdict) -> None:  # type: ignore[override]
+        super().put(asdict(verdict), ",".join(names), source)
