@@ -15,7 +15,7 @@ FORCE ?=
 RESUME ?=
 GRADE_FLAGS = --jobs $(JOBS)$(if $(FORCE), --force)$(if $(RESUME), --resume)$(if $(GRANTS), --grant-review $(GRANTS))
 
-.PHONY: setup grade test release autograde feedback publish export gradescope bench lint lock clean
+.PHONY: setup grade test release autograde feedback publish export gradescope bench lint lock clean mutants
 
 setup: $(STAMP)
 
@@ -83,6 +83,12 @@ gradescope: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+# How strong the checks are: mutate the solution, drop the mutants an independent oracle finds
+# equivalent, grade the rest, print the kill rate per rubric line and every survivor as a diff.
+# Without ASSIGNMENT: all three. Report: grades/mutants/<assignment>.json.
+mutants: $(STAMP)
+	$(PY) -m autograder.mutants $(foreach a,$(ASSIGNMENT),--assignment $(a)) --jobs $(JOBS) $(MUTANTS_ARGS)
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
@@ -96,6 +102,6 @@ lock:
 # Only what can be regenerated. Never submitted/, autograded/, feedback/, gradebook.db, nor the grades
 # of real classes in grades/ (students' work, manual grades and grades exist nowhere else).
 clean:
-	rm -rf grades/samples dist .pytest_cache .ruff_cache
+	rm -rf grades/samples grades/mutants dist .pytest_cache .ruff_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 	@echo "kept: submitted/ autograded/ feedback/ gradebook.db and the real classes in grades/ (remove them yourself if you must)"
