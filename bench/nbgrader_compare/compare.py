@@ -34,7 +34,7 @@ import nbformat
 from rich.console import Console
 from rich.table import Table
 
-from .generate import REPO, assignments, source_path, submission_path
+from .generate import REPO, assignments, source_path, submission_path, write_material
 from .submissions import SUBMISSIONS, Submission
 
 JOBS = 2
@@ -93,18 +93,20 @@ def _run(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
 # -------------------------------------------------------------------------------------------- nbgrader
 
 
-def build_course(course: Path) -> None:
+def build_course(course: Path, material: Path) -> None:
     """An nbgrader course folder: config, the instructor notebooks, the 20 submissions."""
     course.mkdir(parents=True, exist_ok=True)
     (course / "nbgrader_config.py").write_text(NBGRADER_CONFIG)
     for assignment in assignments():
         target = course / "source" / assignment
         target.mkdir(parents=True)
-        shutil.copy(source_path(assignment), target / f"{assignment}.ipynb")
+        shutil.copy(source_path(material, assignment), target / f"{assignment}.ipynb")
+        for extra in (REPO / "solutions" / assignment).glob("*.py"):  # the submission self-check the
+            shutil.copy(extra, target / extra.name)  # notebook runs, as in a real course folder
     for sub in SUBMISSIONS:
         target = course / "submitted" / sub.student / sub.assignment
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(submission_path(sub), target / f"{sub.assignment}.ipynb")
+        shutil.copy(submission_path(material, sub), target / f"{sub.assignment}.ipynb")
 
 
 def _cell_seconds(cell) -> float:
@@ -130,8 +132,8 @@ def experiment_seconds(course: Path) -> dict[str, float] | None:
     return totals if timed else None
 
 
-def run_nbgrader(course: Path) -> Run:
-    build_course(course)
+def run_nbgrader(course: Path, material: Path) -> Run:
+    build_course(course, material)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     nbgrader = [sys.executable, "-m", "nbgrader"]
     setup = sum(_run([*nbgrader, "generate_assignment", a, "--log-level=WARN"], course, env)
@@ -158,14 +160,14 @@ def nbgrader_outcomes(course: Path) -> dict[tuple[str, str], Outcome]:
 # -------------------------------------------------------------------------------------------- the kit
 
 
-def run_kit(out: Path, jobs: int = JOBS) -> Run:
+def run_kit(out: Path, material: Path, jobs: int = JOBS) -> Run:
     """Grade each assignment's notebooks as one class through the CLI, start-up included."""
     seconds = {}
     for assignment in assignments():
         subs = [s for s in SUBMISSIONS if s.assignment == assignment]
         cmd = [sys.executable, "-m", "autograder", "grade", "--assignment", assignment,
-               *(str(submission_path(s)) for s in subs), "--out", str(out / assignment), "--jobs", str(jobs),
-               "--quiet"]
+               *(str(submission_path(material, s)) for s in subs), "--out", str(out / assignment),
+               "--jobs", str(jobs), "--quiet"]
         seconds[assignment] = _run(cmd, REPO)
     return Run(seconds, kit_outcomes(out))
 
@@ -301,10 +303,11 @@ def main(argv: list[str] | tuple[str, ...] = ()) -> None:
         work = args.keep or Path(tmp)
         if args.keep and args.keep.exists() and any(args.keep.iterdir()):
             parser.error(f"--keep {args.keep}: folder exists and is not empty")
+        write_material(work / "material")
         console.print(f"grading {len(SUBMISSIONS)} notebooks with nbgrader autograde (a kernel each)...")
-        nbgrader = run_nbgrader(work / "course")
+        nbgrader = run_nbgrader(work / "course", work / "material")
         console.print(f"grading the same notebooks with the kit (--jobs {JOBS}, one class per assignment)...")
-        kit = run_kit(work / "kit")
+        kit = run_kit(work / "kit", work / "material")
     summary = summarize(nbgrader, kit)
     summary["load_before"], summary["load_after"] = load_before, _load()
     print_report(nbgrader, kit, summary, console)
