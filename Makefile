@@ -51,7 +51,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n auto --dist loadgroup -p no:cacheprovider
 
 release: $(STAMP)
-	$(PY) -m autograder.release
+	$(PY) -m autograder.tasks.release
 
 # nbgrader's autograde of submitted/<student>/<ASSIGNMENT>/: the kit grades the class in its parallel
 # lanes into grades/nbgrader/<ASSIGNMENT>/, then nbgrader autograde (KitGrades in place of Execute)
@@ -87,7 +87,7 @@ bench: $(STAMP)
 # equivalent, grade the rest, print the kill rate per rubric line and every survivor as a diff.
 # Without ASSIGNMENT: all three. Report: grades/mutants/<assignment>.json.
 mutants: $(STAMP)
-	$(PY) -m autograder.mutants $(foreach a,$(ASSIGNMENT),--assignment $(a)) --jobs $(JOBS) $(MUTANTS_ARGS)
+	$(PY) -m autograder.tasks.mutants $(foreach a,$(ASSIGNMENT),--assignment $(a)) --jobs $(JOBS) $(MUTANTS_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,4 +1,4 @@
-"""nbgrader configuration of the kit (loaded by the nbgrader CLI and by ``autograder.release``).
+"""nbgrader configuration of the kit (loaded by the nbgrader CLI and by ``autograder.tasks.release``).
 
 The course root is this repository: nbgrader's *source* folder is ``solutions/`` (instructor notebooks),
 its *release* folder is ``assignments/`` (what students get, committed). Everything nbgrader writes
@@ -47,7 +47,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from autograder.nbgrader_plugin import KitFeedback, KitGrades, KitNotebookExporter  # noqa: E402
+from autograder.tasks.nbgrader_plugin import KitFeedback, KitGrades, KitNotebookExporter  # noqa: E402
 
 # A submitted notebook nbgrader cannot read (not JSON, not a notebook) becomes the released notebook with
 # a note saying why, so the student is recorded with 0 points and the reason instead of failing the run.

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from .rubric import assignment_ids, load_rubric
+from .grading.rubric import assignment_ids, load_rubric
 
 DEFAULT_OUT_ROOT = Path("grades")
 
@@ -115,7 +115,7 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
     if clash:
         parser.error(f"--out {out} must be neither a submission nor inside or around one: {', '.join(clash)}")
 
-    from .batch import UnknownLevel, choose_level
+    from .grading.batch import UnknownLevel, choose_level
     from .reporters import print_summary
     from .reporters.summary import summary_console
     from .tasks.classrun import ClassRun, run_with_progress
@@ -127,7 +127,7 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
         parser.error(str(exc))
     grants = None
     if args.grant_review is not None:
-        from .review import GrantFileError, load_grants
+        from .grading.review import GrantFileError, load_grants
 
         try:
             grants = load_grants(args.grant_review)
@@ -171,13 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "grade":
         return _grade(parser, args)
     if args.command == "export":
-        from .export import main as export_main
+        from .tasks.export import main as export_main
 
         return export_main(args.roots, args.out, args.gradebook)
     if args.assignment not in assignment_ids():
         parser.error(f"unknown assignment {args.assignment!r}; known: {', '.join(assignment_ids())}")
     if args.command == "gradescope-bundle":
-        from .bundle import build_bundle
+        from .tasks.bundle import build_bundle
 
         print(f"wrote {build_bundle(args.assignment, args.out)}")
         return 0

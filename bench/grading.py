@@ -12,9 +12,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from autograder.engine import grade_submission
-from autograder.results import student_record
-from autograder.rubric import assignment_ids, load_rubric
+from autograder.grading.engine import grade_submission
+from autograder.grading.results import student_record
+from autograder.grading.rubric import assignment_ids, load_rubric
 from autograder.sandbox.runner import Zygote
 
 ROOT = Path(__file__).resolve().parents[1]

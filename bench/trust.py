@@ -12,10 +12,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from autograder.engine import grade_submission
-from autograder.loader import load_submission
+from autograder.grading.engine import grade_submission
+from autograder.grading.loader import load_submission
+from autograder.grading.rubric import assignment_ids, load_rubric
 from autograder.policy import check_source
-from autograder.rubric import assignment_ids, load_rubric
 from autograder.sandbox.runner import Zygote
 from autograder.sandbox.tripwire_names import tripwire_config
 

@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..grading.rubric import load_rubric
 from ..reporters._common import fmt_points
 from ..reporters.summary import summary_console
-from ..rubric import load_rubric
 from .classrun import ClassRun, run_with_progress
 from .nbgrader_course import (
     REPO,
@@ -81,7 +81,7 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
         f"{kit_seconds:.1f} s ({kit.run_info['jobs']} lane(s), isolation {kit.run_info['isolation']})"
     )
 
-    from ..nbgrader_plugin import GRADED
+    from .nbgrader_plugin import GRADED
 
     config.KitGrades.records_dir = str(out)
     start = time.monotonic()

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..batch import grade_class
-from ..engine import DEFAULT_CONFIG, GradingConfig
-from ..loader import student_id
-from ..review import Grants
-from ..rubric import load_rubric
+from ..grading.batch import grade_class
+from ..grading.engine import DEFAULT_CONFIG, GradingConfig
+from ..grading.loader import student_id
+from ..grading.review import Grants
+from ..grading.rubric import load_rubric
 from .fingerprint import kit_fingerprint, submission_hash
 from .outdir import Staging, read_contents
 

@@ -14,8 +14,8 @@ import json
 from functools import cache
 from pathlib import Path
 
-from ..loader import Submission, load_submission
-from ..rubric import load_rubric
+from ..grading.loader import Submission, load_submission
+from ..grading.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[2]
 # Everything that decides a grade: the grader's code, its templates and rubric, and the reference.

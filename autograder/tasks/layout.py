@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..rubric import assignment_ids
+from ..grading.rubric import assignment_ids
 
 
 class LayoutError(ValueError):

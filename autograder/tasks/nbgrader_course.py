@@ -53,7 +53,7 @@ def quiet_nbgrader() -> Iterator[None]:
     ``alembic`` from PATH when it creates a gradebook)."""
     from sqlalchemy.exc import SAWarning
 
-    from ..release import venv_on_path
+    from .release import venv_on_path
 
     with warnings.catch_warnings(), venv_on_path():
         warnings.simplefilter("ignore", SAWarning)

@@ -22,9 +22,9 @@ import json
 import sys
 from pathlib import Path
 
+from ..grading.rubric import load_rubric
 from ..reporters import write_student_views
 from ..reporters.json_report import write_run_json
-from ..rubric import load_rubric
 from .autograde import records_dir
 from .nbgrader_course import REPO, course_config, coursedir_of, run_converter
 from .outdir import MANIFEST, OutputConflict, read_contents, read_record

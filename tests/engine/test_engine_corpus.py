@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.engine import grade_submission
-from autograder.results import student_record
-from autograder.rubric import assignment_ids, load_rubric
+from autograder.grading.engine import grade_submission
+from autograder.grading.results import student_record
+from autograder.grading.rubric import assignment_ids, load_rubric
 from tests.submissions.known_equivalent import KNOWN_EQUIVALENT
 from tests.submissions.known_wrong import KNOWN_WRONG
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder import checks
-from autograder.engine import GRADER_FAULT, grade_submission
-from autograder.loader import load_submission
+from autograder import families
+from autograder.grading.engine import GRADER_FAULT, grade_submission
+from autograder.grading.loader import load_submission
+from autograder.grading.results import GRADER_FAULT_NOTE, student_record
+from autograder.grading.rubric import load_rubric
 from autograder.reporters import student_view
 from autograder.reporters.gradescope import gradescope_results
 from autograder.reporters.html import render_feedback_html
-from autograder.results import GRADER_FAULT_NOTE, student_record
-from autograder.rubric import load_rubric
 from tests.grader.test_policy import torch_paste
 
 HOSTILE = Path(__file__).resolve().parents[1] / "submissions" / "hostile"
@@ -132,9 +132,9 @@ def test_a_grader_fault_reaches_the_ta_only(zygote, monkeypatch):
     line = rubric.lines[0]
 
     def broken(ctx):
-        raise KeyError("kit internals at /autograder/checks/secret.py")
+        raise KeyError("kit internals at /autograder/families/secret.py")
 
-    monkeypatch.setitem(checks.REGISTRY, line.kind, broken)
+    monkeypatch.setitem(families.REGISTRY, line.kind, broken)
     result = grade_submission(HOSTILE.parent / "02_optimizers/correct/loop.py", OPT, zygote)
     record = student_record(result, rubric)
     assert any("Traceback" in f for f in result.grader_faults)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.rubric import load_rubric
+from autograder.grading.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[2]
 CORRECT = ROOT / "tests/submissions/02_optimizers/correct/loop.py"
@@ -83,7 +83,7 @@ def test_a_bad_review_file_is_a_command_line_error(tmp_path):
 
 
 def test_review_files_read_as_json_or_toml(tmp_path):
-    from autograder.review import load_grants
+    from autograder.grading.review import load_grants
 
     digest = "ab" * 32
     (tmp_path / "g.json").write_text(json.dumps({"alice": {"SGD": digest}}))

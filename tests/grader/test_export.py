@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import export
+from autograder.tasks import export
 from autograder.tasks.nbgrader_course import quiet_nbgrader
 
 A = "02_optimizers"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.bundle import TORCH_CPU_INDEX, build_bundle
-from autograder.rubric import load_rubric
+from autograder.grading.rubric import load_rubric
+from autograder.tasks.bundle import TORCH_CPU_INDEX, build_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 A = "01_gradient_descent"
@@ -44,7 +44,7 @@ def test_the_bundle_holds_the_kit_and_the_runtime_requirements_only(tmp_path):
         "requirements-runtime.txt",
         "autograder/cli.py",
         "reference/__init__.py",
-        "autograder/rubric/03_regularization.toml",
+        "autograder/grading/rubric/03_regularization.toml",
     } <= names
     assert "requirements.txt" not in names and "constraints.txt" not in names  # no test/notebook tooling
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
@@ -114,7 +114,7 @@ def test_run_autograder_reports_a_broken_submission_and_fails_on_a_kit_fault(tmp
     doc = json.loads((root / "results/results.json").read_text())
     assert doc["score"] == 0 and "SyntaxError" in doc["output"]
     (root / "results/results.json").unlink()
-    shutil.rmtree(root / "source" / "autograder" / "rubric")  # a broken kit: no score is made up
+    shutil.rmtree(root / "source" / "autograder" / "grading" / "rubric")  # a broken kit: no score is made up
     proc = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0 and "the kit failed to grade this submission" in proc.stdout
     assert not (root / "results/results.json").exists()

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import grade_class
-from autograder.loader import load_submission, student_id
+from autograder.grading.batch import grade_class
+from autograder.grading.loader import load_submission, student_id
+from autograder.grading.rubric import load_rubric
 from autograder.reporters import write_all
-from autograder.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ROOT / "tests/submissions/hostile"

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from autograder.loader import load_submission
+from autograder.grading.loader import load_submission
 
 
 def notebook(cells: list[dict]) -> str:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from autograder.loader import candidates, load_submission, locate
+from autograder.grading.loader import candidates, load_submission, locate
 
 NON_PYTHON_CELL_MAGICS = (
     "bash",

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from autograder import policy
-from autograder.rubric import assignment_ids, load_rubric
+from autograder.grading.rubric import assignment_ids, load_rubric
 from tests.submissions.known_equivalent import KNOWN_EQUIVALENT
 from tests.submissions.known_wrong import KNOWN_WRONG
 
@@ -323,7 +323,7 @@ def test_cli_reports_problems_by_cell_and_none_for_a_solution(tmp_path, capsys):
      ([0.9, 0.999], (0.9, 0.999), True), ((0.9, 0.99), (0.9, 0.999), False), (-1, -1, True)],
 )
 def test_defaults_compare_numbers_by_value_and_bools_by_identity(got, want, same):
-    from autograder.checks.interface import NonLiteral, same_default
+    from autograder.families.interface import NonLiteral, same_default
 
     assert same_default(got, want) is same
     assert same_default(NonLiteral("required"), want) is False

@@ -9,10 +9,10 @@ import json
 import nbformat
 
 from autograder import cli
-from autograder.nbgrader_plugin import KitFeedback, cell_text
+from autograder.grading.rubric import load_rubric
 from autograder.reporters import write_all
 from autograder.reporters.visibility import HIDDEN_FEEDBACK
-from autograder.rubric import load_rubric
+from autograder.tasks.nbgrader_plugin import KitFeedback, cell_text
 from autograder.tasks.publish import publish_folder
 from tests.reporters.records import SECRET, build_record
 

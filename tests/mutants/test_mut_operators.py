@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.mutants.generate import focused_source, generate, load_solution
-from autograder.rubric import assignment_ids
+from autograder.grading.rubric import assignment_ids
+from autograder.tasks.mutants.generate import focused_source, generate, load_solution
 
 GD = "01_gradient_descent"
 ID = re.compile(r"^[A-Za-z_]\w*:L\d+:[\w.\-+>']+#\d+$")

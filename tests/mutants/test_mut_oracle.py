@@ -10,8 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.mutants.generate import load_solution
-from autograder.mutants.oracle import (
+from autograder.grading.rubric import assignment_ids, load_rubric
+from autograder.tasks.mutants.generate import load_solution
+from autograder.tasks.mutants.oracle import (
     Verdict,
     VerdictCache,
     explorers,
@@ -19,8 +20,7 @@ from autograder.mutants.oracle import (
     judge_here,
     reference_observations,
 )
-from autograder.mutants.oracle.observe import Impl, difference
-from autograder.rubric import assignment_ids, load_rubric
+from autograder.tasks.mutants.oracle.observe import Impl, difference
 from tests.submissions.known_wrong import KNOWN_WRONG
 
 MARKS = {

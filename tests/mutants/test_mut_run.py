@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from autograder.mutants.generate import Mutant, load_solution
-from autograder.mutants.oracle import Verdict
-from autograder.mutants.report import print_report, summarize, write_json
-from autograder.mutants.run import MutantResult, Options, RunResult, run
+from autograder.tasks.mutants.generate import Mutant, load_solution
+from autograder.tasks.mutants.oracle import Verdict
+from autograder.tasks.mutants.report import print_report, summarize, write_json
+from autograder.tasks.mutants.run import MutantResult, Options, RunResult, run
 
 ROOT = Path(__file__).resolve().parents[2]
 GD = "01_gradient_descent"
@@ -125,7 +125,7 @@ def test_tallies_and_survivor_diffs():
 
 def test_command_line_errors_exit_2():
     proc = subprocess.run(
-        [sys.executable, "-m", "autograder.mutants", "--assignment", "04_nope"],
+        [sys.executable, "-m", "autograder.tasks.mutants", "--assignment", "04_nope"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -133,7 +133,7 @@ def test_command_line_errors_exit_2():
     )
     assert proc.returncode == 2 and "unknown assignment 04_nope" in proc.stderr
     proc = subprocess.run(
-        [sys.executable, "-m", "autograder.mutants", "--jobs", "0"],
+        [sys.executable, "-m", "autograder.tasks.mutants", "--jobs", "0"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.release import (
+from autograder.grading.rubric import assignment_ids
+from autograder.tasks.release import (
     RELEASE_DIR,
     REPO,
     SOURCE_DIR,
@@ -20,7 +21,6 @@ from autograder.release import (
     is_test_cell,
     notebook_path,
 )
-from autograder.rubric import assignment_ids
 
 ASSIGNMENT_MARKS = {
     "01_gradient_descent": pytest.mark.gradient_descent,
@@ -102,7 +102,7 @@ def solution_region_lines(source: str) -> list[str]:
 
 def stub_message() -> str:
     """The message of the stub nbgrader puts in place of a solution (from ``nbgrader_config.py``)."""
-    from autograder.release import load_config
+    from autograder.tasks.release import load_config
 
     stub = load_config(REPO).ClearSolutions.code_stub["python"]
     match = re.search(r'raise NotImplementedError\("(.+)"\)', stub)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.rubric import load_rubric
+from autograder.grading.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "02_optimizers"

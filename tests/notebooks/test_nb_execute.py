@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.release import is_experiment_cell, is_test_cell
-from autograder.rubric import load_rubric
+from autograder.grading.rubric import load_rubric
+from autograder.tasks.release import is_experiment_cell, is_test_cell
 
 from .nbkit import (
     assignment_params,

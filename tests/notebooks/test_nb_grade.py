@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from autograder.release import REPO
+from autograder.tasks.release import REPO
 
 from .nbkit import assignment_params, release_path, source_path
 

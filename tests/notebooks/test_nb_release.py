@@ -12,9 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import release
-from autograder.release import ReleaseError, is_experiment_cell, is_test_cell
-from autograder.rubric import assignment_ids, load_rubric
+from autograder.grading.rubric import assignment_ids, load_rubric
+from autograder.tasks import release
+from autograder.tasks.release import ReleaseError, is_experiment_cell, is_test_cell
 
 from .nbkit import (
     FORBIDDEN_MARKERS,

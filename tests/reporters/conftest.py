@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.rubric import load_rubric
+from autograder.grading.rubric import load_rubric
 
 from .records import SECRET, build_record
 

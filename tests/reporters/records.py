@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.results import CheckResult, StudentResult, student_record
+from autograder.grading.results import CheckResult, StudentResult, student_record
 
 # A secret that only a hidden check's feedback carries: it must never reach a student-facing file.
 SECRET = "HIDDEN-REFERENCE-TENSOR-0.73519"

@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
+from autograder.grading.rubric import assignment_ids, load_rubric
 from autograder.reporters.csv_report import write_grades_csv
-from autograder.rubric import assignment_ids, load_rubric
 
 from .records import build_record
 

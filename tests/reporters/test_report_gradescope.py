@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from autograder.grading.results import STATUSES
 from autograder.reporters.gradescope import gradescope_status, write_gradescope
 from autograder.reporters.visibility import HIDDEN_FEEDBACK
-from autograder.results import STATUSES
 
 from .records import SECRET, build_record
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from rich.console import Console
 
+from autograder.grading.rubric import load_rubric
 from autograder.reporters.summary import SUMMARY_WIDTH, pass_rates, print_summary, summary_console
-from autograder.rubric import load_rubric
 
 from .records import build_record
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from autograder.grading.rubric import load_rubric
 from autograder.reporters import write_all
-from autograder.rubric import load_rubric
 
 from .records import SECRET, build_record
 

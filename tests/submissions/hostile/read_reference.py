@@ -48,7 +48,7 @@ def _look_around():
             dirs.add(d)
             d = os.path.dirname(d)
     for d in sorted(dirs):
-        for pattern in ("reference/*.py", "autograder/*.py", "autograder/rubric/*.toml",
+        for pattern in ("reference/*.py", "autograder/*.py", "autograder/grading/rubric/*.toml",
                         "solutions/*/*.ipynb", "grades/*/*.json", "tests/submissions/*/correct/*.py"):
             for path in glob.glob(os.path.join(d, pattern))[:5]:
                 _try_read(path)

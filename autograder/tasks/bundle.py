@@ -21,7 +21,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INCLUDED = ("autograder", "reference", "requirements-runtime.txt")
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 TORCH_PIN = "torch==2.13.0"

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .policy import PolicyReport, verdicts
+from ..policy import PolicyReport, verdicts
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,4 +1,4 @@
-"""``python -m autograder.mutants --assignment ID [--jobs N] ...``: measure how strong the checks are.
+"""``python -m autograder.tasks.mutants --assignment ID [--jobs N] ...``: measure how strong the checks are.
 
 Exit 0 when the run completed (whatever the kill rate), 1 when the unmutated solution itself loses
 points (every number would be meaningless), 2 for a wrong command line.
@@ -10,12 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..rubric import assignment_ids
+from ...grading.rubric import assignment_ids
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.mutants",
+        prog="python -m autograder.tasks.mutants",
         description="Mutate the solution's graded code, drop the mutants an independent oracle finds "
         "equivalent, grade the rest and report what every rubric line kills.",
     )
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..batch import UnknownLevel, choose_level
+    from ...grading.batch import UnknownLevel, choose_level
     from .report import print_report, write_json
     from .run import REPO, Options, run, write_mutant_files
 

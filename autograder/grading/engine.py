@@ -9,16 +9,22 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import (
-    checks,  # noqa: F401  (registers every check kind)
-    review,
+from .. import families  # noqa: F401  (registers every check kind)
+from ..families.base import (
+    REGISTRY,
+    BudgetExhausted,
+    CheckContext,
+    Fail,
+    Forbidden,
+    ItemTimedOut,
+    StudentError,
 )
-from .checks.base import REGISTRY, BudgetExhausted, CheckContext, Fail, Forbidden, ItemTimedOut, StudentError
-from .checks.interface import SourceFacts
+from ..families.interface import SourceFacts
+from ..sandbox.runner import Limits, WorkerDied, WorkerSession, WorkerTimeout, Zygote
+from . import review
 from .loader import Submission, load_submission
 from .results import CheckResult, StudentResult
 from .rubric import Rubric, RubricLine, load_rubric
-from .sandbox.runner import Limits, WorkerDied, WorkerSession, WorkerTimeout, Zygote
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from nbconvert.exporters import NotebookExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
 
-from .reporters.visibility import student_view
-from .rubric import assignment_ids, load_rubric
+from ..grading.rubric import assignment_ids, load_rubric
+from ..reporters.visibility import student_view
 
 KIT_KEY = "kit"  # cell / notebook metadata key of the kit
 _zygote = None
@@ -42,7 +42,7 @@ def shared_zygote():
     """One sandbox zygote for every notebook graded in-process by this nbgrader run."""
     global _zygote
     if _zygote is None:
-        from .sandbox.runner import Zygote
+        from ..sandbox.runner import Zygote
 
         _zygote = Zygote()
         atexit.register(_zygote.close)
@@ -96,8 +96,8 @@ def stored_record(records_dir: str, student: str, digest: str) -> dict | None:
 
 def kit_record(path: Path, assignment: str, student: str, records_dir: str) -> tuple[dict, bool]:
     """The kit's record of the submission at ``path``: ``(record, came from records_dir)``."""
-    from .batch import grade_path
-    from .tasks.fingerprint import submission_hash
+    from ..grading.batch import grade_path
+    from .fingerprint import submission_hash
 
     record = stored_record(records_dir, student, submission_hash(path, assignment))
     if record is not None:
@@ -206,7 +206,7 @@ class KitNotebookExporter(NotebookExporter):
         release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment)) / path.name
         if not release.is_file():
             raise exc
-        from .loader import load_submission
+        from ..grading.loader import load_submission
 
         sub = load_submission(path, assignment, load_rubric(assignment).module)
         reason = sub.load_error or f"nbgrader cannot read it ({exc})"

@@ -25,8 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .reporters._common import fmt_points, write_text
-from .tasks.outdir import (
+from ..reporters._common import fmt_points, write_text
+from .outdir import (
     MANIFEST,
     REPLACED_SUFFIX,
     STAGING_SUFFIX,
@@ -70,7 +70,7 @@ def gradebook_rows(url: str) -> list[Row]:
     """Every (student, assignment) of nbgrader's gradebook, through nbgrader's API."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .tasks.nbgrader_course import quiet_nbgrader
+    from .nbgrader_course import quiet_nbgrader
 
     rows = []
     with quiet_nbgrader(), Gradebook(url) as gb:

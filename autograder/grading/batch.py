@@ -13,14 +13,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
+from ..reporters._common import id_problem, safe_id
+from ..sandbox import levels
+from ..sandbox.runner import Zygote
 from .engine import DEFAULT_CONFIG, GradingConfig, grade_submission
 from .loader import candidates, locate, student_id
-from .reporters._common import id_problem, safe_id
 from .results import CheckResult, StudentResult, student_record
 from .review import Grants
 from .rubric import load_rubric
-from .sandbox import levels
-from .sandbox.runner import Zygote
 
 _zygote: Zygote | None = None
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from ..cache import JsonCache
 from .observe import Impl, difference
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 EXPLORER_MODULES = {
     "01_gradient_descent": "explore_gradient_descent",
     "02_optimizers": "explore_optimizers",

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..batch import grade_class
+from ...grading.batch import grade_class
 from .cache import JsonCache
 from .generate import Mutant, Solution, focused_source, generate, load_solution
 from .oracle import REPO, Verdict, VerdictCache, judge_all

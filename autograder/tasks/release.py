@@ -1,4 +1,4 @@
-"""Release the assignments with nbgrader: ``python -m autograder.release [--check] [ASSIGNMENT ...]``.
+"""Release the assignments with nbgrader: ``python -m autograder.tasks.release [--check] [ASSIGNMENT ...]``.
 
 Steps, for each assignment (all of them by default):
 
@@ -38,9 +38,9 @@ from pathlib import Path
 import nbformat
 
 from autograder import policy
-from autograder.rubric import Rubric, assignment_ids, load_rubric
+from autograder.grading.rubric import Rubric, assignment_ids, load_rubric
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 POLICY_COPY = "check_submission.py"
 _GRADED_NAMES_LINE = "GRADED_NAMES: tuple[str, ...] = ()\n"
 CONFIG_FILE = "nbgrader_config.py"
@@ -57,7 +57,7 @@ CANONICAL_METADATA = {
 # Folders nbgrader must not copy from solutions/ into the release.
 COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
 
-NBGRADER_LOG = logging.getLogger("autograder.release.nbgrader")
+NBGRADER_LOG = logging.getLogger("autograder.tasks.release.nbgrader")
 NBGRADER_LOG.setLevel(logging.ERROR)
 
 
@@ -172,7 +172,7 @@ def venv_on_path() -> Iterator[None]:
 
     nbgrader creates a new gradebook by running the ``alembic`` executable found on PATH
     (``nbgrader.api.get_alembic_version``), which fails when the kit's venv is used without being
-    activated (``.venv/bin/python -m autograder.release``, as the Makefile does).
+    activated (``.venv/bin/python -m autograder.tasks.release``, as the Makefile does).
     """
     old = os.environ.get("PATH", "")
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old])
@@ -341,7 +341,9 @@ def iter_assignments(requested: Sequence[str]) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.release", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.tasks.release", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     parser.add_argument("--check", action="store_true",
                         help="regenerate in a temporary folder and fail if the committed release differs")

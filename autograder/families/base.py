@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
-from ..results import CheckResult
-from ..rubric import RubricLine
+from ..grading.results import CheckResult
+from ..grading.rubric import RubricLine
 from ..sandbox.runner import WorkerDied, WorkerTimeout
 from ..sandbox.worker import protocol
 

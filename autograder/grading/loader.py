@@ -19,7 +19,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .policy import PolicyReport, check_source
+from ..policy import PolicyReport, check_source
 
 MAX_BYTES = {"py": 2 << 20, "ipynb": 24 << 20}  # larger is not a homework answer (notebooks hold plots)
 IGNORED_IN_FOLDERS = {"conftest.py", "sitecustomize.py", "usercustomize.py", "setup.py"}

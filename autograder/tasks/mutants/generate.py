@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..loader import Submission, load_submission
-from ..rubric import Rubric, load_rubric
+from ...grading.loader import Submission, load_submission
+from ...grading.rubric import Rubric, load_rubric
 from .operators import OPERATORS, Context, Edit, Proposal, Source, stmt_drop
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TopDef = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 

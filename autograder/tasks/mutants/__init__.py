@@ -4,5 +4,5 @@ The solution's graded code is mutated mechanically (``operators.py``, ``generate
 independent differential oracle drops the mutants that behave like the reference (``oracle/``); the
 rest are graded with the real grader (``run.py``) and the kills are tallied per rubric line, per
 graded name and overall, with every survivor shown as a diff (``report.py``). Run it with
-``python -m autograder.mutants --assignment ID`` or ``make mutants ASSIGNMENT=ID``.
+``python -m autograder.tasks.mutants --assignment ID`` or ``make mutants ASSIGNMENT=ID``.
 """
