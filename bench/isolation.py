@@ -22,7 +22,7 @@ from autograder.sandbox.worker import protocol
 
 TARGET_MS = 50.0
 SPIN = "def spin():\n    while True:\n        pass\n"
-PRELUDE = ('import sys as _s\n_v = _s.modules["kitworker.serve"]\n'
+PRELUDE = ('import sys as _s\n_v = _s.modules["kitworker.registry"]\n'
            '_v.HANDLERS["spin"] = lambda ctx, a, t: globals()["spin"]()\n')
 
 

@@ -142,7 +142,7 @@ def assign_roles(procs: list[Proc], root: int) -> None:
             p.role = "cli"
         elif parent_role in ("zygote", "worker", "intermediate"):
             p.role = "worker"
-        elif "kitworker.zygote" in p.cmdline:
+        elif "kitworker.confinement.zygote" in p.cmdline:
             p.role = "zygote"
         elif "multiprocessing" in p.cmdline and "resource_tracker" not in p.cmdline:
             p.role = "lane"

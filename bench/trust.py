@@ -70,7 +70,7 @@ def _dispatch(console: Console) -> None:
 
 
 def _seccomp(console: Console) -> None:
-    from autograder.sandbox.worker import seccomp
+    from autograder.sandbox.worker.confinement import seccomp
 
     if not seccomp.available():
         console.print("seccomp: not available on this machine")

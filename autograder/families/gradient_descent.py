@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import reference
 import reference.training
 
-from ..sandbox.worker import standins_gradient_descent as GD
+from ..sandbox.worker.handlers import fit_harness as GD
 from .base import CheckContext, Fail, register
 from .compare import explain_difference, fmt_number, tensor_literal
 from .hypo import Mismatch, search

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import reference
 
-from ..sandbox.worker import problems
+from ..sandbox.worker.handlers import problems
 from . import strategies as S
 from .base import CheckContext, Fail, StudentError, register
 from .compare import explain_difference, kwargs_literal, tensor_literal, tolerance

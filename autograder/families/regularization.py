@@ -25,7 +25,7 @@ from torch import nn
 
 import reference
 
-from ..sandbox.worker import problems
+from ..sandbox.worker.handlers import problems
 from .base import CheckContext, Fail, StudentError, register
 from .compare import explain_difference, fmt_number, kwargs_literal, tensor_literal
 from .hypo import Mismatch, search

@@ -1,11 +1,12 @@
 """Isolation levels: what each one does, what it promises, and how the grader picks one.
 
 The grader runs student code only in workers forked by a zygote (``runner.Zygote``); each worker
-confines itself (``worker/isolation.py``) before it runs any student code. The level is chosen once per
-grading run: ``KIT_ISOLATION=<level>`` (or the CLI flag that passes it on) forces one, and forcing a
-level this machine cannot provide is an error, never a silent downgrade; otherwise ``detect_level()``
-picks the strongest level that works here. Grading never stops because a mechanism is missing: the
-weakest level needs nothing but POSIX. The level (and its details) goes into ``run.json``.
+confines itself (``worker/confinement/isolation.py``) before it runs any student code. The level is
+chosen once per grading run: ``KIT_ISOLATION=<level>`` (or the CLI flag that passes it on) forces
+one, and forcing a level this machine cannot provide is an error, never a silent downgrade; otherwise
+``detect_level()`` picks the strongest level that works here. Grading never stops because a
+mechanism is missing: the weakest level needs nothing but POSIX. The level (and its details) goes
+into ``run.json``.
 
 What each level promises (``yes``: held, and tested on Linux by forcing the level; ``-``: not promised).
 Deadlines, SIGKILL of the whole tree and a bounded output tail hold at every level; the rest:
@@ -35,7 +36,7 @@ Deadlines, SIGKILL of the whole tree and a bounded output tail hold at every lev
 [4] Signals need Landlock ABI >= 6 (Linux 6.12); ptrace of processes outside the domain is always
     denied. Run as root, this level (like ``rlimits``) drops every capability of the worker.
 [5] TCP bind/connect need Landlock ABI >= 4 (Linux 6.7); UDP is not covered.
-[6] Linux (x86_64, aarch64): a seccomp filter (``worker/seccomp.py``) installed after confinement,
+[6] Linux (x86_64, aarch64): a seccomp filter (``worker/confinement/seccomp.py``) installed after confinement,
     before any student code, fails namespace creation (``unshare``, ``setns``, ``clone`` with
     CLONE_NEW* flags; ``clone3`` gets ENOSYS so libc falls back to ``clone``), mounts and root changes,
     ``ptrace`` and other processes' memory, ``bpf``, ``perf_event_open``, ``userfaultfd``,
@@ -114,7 +115,7 @@ def promises(level: str, details: dict | None = None) -> frozenset[str]:
 def landlock_abi() -> int:
     if not LINUX:
         return 0
-    from .worker import linux
+    from .worker.confinement import linux
 
     return linux.landlock_abi()
 
@@ -156,7 +157,7 @@ def _probe_namespaces() -> tuple[bool, str]:
         return False, "not Linux"
     import tempfile
 
-    worker_dir = str(Path(__file__).parent / "worker")
+    worker_dir = str(Path(__file__).parent / "worker" / "confinement")
     with tempfile.TemporaryDirectory(prefix="kit-probe-") as tmp:
         try:
             proc = subprocess.run([sys.executable, "-I", "-S", "-c", _PROBE, worker_dir, tmp],

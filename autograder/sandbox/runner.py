@@ -30,7 +30,7 @@ from pathlib import Path
 from . import levels
 from .tripwire_names import tripwire_config
 from .worker import protocol
-from .worker.zygote import SETUP_FAILED
+from .worker.confinement.zygote import SETUP_FAILED
 
 WORKER_PACKAGE = Path(__file__).parent / "worker"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -164,7 +164,8 @@ class Zygote:
                   "tripwires": self._tripwires}
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         boot = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-                f"sys.path.insert(0, {str(pkg_root)!r}); from kitworker.zygote import main; main()")
+                f"sys.path.insert(0, {str(pkg_root)!r}); "
+                "from kitworker.confinement.zygote import main; main()")
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "HOME": str(self.base / "root")}
         # The configuration (which names the repository) travels over the socket, not the command

@@ -70,7 +70,7 @@ def _expand(pattern: str) -> list[tuple[str, str]]:
 
 @functools.cache
 def tripwire_config() -> dict:
-    """``{"entry_points": ["module:attribute", ...], "ops": [...]}`` for ``kitworker.tripwires``."""
+    """``{"entry_points": ["module:attribute", ...], "ops": [...]}`` for ``kitworker.handlers.tripwires``."""
     names = set()
     for pattern in policy.RUNTIME_ENTRY_POINTS:
         for module, attr in _expand(pattern):

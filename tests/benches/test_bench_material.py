@@ -165,10 +165,10 @@ def test_memory_roles_follow_the_process_tree():
         memory.Proc(100, 1, "python -m autograder grade ..."),
         memory.Proc(101, 100, "python -c from multiprocessing.resource_tracker import main"),
         memory.Proc(102, 100, "python -B -c from multiprocessing.spawn import spawn_main; spawn_main()"),
-        memory.Proc(103, 102, "python -I -c ...; from kitworker.zygote import main; main() 11"),
-        memory.Proc(104, 103, "python -I -c ...; from kitworker.zygote import main; main() 11"),
-        memory.Proc(105, 103, "python -I -c ...; from kitworker.zygote import main; main() 11"),
-        memory.Proc(106, 105, "python -I -c ...; from kitworker.zygote import main; main() 11"),
+        memory.Proc(103, 102, "python -I -c ...; from kitworker.confinement.zygote import main; main() 11"),
+        memory.Proc(104, 103, "python -I -c ...; from kitworker.confinement.zygote import main; main() 11"),
+        memory.Proc(105, 103, "python -I -c ...; from kitworker.confinement.zygote import main; main() 11"),
+        memory.Proc(106, 105, "python -I -c ...; from kitworker.confinement.zygote import main; main() 11"),
     ]
     memory.assign_roles(procs, root=100)
     assert [p.role for p in procs] == ["cli", "other", "lane", "zygote", "worker", "intermediate", "worker"]

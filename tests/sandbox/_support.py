@@ -33,7 +33,7 @@ SMALL = Limits(memory_bytes=2 * GiB, file_bytes=4 << 20, cpu_seconds=30, load_se
 # functions and returns its JSON-able result, so a test can ask the worker what it could do.
 PRELUDE = '''
 import sys as _sys
-_serve = _sys.modules["kitworker.serve"]
+_serve = _sys.modules["kitworker.registry"]
 def _call(ctx, args, tensors):
     return _serve.protocol.Response(ok=True, value=globals()[args["fn"]](*args.get("args", [])))
 _serve.HANDLERS["call"] = _call

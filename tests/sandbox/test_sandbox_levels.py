@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.sandbox import levels
-from autograder.sandbox.worker import isolation
+from autograder.sandbox.worker.confinement import isolation
 
 from ._support import VARIANTS
 

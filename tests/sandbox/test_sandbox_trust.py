@@ -145,7 +145,7 @@ def test_protocol_caps_are_checked_before_reading():
 
 SWAP = '''
 import contextlib, torch
-_tw = _sys.modules["kitworker.tripwires"]
+_tw = _sys.modules["kitworker.handlers.tripwires"]
 _tw._armed = [False]
 _tw._hits = []
 _tw.armed = contextlib.nullcontext

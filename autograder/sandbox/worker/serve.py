@@ -3,65 +3,11 @@
 from __future__ import annotations
 
 import sys
-import traceback
 import types
-from collections.abc import Callable
-from typing import Any
 
-from . import protocol
-
-Handler = Callable[["Context", dict, dict], protocol.Response]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(op: str):
-    """Register a request handler under ``op``."""
-
-    def deco(fn: Handler) -> Handler:
-        HANDLERS[op] = fn
-        return fn
-
-    return deco
-
-
-class Context:
-    """What handlers share: the student's module (once loaded) and its file name."""
-
-    def __init__(self) -> None:
-        self.module: types.ModuleType | None = None
-        self.filename = "<submission>"
-
-    def graded(self, name: str) -> Any:
-        """The student's object called ``name``; AttributeError (reported as missing) if absent."""
-        if self.module is None:
-            raise RuntimeError("the submission is not loaded")
-        try:
-            return self.module.__dict__[name]
-        except KeyError:
-            raise MissingName(name) from None
-
-
-class MissingName(Exception):
-    """The submission does not define a graded name."""
-
-
-def describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
-    """Exception type, message and the student's own frames only (never the worker's internals)."""
-    frames = [
-        {"line": f.lineno, "function": f.name, "code": (f.line or "").strip()}
-        for f in traceback.extract_tb(exc.__traceback__)
-        if f.filename == filename
-    ]
-    try:
-        message = str(exc)
-    except Exception:  # a hostile __str__ must not take the worker down
-        message = "<unprintable message>"
-    return {
-        "type": type(exc).__name__,
-        "message": message[:2000],
-        "frames": frames[-5:],
-        "missing": isinstance(exc, MissingName),
-    }
+from . import handlers, protocol
+from .handlers import tripwires
+from .registry import HANDLERS, Context, describe_exception, handler
 
 
 @handler("load")
@@ -83,10 +29,32 @@ def _ping(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     return protocol.Response(ok=True, value="pong")
 
 
+def _unknown(op: str) -> protocol.Response:
+    error = {"type": "ProtocolError", "message": f"unknown op {op}", "frames": [], "missing": False,
+             "grader": True}
+    return protocol.Response(ok=False, error=error)
+
+
+def answer(ctx: Context, req: protocol.Request) -> protocol.Response:
+    """Run the handler of one request; every way the student's code fails becomes a reply."""
+    fn = HANDLERS.get(req.op)
+    if fn is None:
+        return _unknown(req.op)
+    try:
+        return fn(ctx, req.args, req.tensors)
+    except SystemExit as exc:  # student code called sys.exit(): report, keep serving
+        return protocol.Response(
+            ok=False,
+            error=describe_exception(exc, ctx.filename)
+            | {"type": "SystemExit", "message": f"the code called sys.exit({exc.code!r})"},
+        )
+    except BaseException as exc:  # noqa: BLE001 - every student failure becomes a reply
+        return protocol.Response(ok=False, error=describe_exception(exc, ctx.filename))
+
+
 def serve(fd_in: int, fd_out: int) -> None:
     """Answer requests from ``fd_in`` on ``fd_out`` until the grader closes the channel."""
-    from . import ops, tripwires  # noqa: F401  (registers the handlers)
-
+    assert handlers.REGISTERED  # importing the package registered every graded op
     tripwires.open_channel()
     ctx = Context()
     while True:
@@ -94,29 +62,7 @@ def serve(fd_in: int, fd_out: int) -> None:
             req = protocol.read_request(fd_in)
         except EOFError:
             return
-        fn = HANDLERS.get(req.op)
-        if fn is None:
-            resp = protocol.Response(
-                ok=False,
-                error={
-                    "type": "ProtocolError",
-                    "message": f"unknown op {req.op}",
-                    "frames": [],
-                    "missing": False,
-                    "grader": True,
-                },
-            )
-        else:
-            try:
-                resp = fn(ctx, req.args, req.tensors)
-            except SystemExit as exc:  # student code called sys.exit(): report, keep serving
-                resp = protocol.Response(
-                    ok=False,
-                    error=describe_exception(exc, ctx.filename)
-                    | {"type": "SystemExit", "message": f"the code called sys.exit({exc.code!r})"},
-                )
-            except BaseException as exc:  # noqa: BLE001 - every student failure becomes a reply
-                resp = protocol.Response(ok=False, error=describe_exception(exc, ctx.filename))
+        resp = answer(ctx, req)
         try:
             data = protocol.encode_response(resp)
         except Exception as exc:  # e.g. a returned object that isn't a tensor

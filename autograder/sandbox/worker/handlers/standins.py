@@ -1,4 +1,4 @@
-"""Trusted stand-ins for 03_regularization, run inside the worker in place of student code.
+"""Trusted stand-ins, run inside the worker in place of student code, and the one way to swap them in.
 
 ``BatchNormFunction`` replaces the student's module-level ``BatchNormFunction`` while their BatchNorm
 modules are graded, so a bug in the function costs points in ``BatchNormFunction`` only. It is written
@@ -10,7 +10,7 @@ student's module hands it, what a correct ``BatchNormFunction.apply`` computes.
 from __future__ import annotations
 
 import contextlib
-import types
+from collections.abc import Iterator
 
 import torch
 
@@ -43,14 +43,12 @@ class BatchNormFunction:
 
 
 @contextlib.contextmanager
-def substituted(
-    module: types.ModuleType | None, name: str = "BatchNormFunction", standin: object = BatchNormFunction
-):
-    """Replace ``module.<name>`` by ``standin`` for the block (restored afterwards, even when absent)."""
-    if module is None:
+def substituted(namespace: dict | None, name: str, standin: object) -> Iterator[None]:
+    """Bind ``name`` to ``standin`` in a module's ``namespace`` for the block (restored afterwards, even
+    when it was absent); ``None``: nothing is replaced. Trusted code only (the grader's twins use it too)."""
+    if namespace is None:
         yield
         return
-    namespace = module.__dict__
     missing = object()
     original = namespace.get(name, missing)
     namespace[name] = standin

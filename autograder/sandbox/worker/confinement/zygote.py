@@ -32,7 +32,10 @@ class _Worker:
         self.pid, self.reap, self.oom_before = pid, reap, oom_before
 
 
-class Zygote:
+class ZygoteServer:
+    """The zygote process's own state: its level, the workers it forked and how it confines them. (The
+    grader's handle on this process is ``runner.Zygote``.)"""
+
     def __init__(self, config: dict) -> None:
         from . import isolation
 
@@ -199,8 +202,8 @@ class Zygote:
 
     def _run_child(self, fds: list[int], confine) -> None:
         """In a fresh child: output to the grader's pipe, die with the zygote, confine, then serve."""
+        from ..serve import serve
         from . import isolation
-        from .serve import serve
 
         req_fd, resp_fd, out_fd = fds
         try:
@@ -350,18 +353,16 @@ def main() -> None:
     (torch.ones(4, 4) @ torch.ones(4, 4)).sum().item()
     import gc
 
-    from . import (
-        ops,  # noqa: F401  (preload the handlers before forking)
-        serve,  # noqa: F401
-        tripwires,
-    )
+    from .. import handlers, serve  # noqa: F401  (preload the handlers before forking)
+    from ..handlers import tripwires
 
+    handlers.warm_up()
     tripwires.install(config.get("tripwires") or {})
 
     gc.collect()
     gc.freeze()  # workers' collections then skip (and don't copy-on-write) everything imported so far
     try:
-        zyg = Zygote(config)
+        zyg = ZygoteServer(config)
     except BaseException as exc:  # noqa: BLE001
         control.sendall(json.dumps({"ready": False, "error": f"{type(exc).__name__}: {exc}"}).encode())
         raise

@@ -1,21 +1,13 @@
 """Construction: whether a graded class constructs, and the errors it raises. (What a graded name is,
-its signature and base classes, is read from the source on the trusted side: ``checks/interface.py``.)"""
+its signature and base classes, is read from the source on the trusted side: ``families/interface.py``.)"""
 
 from __future__ import annotations
 
 import torch
 
-from . import protocol
+from .. import protocol
+from ..registry import Context, raised
 from .common import graded_op, tupled
-from .serve import Context
-
-
-def _exception_info(exc: BaseException) -> dict:
-    return {
-        "raised": type(exc).__name__,
-        "message": str(exc)[:500],
-        "mro": [c.__name__ for c in type(exc).__mro__],
-    }
 
 
 @graded_op("construct")
@@ -34,5 +26,5 @@ def construct(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
         else:
             cls(**kwargs)
     except Exception as exc:  # noqa: BLE001 - the point is to see what it raises
-        return protocol.Response(ok=True, value=_exception_info(exc))
+        return protocol.Response(ok=True, value=raised(exc))
     return protocol.Response(ok=True, value={"raised": None})

@@ -1,11 +1,11 @@
-"""Handlers for 03_regularization: run the student's Dropout, BatchNormFunction and BatchNorm modules on
-inputs the grader sent and return raw tensors; the grader compares them with its reference.
+"""``BatchNormFunction`` and the BatchNorm modules (03_regularization): run the student's code on inputs
+the grader sent and return raw tensors; the grader compares them with its reference.
 
 Tensor names. Requests: inputs by the keys the grader chose (``x0``, ``g0``, ``weight``...). Replies:
 ``y{i}`` the output of step i, ``gx{i}``/``gw{i}``/``gb{i}`` the gradients of the input, weight and
 bias after ``y.backward(grad)`` (absent when there is none), ``{buffer}@{i}`` a module buffer after
 step i. While a BatchNorm module runs, its module-level ``BatchNormFunction`` is a trusted stand-in
-(``standins_regularization``), so only the module's own code is graded there.
+(``standins``), so only the module's own code is graded there.
 """
 
 from __future__ import annotations
@@ -13,21 +13,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import problems, protocol
-from .common import graded_op, plain, tupled
-from .serve import Context
-from .standins_regularization import substituted
+from .. import protocol
+from ..registry import Context, raised
+from .common import DTYPES, graded_op, plain, tupled
+from .standins import BatchNormFunction, substituted
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-
-
-def _raised(exc: BaseException) -> dict:
-    return {
-        "raised": type(exc).__name__,
-        "message": str(exc)[:300],
-        "mro": [c.__name__ for c in type(exc).__mro__],
-    }
 
 
 def _attr_state(obj, name: str) -> str:
@@ -39,36 +30,6 @@ def _attr_state(obj, name: str) -> str:
     if value is None:
         return "none"
     return "tensor" if isinstance(value, torch.Tensor) else type(value).__name__
-
-
-# --- Dropout ------------------------------------------------------------------------------------------
-
-
-@graded_op("dropout_run")
-def dropout_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
-    """``torch.manual_seed(seed)``, ``Dropout(p=p)``, then each step: set train/eval mode, call it on
-    ``tensors[step['x']]``; with ``grad`` the input requires grad and ``y.backward(ones)`` runs when the
-    output depends on it. Returns ``y{i}`` and ``gx{i}``; ``value['requires_grad'][i]`` says whether the
-    output was part of an autograd graph."""
-    cls = ctx.graded(args.get("name", "Dropout"))
-    torch.manual_seed(int(args["seed"]))
-    drop = cls(p=args["p"])
-    out: dict[str, torch.Tensor] = {}
-    requires_grad = []
-    for i, step in enumerate(args["steps"]):
-        drop.train(bool(step.get("train", True)))
-        x = tensors[step["x"]].clone().requires_grad_(bool(step.get("grad")))
-        y = drop(x)
-        out[f"y{i}"] = plain(y)
-        requires_grad.append(bool(isinstance(y, torch.Tensor) and y.requires_grad))
-        if step.get("grad") and requires_grad[-1]:
-            y.backward(torch.ones_like(y))
-            if x.grad is not None:
-                out[f"gx{i}"] = plain(x.grad)
-    return protocol.Response(ok=True, value={"requires_grad": requires_grad}, tensors=out)
-
-
-# --- BatchNormFunction --------------------------------------------------------------------------------
 
 
 @graded_op("bn_function_run")
@@ -92,9 +53,6 @@ def bn_function_run(ctx: Context, args: dict, tensors: dict) -> protocol.Respons
     return protocol.Response(ok=True, value={"type": type(y).__name__}, tensors=out)
 
 
-# --- BatchNorm modules --------------------------------------------------------------------------------
-
-
 @graded_op("bn_module_state")
 def bn_module_state(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     """Construct the module once per kwargs in ``configs``; report its state_dict (keys, shapes, dtypes,
@@ -102,7 +60,7 @@ def bn_module_state(ctx: Context, args: dict, tensors: dict) -> protocol.Respons
     cls = ctx.graded(args["name"])
     configs = []
     out: dict[str, torch.Tensor] = {}
-    with substituted(ctx.module):
+    with substituted(ctx.module.__dict__, "BatchNormFunction", BatchNormFunction):
         for i, kwargs in enumerate(args["configs"]):
             m = cls(args.get("num_features", 3), **tupled(kwargs))
             entry: dict = {
@@ -146,7 +104,7 @@ def bn_module_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     cls = ctx.graded(args["name"])
     out: dict[str, torch.Tensor] = {}
     steps = []
-    with substituted(ctx.module):
+    with substituted(ctx.module.__dict__, "BatchNormFunction", BatchNormFunction):
         m = _module(cls, args, tensors)
         for i, step in enumerate(args["steps"]):
             record: dict = {"raised": None}
@@ -164,7 +122,7 @@ def bn_module_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
             except Exception as exc:
                 if not args.get("catch"):
                     raise
-                record.update(_raised(exc))
+                record.update(raised(exc))
                 continue
             if grad is not None:
                 for key, t in (
@@ -180,56 +138,3 @@ def bn_module_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
                     out[f"{name}@{i}"] = plain(getattr(m, name))
             record["state_keys"] = list(m.state_dict()) if isinstance(m, nn.Module) else []
     return protocol.Response(ok=True, value={"steps": steps}, tensors=out)
-
-
-# --- convergence: a small MLP trained with plain SGD (trusted code) -----------------------------------
-
-
-@graded_op("mlp_train")
-def mlp_train(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
-    """Train Linear -> [student BatchNorm1d] -> ReLU -> [student Dropout] -> Linear on (X, y) with MSE and
-    SGD(lr, momentum), from the initial weights W1, b1, W2, b2 the grader sent. ``order`` (steps x batch)
-    holds the sample indices of each step (full batch when absent). Returns the final W1, b1, W2, b2 and,
-    with BatchNorm, its ``bn.<attr>`` parameters and running statistics."""
-    X, y = tensors["X"], tensors["y"]
-    hidden = tensors["W1"].shape[0]
-    layer = args["layer"]  # "dropout" or "batchnorm"
-    cls = ctx.graded(args["name"])
-    with substituted(ctx.module if layer == "batchnorm" else None):
-        first, last = nn.Linear(X.shape[1], hidden), nn.Linear(hidden, 1)
-        with torch.no_grad():
-            for lin, (w, b) in ((first, ("W1", "b1")), (last, ("W2", "b2"))):
-                lin.weight.copy_(tensors[w])
-                lin.bias.copy_(tensors[b])
-        student = (
-            cls(hidden, **tupled(args.get("kwargs", {})))
-            if layer == "batchnorm"
-            else cls(**tupled(args.get("kwargs", {})))
-        )
-        layers = (
-            [first, student, nn.ReLU(), last] if layer == "batchnorm" else [first, nn.ReLU(), student, last]
-        )
-        model = nn.Sequential(*layers).to(X.dtype)
-        params = list(model.parameters())
-        buffers: list = [None] * len(params)
-        torch.manual_seed(int(args["seed"]))
-        model.train()
-        order = tensors.get("order")
-        for t in range(args["steps"]):
-            xb, yb = (X, y) if order is None else (X[order[t]], y[order[t]])
-            for p in params:
-                p.grad = None
-            nn.functional.mse_loss(model(xb), yb).backward()
-            problems.sgd_step(params, buffers, args["lr"], args.get("momentum", 0.0))
-    out = {
-        "W1": plain(first.weight),
-        "b1": plain(first.bias),
-        "W2": plain(last.weight),
-        "b2": plain(last.bias),
-    }
-    if layer == "batchnorm":
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            value = getattr(student, name, None)
-            if isinstance(value, torch.Tensor):
-                out[f"bn.{name}"] = plain(value)
-    return protocol.Response(ok=True, value={}, tensors=out)

@@ -10,9 +10,10 @@ import copy
 
 import torch
 
-from . import problems, protocol
+from .. import protocol
+from ..registry import Context
+from . import problems
 from .common import graded_op, plain, tupled
-from .serve import Context
 
 
 def _params(tensors: dict, n: int) -> list[torch.Tensor]:

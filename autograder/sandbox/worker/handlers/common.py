@@ -6,8 +6,11 @@ from typing import Any
 
 import torch
 
-from . import protocol, tripwires
-from .serve import Context, handler
+from .. import protocol
+from ..registry import Context, handler
+from . import tripwires
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def tupled(kwargs: dict[str, Any]) -> dict[str, Any]:
