@@ -1,6 +1,9 @@
 """Every hypothesis strategy of the kit's tests, and the hypothesis settings profiles.
 
-This is the only place that builds generators: tests import strategies from here. Profiles are
+Tests import strategies from here, and this module takes the optimizers' hyper-parameter spaces from
+the kit's one home of strategies (``autograder/families/strategies.py``), where the grader's own
+spaces sit beside them; what only the tests draw (trajectories, param-group splits, layer cases) is
+built here. Profiles are
 deterministic (``derandomize=True``, no example database, no deadline) so that two runs, on a
 laptop or in CI, try the same examples. ``HYPOTHESIS_PROFILE=thorough`` runs many more of them.
 
@@ -18,6 +21,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from autograder.families.strategies import (  # noqa: F401  (re-exported: the optimizers' hyper-parameters)
+    adagrad_hparams,
+    adam_hparams,
+    finite_floats,
+    rmsprop_hparams,
+    sgd_hparams,
+)
 
 # --------------------------------------------------------------------------- settings profiles
 
@@ -52,15 +63,6 @@ SEEDS = st.integers(min_value=0, max_value=2**31 - 1)
 # Gradient magnitudes from tiny to huge. Kept inside what float32 squares without overflow
 # (1e6**2 = 1e12), so every optimizer stays finite and comparisons remain meaningful.
 GRAD_SCALES = st.sampled_from([1e-6, 1e-3, 1.0, 1e3, 1e6])
-
-
-def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
-
-def _zero_or(strategy: st.SearchStrategy[float]) -> st.SearchStrategy[float]:
-    # The zero value switches a whole branch off (no momentum, no weight decay), so draw it often.
-    return st.one_of(st.just(0.0), strategy)
 
 
 def shapes(max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
@@ -101,62 +103,6 @@ def trajectories(draw: st.DrawFn, max_params: int = 4, min_steps: int = 1, max_s
         for _ in range(n_steps)
     )
     return Trajectory(param_shapes, draw(SEEDS), steps)
-
-
-@st.composite
-def sgd_hparams(draw: st.DrawFn) -> dict[str, Any]:
-    """Valid ``SGD`` keyword arguments (Nesterov only with momentum and no dampening)."""
-    nesterov = draw(st.booleans())
-    momentum = draw(_floats(0.01, 0.99) if nesterov else _zero_or(_floats(0.0, 0.99)))
-    dampening = 0.0 if nesterov else draw(_zero_or(_floats(0.0, 1.0)))
-    return {
-        "lr": draw(_floats(1e-4, 1.0)),
-        "momentum": momentum,
-        "dampening": dampening,
-        "weight_decay": draw(_zero_or(_floats(0.0, 1.0))),
-        "nesterov": nesterov,
-        "maximize": draw(st.booleans()),
-    }
-
-
-@st.composite
-def adagrad_hparams(draw: st.DrawFn) -> dict[str, Any]:
-    """Valid ``Adagrad`` keyword arguments."""
-    return {
-        "lr": draw(_floats(1e-4, 1.0)),
-        "lr_decay": draw(_zero_or(_floats(0.0, 1.0))),
-        "weight_decay": draw(_zero_or(_floats(0.0, 1.0))),
-        "initial_accumulator_value": draw(_zero_or(_floats(0.0, 1.0))),
-        "eps": draw(st.sampled_from([1e-10, 1e-8, 1e-3])),
-        "maximize": draw(st.booleans()),
-    }
-
-
-@st.composite
-def rmsprop_hparams(draw: st.DrawFn) -> dict[str, Any]:
-    """Valid ``RMSprop`` keyword arguments."""
-    return {
-        "lr": draw(_floats(1e-4, 1.0)),
-        "alpha": draw(_floats(0.0, 0.999)),
-        "eps": draw(st.sampled_from([1e-8, 1e-6, 1e-3])),
-        "weight_decay": draw(_zero_or(_floats(0.0, 1.0))),
-        "momentum": draw(_zero_or(_floats(0.0, 0.99))),
-        "centered": draw(st.booleans()),
-        "maximize": draw(st.booleans()),
-    }
-
-
-@st.composite
-def adam_hparams(draw: st.DrawFn) -> dict[str, Any]:
-    """Valid ``Adam`` keyword arguments."""
-    return {
-        "lr": draw(_floats(1e-4, 1.0)),
-        "betas": (draw(_floats(0.0, 0.99)), draw(_floats(0.0, 0.9999))),
-        "eps": draw(st.sampled_from([1e-8, 1e-6, 1e-3])),
-        "weight_decay": draw(_zero_or(_floats(0.0, 1.0))),
-        "amsgrad": draw(st.booleans()),
-        "maximize": draw(st.booleans()),
-    }
 
 
 @dataclass(frozen=True)
@@ -283,7 +229,7 @@ def batchnorm_cases(draw: st.DrawFn, extra_dims: tuple[int, ...]) -> BatchNormCa
     return BatchNormCase(
         num_features=channels,
         eps=draw(st.sampled_from([1e-5, 1e-3, 0.1])),
-        momentum=draw(st.one_of(st.none(), _floats(0.0, 1.0))),
+        momentum=draw(st.one_of(st.none(), finite_floats(0.0, 1.0))),
         affine=draw(st.booleans()),
         track_running_stats=draw(st.booleans()),
         calls=tuple(calls),
@@ -292,12 +238,12 @@ def batchnorm_cases(draw: st.DrawFn, extra_dims: tuple[int, ...]) -> BatchNormCa
 
 def dropout_probabilities() -> st.SearchStrategy[float]:
     """Valid drop probabilities, the two ends included."""
-    return st.one_of(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]), _floats(0.0, 1.0))
+    return st.one_of(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]), finite_floats(0.0, 1.0))
 
 
 def invalid_dropout_probabilities() -> st.SearchStrategy[float]:
     """Drop probabilities outside [0, 1]."""
-    return st.one_of(_floats(-10.0, -1e-9), _floats(1.0 + 1e-9, 10.0))
+    return st.one_of(finite_floats(-10.0, -1e-9), finite_floats(1.0 + 1e-9, 10.0))
 
 
 # --------------------------------------------------------------------------- gradient descent
@@ -306,8 +252,8 @@ def invalid_dropout_probabilities() -> st.SearchStrategy[float]:
 def scheduler_cases() -> st.SearchStrategy[tuple[float, tuple[float, ...], int]]:
     """(power, base lr of each param group, number of scheduler steps)."""
     return st.tuples(
-        st.one_of(st.sampled_from([0.0, 0.3, 0.5, 1.0]), _floats(0.0, 3.0)),
-        st.lists(_floats(1e-4, 1.0), min_size=1, max_size=3).map(tuple),
+        st.one_of(st.sampled_from([0.0, 0.3, 0.5, 1.0]), finite_floats(0.0, 3.0)),
+        st.lists(finite_floats(1e-4, 1.0), min_size=1, max_size=3).map(tuple),
         st.integers(0, 40),
     )
 

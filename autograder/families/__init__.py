@@ -1,9 +1,17 @@
-"""The check registry: importing this package registers every check kind of every assignment."""
+"""Graded families as data: one module per family of graded names (mirroring ``reference/``), each
+driven by a spec row, and the registry of check kinds they fill (importing this package registers
+every kind). Shared pieces: ``base`` (registry, context, outcomes), ``hypo`` (hypothesis in the
+grader), ``compare`` (tolerances, feedback literals), ``strategies`` (every strategy of the kit),
+``interface`` (the one interface checker)."""
 
-from . import (
-    gradient_descent,  # noqa: F401
-    optimizers,  # noqa: F401
-    regularization,  # noqa: F401
+from . import (  # noqa: F401  (each registers its check kinds)
+    batchnorm,
+    batchnorm_modules,
+    dropout,
+    fit,
+    minibatches,
+    optimizers,
+    schedule,
 )
 from .base import REGISTRY
 

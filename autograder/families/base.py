@@ -1,7 +1,8 @@
 """What every check shares: the registry, the context a check runs in, and the ways a check ends.
 
 A check is a function ``check(ctx) -> CheckResult | None`` registered under a rubric ``kind``. It
-talks to the student's worker only through ``ctx.call`` (one round trip, plain tensors back) and
+talks to the student's worker only through ``ctx.call`` (one typed request record out, its reply record
+back: ``sandbox/worker/operations.py``) and
 compares what comes back with the reference *in this process*. It ends by returning (None = passed)
 or raising ``Fail`` with feedback; student exceptions, timeouts and crashes are turned into statuses
 by the engine, so checks stay short.
@@ -14,12 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
 from ..grading.results import CheckResult
 from ..grading.rubric import RubricLine
 from ..sandbox.runner import WorkerDied, WorkerTimeout
-from ..sandbox.worker import protocol
+from ..sandbox.worker import operations as ops
 
 CheckFn = Callable[["CheckContext"], "CheckResult | None"]
 REGISTRY: dict[str, CheckFn] = {}
@@ -59,11 +58,9 @@ class StudentError(Exception):
         self.case = case
 
     @classmethod
-    def from_construct(cls, out: dict, case: str) -> StudentError:
+    def from_construct(cls, out: ops.Raised, case: str) -> StudentError:
         """From a ``construct`` reply that raised where it should not have."""
-        return cls(
-            {"type": out.get("raised"), "message": out.get("message", ""), "frames": []}, "construct", case
-        )
+        return cls({"type": out.raised, "message": out.message, "frames": []}, "construct", case)
 
 
 class BudgetExhausted(BaseException):
@@ -104,23 +101,18 @@ class CheckContext:
     def remaining(self) -> float:
         return self.budget_s - (time.monotonic() - self.started)
 
-    def call(
-        self,
-        op: str,
-        args: dict | None = None,
-        tensors: dict[str, torch.Tensor] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> protocol.Response:
-        """One round trip to the worker. Raises StudentError when the student's code raised,
-        BudgetExhausted when the item is out of time; WorkerTimeout/WorkerDied propagate (the worker
-        has been killed and restarts on the next call)."""
+    def call(self, request: ops.Request, *, timeout: float | None = None) -> ops.Reply:
+        """One round trip to the worker: the request record out, its reply record back. Raises
+        StudentError when the student's code raised, Forbidden when a tripwire fired, BudgetExhausted
+        when the item is out of time; WorkerTimeout/WorkerDied propagate (the worker has been killed
+        and restarts on the next call). A reply that does not fit its record is a malformed reply: the
+        worker is killed and WorkerDied says so."""
         left = self.remaining()
         if left <= 0:
             raise BudgetExhausted()
         wait = min(left, timeout or self.call_timeout_s)
         try:
-            resp = self.session.call(protocol.Request(op, args or {}, tensors or {}), wait)
+            resp = self.session.call(request.to_wire(), wait)
         except WorkerTimeout:
             if wait >= left:
                 raise BudgetExhausted() from None
@@ -128,10 +120,17 @@ class CheckContext:
         if resp.value and isinstance(resp.value, dict) and resp.value.get("tripwire"):
             raise Forbidden(resp.value["tripwire"])
         if not resp.ok:
-            if (resp.error or {}).get("tripwire"):
-                raise Forbidden(resp.error["tripwire"])
-            raise StudentError(resp.error or {}, op)
-        return resp
+            error = resp.error or {}
+            if error.get("tripwire"):
+                raise Forbidden(error["tripwire"])
+            if error.get("grader"):  # the worker could not take the request: the kit's fault
+                raise RuntimeError(f"the worker refused {request.OP}: {error.get('message')}")
+            raise StudentError(error, request.OP)
+        try:
+            return request.Reply.from_wire(resp.value, resp.tensors, request.OP)
+        except ops.OperationError as exc:
+            self.session.stop()
+            raise WorkerDied(f"the worker sent a malformed reply ({exc})") from None
 
 
 __all__ = [

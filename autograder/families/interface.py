@@ -8,13 +8,17 @@ with defaults read by ``ast.literal_eval`` (anything else, e.g. ``torch.optim.op
 reported as the source text it is), and which methods a class defines and whether they are
 ``@staticmethod``. The facts come in the shape the interface checks consume (``describe``).
 Constructing the object stays a behavioural check in the worker.
+
+One checker judges those facts for every family: an ``InterfaceSpec`` row says what the graded name
+must be (a class with a torch base, or a function), which parameters come first and in what order,
+and every parameter's default; ``problems`` lists what is wrong, ``require`` fails with them.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..policy import dotted, top_level_bindings
@@ -193,3 +197,96 @@ class SourceFacts:
             "methods": {m: signature_of(own[m], self.source, drop_first=False) for m in methods if m in own},
             "signature": signature,
         }
+
+
+# --- the one interface checker ----------------------------------------------------------------------
+
+REQUIRED = NonLiteral("required")  # a parameter that must have no default
+_VARIADIC = ("VAR_POSITIONAL", "VAR_KEYWORD")
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """What a graded name must look like.
+
+    ``kind`` "class" (subclassing ``base``, its dotted name in the MRO; ``base_label`` for feedback) or
+    "function". ``positional``: parameters that must come first, in this order, as positional
+    parameters (the grader passes them positionally). ``params``: (name, default) of every parameter
+    the contract names, ``REQUIRED`` for one without a default; any other parameter must be optional.
+    ``ordered``: the named parameters must also come in the order of ``params`` (checked when nothing
+    else is wrong). ``expected`` is the contract as feedback shows it."""
+
+    name: str
+    kind: str
+    expected: str
+    base: str = ""
+    base_label: str = ""
+    positional: tuple[str, ...] = ()
+    params: tuple[tuple[str, Any], ...] = ()
+    ordered: bool = False
+    methods: tuple[str, ...] = field(default=())  # methods whose signatures ``describe`` adds
+    signature: bool = True  # False: the constructor's parameters are not part of the contract
+
+
+def _kind_problem(info: dict, spec: InterfaceSpec) -> str | None:
+    if spec.kind == "function":
+        if info.get("is_class") or not info.get("callable"):
+            return f"`{spec.name}` must be a function"
+        return None
+    if not info.get("is_class") or spec.base not in info.get("mro", []):
+        return f"`{spec.name}` must be a class that subclasses {spec.base_label}"
+    return None
+
+
+def _param_problem(name: str, default: Any, p: dict | None) -> str | None:
+    if p is None:
+        return f"missing parameter `{name}`" + ("" if default is REQUIRED else f" (default {default!r})")
+    if default is REQUIRED:
+        return f"`{name}` must be required (no default), not default to {p['default']!r}" \
+            if p["has_default"] else None
+    if not p["has_default"] or not same_default(p["default"], default):
+        got = repr(p["default"]) if p["has_default"] else "no default"
+        return f"parameter `{name}` should default to {default!r}, not {got}"
+    return None
+
+
+def problems(info: dict, spec: InterfaceSpec) -> list[str]:
+    """What is wrong with the interface facts ``info`` (``SourceFacts.describe``) of ``spec.name``."""
+    found = [why for why in [_kind_problem(info, spec)] if why]
+    if not spec.signature:
+        return found
+    params = info.get("signature") or []
+    by_name = {p["name"]: p for p in params}
+    positional = [p["name"] for p in params if p["kind"] in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
+    wanted = list(spec.positional)
+    if positional[: len(wanted)] != wanted:
+        found.append(f"the parameters must start with {', '.join(wanted)} (in this order); "
+                     f"yours start with {', '.join(positional[: len(wanted)]) or 'nothing'}")
+    for name, default in spec.params:
+        why = _param_problem(name, default, by_name.get(name))
+        if why:
+            found.append(why)
+    named = [n for n, _ in spec.params]
+    plain = [p["name"] for p in params if p["kind"] not in _VARIADIC]
+    if spec.ordered and not found and plain and named and plain[: len(named)] != named:
+        found.append(f"the parameters should come in this order: {', '.join(named)}")
+    known = set(wanted) | set(named)
+    extra = [p["name"] for p in params
+             if p["name"] not in known and not p["has_default"] and p["kind"] not in _VARIADIC]
+    if extra:
+        found.append(f"extra parameters must be optional: {', '.join(extra)}")
+    return found
+
+
+def fail_with(spec: InterfaceSpec, found: list[str]) -> None:
+    """Raise ``Fail`` listing ``found`` under the contract, if anything was found."""
+    if found:
+        raise Fail(f"expected {spec.expected}:\n- " + "\n- ".join(found))
+
+
+def require(describe, spec: InterfaceSpec) -> dict:
+    """The facts of ``spec.name`` (``describe(name, methods)``, e.g. ``CheckContext.describe``); ``Fail``
+    when they break the contract."""
+    info = describe(spec.name, spec.methods)
+    fail_with(spec, problems(info, spec))
+    return info

@@ -1,7 +1,4 @@
-"""Checks of 02_optimizers, driven by one spec table (torch's OptimizerInfo idea).
-
-Adding an optimizer means adding a row to ``SPECS``: its reference class, signature, hyper-parameter
-strategy, error inputs and convergence problem. Every check below is written once for all rows.
+"""Checks of the optimizers (02_optimizers), written once for every row of ``optimizer_table.SPECS``.
 
 Equivalence checks compare the student's trajectory with the reference's. The state_dict, closure and
 param-group checks compare the student's optimizer with *itself* (resumed vs uninterrupted, closure vs
@@ -11,237 +8,22 @@ the parameters like the reference does: so a formula bug costs the equivalence l
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import torch
 from hypothesis import strategies as st
 
-import reference
-
+from ..sandbox.worker import operations as ops
 from ..sandbox.worker.handlers import problems
+from . import interface
 from . import strategies as S
 from .base import CheckContext, Fail, StudentError, register
 from .compare import explain_difference, kwargs_literal, tensor_literal, tolerance
 from .hypo import Mismatch, search
-from .interface import same_default
+from .optimizer_table import SPECS, Convergence, OptimizerSpec
 
-
-@dataclass(frozen=True)
-class Convergence:
-    """One of the lecture's problems; ``runs`` are (label, kwargs); the student's final loss must be
-    within ``factor`` of the reference's (plus ``slack``) for every run."""
-
-    problem: str
-    data: Callable[[], dict[str, torch.Tensor]]
-    runs: tuple[tuple[str, dict], ...]
-    steps: int
-    factor: float = 10.0
-    slack: float = 1e-6
-    story: str = ""
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    name: str
-    reference: type
-    signature: tuple[tuple[str, object], ...]  # (name, default) after ``params``
-    kwargs: Callable[[], st.SearchStrategy[dict]]
-    errors: tuple[dict, ...]
-    convergence: Convergence
-    notes: str = ""
-    explicit: tuple[dict, ...] = field(default=())
-
-
-# --- the lecture's problems (data built here, in the trusted process) -------------------------------
-
-
-def _zigzag() -> dict[str, torch.Tensor]:
-    # Curvatures 1 and 50: plain gradient descent zig-zags across the narrow valley.
-    return {
-        "h": torch.tensor([1.0, 50.0], dtype=torch.float64),
-        "c": torch.tensor([1.0, -1.0], dtype=torch.float64),
-        "init": torch.tensor([-4.0, 1.5], dtype=torch.float64),
-    }
-
-
-def _rosenbrock() -> dict[str, torch.Tensor]:
-    return {
-        "ab": torch.tensor([1.0, 100.0], dtype=torch.float64),
-        "init": torch.tensor([-1.5, 2.0], dtype=torch.float64),
-    }
-
-
-def _sparse() -> dict[str, torch.Tensor]:
-    # Feature 0 is popular (every other sample), feature 1 rare (one sample in ten): the lecture's table.
-    n = 40
-    X = torch.zeros(n, 2, dtype=torch.float64)
-    X[::2, 0] = 1.0
-    X[::10, 1] = 1.0
-    w_true = torch.tensor([1.0, 2.0], dtype=torch.float64)
-    return {"X": X, "y": X @ w_true, "init": torch.zeros(2, dtype=torch.float64)}
-
-
-def _problem_loss(problem: str, data: dict[str, torch.Tensor], w: torch.Tensor) -> float:
-    """Full (deterministic) loss, computed by the grader from the returned parameters."""
-    with torch.no_grad():
-        return float(problems.build(problem, data).full(w))
-
-
-SPECS: dict[str, OptimizerSpec] = {
-    s.name: s
-    for s in (
-        OptimizerSpec(
-            name="SGD",
-            reference=reference.SGD,
-            signature=(
-                ("lr", 1e-3),
-                ("momentum", 0.0),
-                ("dampening", 0.0),
-                ("weight_decay", 0.0),
-                ("nesterov", False),
-                ("maximize", False),
-            ),
-            kwargs=S.sgd_kwargs,
-            errors=(
-                {"lr": -0.1},
-                {"momentum": -0.5},
-                {"weight_decay": -1.0},
-                {"nesterov": True},
-                {"nesterov": True, "momentum": 0.9, "dampening": 0.5},
-            ),
-            convergence=Convergence(
-                "quadratic",
-                _zigzag,
-                (("plain", {"lr": 0.035}), ("momentum", {"lr": 0.035, "momentum": 0.9})),
-                steps=150,
-                story="zig-zag valley: SGD with and without momentum",
-            ),
-            explicit=(
-                {"momentum": 0.9},
-                {"momentum": 0.9, "dampening": 0.5},
-                {"momentum": 0.9, "nesterov": True},
-                {"weight_decay": 0.1},
-                {"maximize": True},
-                {"maximize": True, "weight_decay": 0.1, "momentum": 0.5},
-            ),
-        ),
-        OptimizerSpec(
-            name="Adagrad",
-            reference=reference.Adagrad,
-            signature=(
-                ("lr", 1e-2),
-                ("lr_decay", 0.0),
-                ("weight_decay", 0.0),
-                ("initial_accumulator_value", 0.0),
-                ("eps", 1e-10),
-                ("maximize", False),
-            ),
-            kwargs=S.adagrad_kwargs,
-            errors=(
-                {"lr": -0.1},
-                {"lr_decay": -0.1},
-                {"weight_decay": -1.0},
-                {"initial_accumulator_value": -1.0},
-                {"eps": -1e-3},
-            ),
-            convergence=Convergence(
-                "sparse_regression",
-                _sparse,
-                (("adagrad", {"lr": 0.5}),),
-                steps=200,
-                story="sparse one-hot features: the rare feature still gets learned",
-            ),
-            notes="torch.optim.Adagrad reads initial_accumulator_value from its constructor only; "
-            "the reference "
-            "(and a correct submission) honours a per-group value.",
-            explicit=(
-                {"lr_decay": 0.1},
-                {"initial_accumulator_value": 0.1},
-                {"weight_decay": 0.1},
-                {"eps": 0.1},
-                {"maximize": True},
-                {"maximize": True, "weight_decay": 0.1},
-            ),
-        ),
-        OptimizerSpec(
-            name="RMSprop",
-            reference=reference.RMSprop,
-            signature=(
-                ("lr", 1e-2),
-                ("alpha", 0.99),
-                ("eps", 1e-8),
-                ("weight_decay", 0.0),
-                ("momentum", 0.0),
-                ("centered", False),
-                ("maximize", False),
-            ),
-            kwargs=S.rmsprop_kwargs,
-            errors=(
-                {"lr": -0.1},
-                {"eps": -1e-3},
-                {"momentum": -0.5},
-                {"weight_decay": -1.0},
-                {"alpha": -0.5},
-            ),
-            convergence=Convergence(
-                "rosenbrock", _rosenbrock, (("rmsprop", {"lr": 1e-2}),), steps=600, story="Rosenbrock valley"
-            ),
-            explicit=(
-                {"alpha": 0.5},
-                {"eps": 0.1},
-                {"momentum": 0.9},
-                {"centered": True},
-                {"centered": True, "momentum": 0.5},
-                {"weight_decay": 0.1},
-                {"maximize": True},
-            ),
-        ),
-        OptimizerSpec(
-            name="Adam",
-            reference=reference.Adam,
-            signature=(
-                ("lr", 1e-3),
-                ("betas", (0.9, 0.999)),
-                ("eps", 1e-8),
-                ("weight_decay", 0.0),
-                ("amsgrad", False),
-                ("maximize", False),
-            ),
-            kwargs=S.adam_kwargs,
-            errors=(
-                {"lr": -0.1},
-                {"eps": -1e-3},
-                {"betas": (1.0, 0.999)},
-                {"betas": (0.9, 1.0)},
-                {"betas": (-0.1, 0.999)},
-                {"weight_decay": -1.0},
-            ),
-            convergence=Convergence(
-                "rosenbrock", _rosenbrock, (("adam", {"lr": 0.1}),), steps=600, story="Rosenbrock valley"
-            ),
-            explicit=(
-                {"betas": (0.5, 0.9)},
-                {"eps": 0.1},
-                {"weight_decay": 0.1},
-                {"amsgrad": True},
-                {"maximize": True},
-                {"amsgrad": True, "betas": (0.95, 0.5)},
-            ),
-        ),
-    )
-}
-
-
-def spelled_out(spec: OptimizerSpec, kwargs: dict) -> dict:
-    """Every hyper-parameter spelled out, as DESIGN.md promises students: a wrong default (even a
-    required ``lr``) then costs the interface line only."""
-    return {**dict(spec.signature), **kwargs}
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 # --- building examples and running the reference ----------------------------------------------------
-
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 def make_tensors(ex: dict) -> tuple[list[torch.Tensor], list[list[torch.Tensor | None]]]:
@@ -265,11 +47,12 @@ def make_tensors(ex: dict) -> tuple[list[torch.Tensor], list[list[torch.Tensor |
     return params, grads
 
 
-def wire(params: list[torch.Tensor], grads: list[list[torch.Tensor | None]]) -> dict[str, torch.Tensor]:
-    out = {f"p{i}": p for i, p in enumerate(params)}
-    for t, row in enumerate(grads):
-        out.update({f"g{t}_{i}": g for i, g in enumerate(row) if g is not None})
-    return out
+def run_request(spec: OptimizerSpec, params, grads, kwargs: dict, **options) -> ops.OptimizerRun:
+    """The ``optimizer_run`` request of a trajectory, every hyper-parameter spelled out."""
+    return ops.OptimizerRun(
+        name=spec.name, n_params=len(params), steps=len(grads), kwargs=spec.spelled_out(kwargs),
+        tensors=ops.trajectory_tensors(params, grads), **options,
+    )
 
 
 def reference_run(
@@ -299,11 +82,16 @@ def reference_run(
     return traj
 
 
-def student_trajectory(resp, n_params: int, steps: int) -> list[list[torch.Tensor]]:
+def student_trajectory(resp: ops.Reply, n_params: int, steps: int) -> list[list[torch.Tensor]]:
     try:
         return [[resp.tensors[f"p{i}@{t}"] for i in range(n_params)] for t in range(steps)]
     except KeyError as exc:
         raise Mismatch(f"the worker returned no value for {exc}") from None
+
+
+def student_run(ctx: CheckContext, request: ops.OptimizerRun) -> list[list[torch.Tensor]]:
+    """The student's trajectory for one ``optimizer_run`` request."""
+    return student_trajectory(ctx.call(request), request.n_params, request.steps)
 
 
 def first_difference(expected, got, dtype: torch.dtype, label="params") -> str | None:
@@ -314,6 +102,9 @@ def first_difference(expected, got, dtype: torch.dtype, label="params") -> str |
             if why:
                 return f"after step {t + 1}: {why}"
     return None
+
+
+# --- feedback: the failing case as code ----------------------------------------------------------------
 
 
 def snippet(name: str, params, grads, kwargs: dict, groups=None, extra: str = "") -> str:
@@ -346,6 +137,10 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, extra: str = ""
     return "\n".join(lines)
 
 
+def _call(spec: OptimizerSpec, kwargs: dict) -> str:
+    return f"{spec.name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)})"
+
+
 def _describe(name: str, what: str):
     def describe(ex: dict, detail: str) -> str:
         params, grads = make_tensors(ex)
@@ -357,6 +152,29 @@ def _describe(name: str, what: str):
     return describe
 
 
+def _resume_at(ex: dict) -> int:
+    return max(1, min(ex["steps"] - 1, round(ex["resume_frac"] * ex["steps"])))
+
+
+def _describe_resume(spec: OptimizerSpec):
+    def describe(ex: dict, detail: str) -> str:
+        params, grads = make_tensors(ex)
+        k = _resume_at(ex)
+        return (
+            "state_dict() / load_state_dict() does not resume training exactly:\n"
+            + snippet(spec.name, params, grads[:k], ex["kwargs"])
+            + "\nstate = copy.deepcopy(opt.state_dict())"
+            + f"\nopt2 = {spec.name}([p.detach().clone().requires_grad_() "
+            f"for p in params]{', ' if ex['kwargs'] else ''}{kwargs_literal(ex['kwargs'])})\n"
+            "opt2.load_state_dict(state)  # then continue with opt2 on the remaining gradients\n# " + detail
+        )
+
+    return describe
+
+
+# --- step-for-step equivalence ------------------------------------------------------------------------
+
+
 def _equivalence(
     ctx: CheckContext, strategy, explicit: tuple[dict, ...], max_examples: int, what: str
 ) -> None:
@@ -364,17 +182,7 @@ def _equivalence(
 
     def body(ex: dict) -> None:
         params, grads = make_tensors(ex)
-        resp = ctx.call(
-            "optimizer_run",
-            {
-                "name": spec.name,
-                "n_params": len(params),
-                "steps": len(grads),
-                "kwargs": spelled_out(spec, ex["kwargs"]),
-            },
-            wire(params, grads),
-        )
-        got = student_trajectory(resp, len(params), len(grads))
+        got = student_run(ctx, run_request(spec, params, grads, ex["kwargs"]))
         why = first_difference(reference_run(spec, params, grads, ex["kwargs"]), got, DTYPES[ex["dtype"]])
         if why:
             raise Mismatch(why)
@@ -406,68 +214,35 @@ def step_hyperparams(ctx: CheckContext) -> None:
 # --- interface and errors ---------------------------------------------------------------------------
 
 
+def _construct(spec: OptimizerSpec, kwargs: dict, *, step: bool = False) -> ops.Construct:
+    return ops.Construct(spec.name, spec.spelled_out(kwargs), with_params=True, step=step,
+                         tensors={"p0": torch.zeros(2, dtype=torch.float64)})
+
+
 @register("optimizer_interface")
-def interface(ctx: CheckContext) -> None:
+def optimizer_interface(ctx: CheckContext) -> None:
     spec = SPECS[ctx.name]
-    info = ctx.describe(spec.name)
-    problems = []
-    if not info["is_class"] or "torch.optim.optimizer.Optimizer" not in info.get("mro", []):
-        problems.append(f"`{spec.name}` must be a class that subclasses torch.optim.Optimizer")
-    sig = {p["name"]: p for p in info.get("signature") or []}
-    names = [p["name"] for p in info.get("signature") or []]
-    if not names or names[0] != "params":
-        problems.append("the first parameter must be `params`")
-    for pname, default in spec.signature:
-        p = sig.get(pname)
-        if p is None:
-            problems.append(f"missing parameter `{pname}` (default {default!r})")
-        elif not p["has_default"] or not same_default(p["default"], default):
-            got = p["default"] if p["has_default"] else "no default"
-            problems.append(f"parameter `{pname}` should default to {default!r}, not {got!r}")
-    extra = [
-        n
-        for n, p in sig.items()
-        if n != "params"
-        and not p["has_default"]
-        and p["kind"] not in ("VAR_POSITIONAL", "VAR_KEYWORD")
-        and n not in dict(spec.signature)
-    ]
-    if extra:
-        problems.append(f"extra parameters must be optional: {', '.join(extra)}")
-    if problems:
-        expected = ", ".join(["params"] + [f"{n}={d!r}" for n, d in spec.signature])
-        raise Fail(f"expected `{spec.name}({expected})` as in torch.optim:\n- " + "\n- ".join(problems))
+    interface.require(ctx.describe, spec.interface)
     # A signature alone is not an interface: the class must construct with its defaults.
-    out = ctx.call(
-        "construct",
-        {"name": spec.name, "kwargs": spelled_out(spec, {}), "with_params": True},
-        {"p0": torch.zeros(2, dtype=torch.float64)},
-    ).value
-    if out["raised"]:
+    out = ctx.call(_construct(spec, {}))
+    if out.raised:
         raise StudentError.from_construct(out, f"{spec.name}([torch.zeros(2, requires_grad=True)])")
 
 
 @register("optimizer_errors")
-def errors(ctx: CheckContext) -> None:
+def optimizer_errors(ctx: CheckContext) -> None:
     spec = SPECS[ctx.name]
-    p = {"p0": torch.zeros(2, dtype=torch.float64)}
-    ok = ctx.call(
-        "construct",
-        {"name": spec.name, "kwargs": spelled_out(spec, {}), "with_params": True, "step": True},
-        p,
-    ).value
-    if ok["raised"]:
+    ok = ctx.call(_construct(spec, {}, step=True))
+    if ok.raised:
         raise StudentError.from_construct(
             ok, f"opt = {spec.name}([torch.zeros(2, requires_grad=True)]); p.grad = torch.ones(2); opt.step()"
         )
     missed = []
-    for kwargs in spec.errors:
-        out = ctx.call(
-            "construct", {"name": spec.name, "kwargs": spelled_out(spec, kwargs), "with_params": True}, p
-        ).value
-        if "ValueError" not in (out.get("mro") or []):
-            got = f"raised {out['raised']}" if out["raised"] else "raised nothing"
-            missed.append(f"{spec.name}(params, {kwargs_literal(kwargs)}) should raise ValueError; it {got}")
+    for err in spec.errors:
+        out = ctx.call(_construct(spec, err.kwargs))
+        if err.error.__name__ not in out.mro:
+            got = f"raised {out.raised}" if out.raised else "raised nothing"
+            missed.append(f"{_call(spec, err.kwargs)} should raise ValueError; it {got}")
     if missed:
         fraction = 1 - len(missed) / len(spec.errors)
         raise Fail(
@@ -483,16 +258,11 @@ def _moves_like_reference(spec: OptimizerSpec, ctx: CheckContext, kwargs: dict) 
     """Sanity guard: one default step from a fixed point must move like the reference (same direction)."""
     params = [torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)]
     grads = [[torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)]]
-    resp = ctx.call(
-        "optimizer_run",
-        {"name": spec.name, "n_params": 1, "steps": 1, "kwargs": spelled_out(spec, kwargs)},
-        wire(params, grads),
-    )
-    got = student_trajectory(resp, 1, 1)[0][0] - params[0]
+    got = student_run(ctx, run_request(spec, params, grads, kwargs))[0][0] - params[0]
     ref = reference_run(spec, params, grads, kwargs)[0][0] - params[0]
     if not bool(torch.isfinite(got).all()) or float((got * ref).sum()) <= 0:
         raise Fail(
-            f"one step of {spec.name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)}) "
+            f"one step of {_call(spec, kwargs)} "
             "does not move the "
             f"parameters in the direction of -gradient (moved by {got.tolist()}); this check compares your "
             "optimizer with itself and needs a working basic update first"
@@ -506,19 +276,9 @@ def state_dict_resume(ctx: CheckContext) -> None:
 
     def body(ex: dict) -> None:
         params, grads = make_tensors(ex)
-        k = max(1, min(len(grads) - 1, round(ex["resume_frac"] * len(grads))))
-        args = {
-            "name": spec.name,
-            "n_params": len(params),
-            "steps": len(grads),
-            "kwargs": spelled_out(spec, ex["kwargs"]),
-        }
-        plain = student_trajectory(
-            ctx.call("optimizer_run", args, wire(params, grads)), len(params), len(grads)
-        )
-        resumed = student_trajectory(
-            ctx.call("optimizer_run", {**args, "resume_at": k}, wire(params, grads)), len(params), len(grads)
-        )
+        k = _resume_at(ex)
+        plain = student_run(ctx, run_request(spec, params, grads, ex["kwargs"]))
+        resumed = student_run(ctx, run_request(spec, params, grads, ex["kwargs"], resume_at=k))
         why = first_difference(plain, resumed, DTYPES[ex["dtype"]])
         if why:
             raise Mismatch(
@@ -526,19 +286,36 @@ def state_dict_resume(ctx: CheckContext) -> None:
                 "(expected: your uninterrupted run; keep all per-parameter state in self.state[p])"
             )
 
-    def describe(ex: dict, detail: str) -> str:
-        params, grads = make_tensors(ex)
-        k = max(1, min(len(grads) - 1, round(ex["resume_frac"] * len(grads))))
-        return (
-            "state_dict() / load_state_dict() does not resume training exactly:\n"
-            + snippet(spec.name, params, grads[:k], ex["kwargs"])
-            + "\nstate = copy.deepcopy(opt.state_dict())"
-            + f"\nopt2 = {spec.name}([p.detach().clone().requires_grad_() "
-            f"for p in params]{', ' if ex['kwargs'] else ''}{kwargs_literal(ex['kwargs'])})\n"
-            "opt2.load_state_dict(state)  # then continue with opt2 on the remaining gradients\n# " + detail
-        )
+    search(ctx, S.resume(spec.kwargs()), body, max_examples=15, describe=_describe_resume(spec))
 
-    search(ctx, S.resume(spec.kwargs()), body, max_examples=15, describe=describe)
+
+def _groups_case(ex: dict):
+    """Params, grads, groups (one param each, own hyper-parameters) and the lr change of an example."""
+    shapes = [(3,), (2,), (2, 2)][: len(ex["groups"])]
+    params, grads = make_tensors(
+        {"shapes": shapes, "steps": ex["steps"], "dtype": ex["dtype"], "seed": ex["seed"], "scale": 1.0,
+         "none_rate": 0.0}
+    )
+    groups = [{"params": [i], "kwargs": kw} for i, kw in enumerate(ex["groups"])]
+    lr_changes = {1: [ex["new_lr"]] * len(groups)}
+    return params, grads, groups, lr_changes
+
+
+def _groups_match_alone(ctx: CheckContext, spec: OptimizerSpec, ex: dict, combined) -> None:
+    """Each group of the combined run must equal an optimizer built with that group's hyper-parameters."""
+    params, grads, groups, _ = _groups_case(ex)
+    for i, g in enumerate(groups):
+        alone = student_run(ctx, run_request(spec, [params[i]], [[row[i]] for row in grads], g["kwargs"],
+                                             lr_changes={1: [ex["new_lr"]]}))
+        why = first_difference(
+            [[row[0]] for row in alone], [[row[i]] for row in combined], DTYPES[ex["dtype"]],
+            label=f"group {i}: param",
+        )
+        if why:
+            raise Mismatch(
+                f"{why}; expected: the same as an optimizer built with this group's "
+                "hyper-parameters alone. Read every hyper-parameter from the group at each step"
+            )
 
 
 @register("optimizer_param_groups")
@@ -546,80 +323,13 @@ def param_groups(ctx: CheckContext) -> None:
     spec = SPECS[ctx.name]
     _moves_like_reference(spec, ctx, {})
 
-    def setup(ex: dict):
-        shapes = [(3,), (2,), (2, 2)][: len(ex["groups"])]
-        params, grads = make_tensors(
-            {
-                "shapes": shapes,
-                "steps": ex["steps"],
-                "dtype": ex["dtype"],
-                "seed": ex["seed"],
-                "scale": 1.0,
-                "none_rate": 0.0,
-            }
-        )
-        groups = [{"params": [i], "kwargs": kw} for i, kw in enumerate(ex["groups"])]
-        lr_changes = {1: [ex["new_lr"]] * len(groups)}
-        return params, grads, groups, lr_changes
-
     def body(ex: dict) -> None:
-        params, grads, groups, lr_changes = setup(ex)
-        combined = student_trajectory(
-            ctx.call(
-                "optimizer_run",
-                {
-                    "name": spec.name,
-                    "n_params": len(params),
-                    "steps": len(grads),
-                    "groups": groups,
-                    "kwargs": spelled_out(spec, {}),
-                    "lr_changes": lr_changes,
-                },
-                wire(params, grads),
-            ),
-            len(params),
-            len(grads),
-        )
-        for i, g in enumerate(groups):
-            alone = ctx.call(
-                "optimizer_run",
-                {
-                    "name": spec.name,
-                    "n_params": 1,
-                    "steps": len(grads),
-                    "kwargs": spelled_out(spec, g["kwargs"]),
-                    "lr_changes": {1: [ex["new_lr"]]},
-                },
-                wire([params[i]], [[row[i]] for row in grads]),
-            )
-            alone_traj = student_trajectory(alone, 1, len(grads))
-            why = first_difference(
-                [[row[0]] for row in alone_traj],
-                [[row[i]] for row in combined],
-                DTYPES[ex["dtype"]],
-                label=f"group {i}: param",
-            )
-            if why:
-                raise Mismatch(
-                    f"{why}; expected: the same as an optimizer built with this group's "
-                    "hyper-parameters alone. Read every hyper-parameter from the group at each step"
-                )
+        params, grads, groups, lr_changes = _groups_case(ex)
+        request = run_request(spec, params, grads, {}, groups=groups, lr_changes=lr_changes)
+        combined = student_run(ctx, request)
+        _groups_match_alone(ctx, spec, ex, combined)
         # A scheduler changes group['lr'] between steps: the change must take effect.
-        unchanged = student_trajectory(
-            ctx.call(
-                "optimizer_run",
-                {
-                    "name": spec.name,
-                    "n_params": len(params),
-                    "steps": len(grads),
-                    "groups": groups,
-                    "kwargs": spelled_out(spec, {}),
-                },
-                wire(params, grads),
-            ),
-            len(params),
-            len(grads),
-        )
+        unchanged = student_run(ctx, run_request(spec, params, grads, {}, groups=groups))
         if first_difference(unchanged[1:], combined[1:], DTYPES[ex["dtype"]]) is None:
             raise Mismatch(
                 f"setting param_groups[i]['lr'] = {ex['new_lr']} before step 2 changed nothing: "
@@ -627,7 +337,7 @@ def param_groups(ctx: CheckContext) -> None:
             )
 
     def describe(ex: dict, detail: str) -> str:
-        params, grads, groups, _ = setup(ex)
+        params, grads, groups, _ = _groups_case(ex)
         return (
             "param groups are not handled independently:\n"
             + snippet(spec.name, params, grads, {}, groups)
@@ -636,6 +346,39 @@ def param_groups(ctx: CheckContext) -> None:
         )
 
     search(ctx, S.param_groups(spec.kwargs()), body, max_examples=12, describe=describe)
+
+
+# --- closure -----------------------------------------------------------------------------------------
+
+
+def _closure_problem(spec: OptimizerSpec, kwargs: dict, tensors: dict, with_closure: ops.ClosureRun,
+                     by_hand: ops.ClosureRun) -> str | None:
+    """What is wrong with three ``opt.step(closure)`` calls (vs the same steps done by hand)."""
+    call = _call(spec, kwargs)
+    if with_closure.calls != 3:
+        return (f"with opt = {call}, 3 calls of opt.step(closure) evaluated the closure "
+                f"{with_closure.calls} times (expected exactly once per step)")
+    if not all(with_closure.grad_enabled):
+        return ("step(closure) ran the closure with grad disabled: wrap the call in torch.enable_grad() "
+                "(step itself runs under torch.no_grad())")
+    if any(r != "tensor" for r in with_closure.returned):
+        return f"opt.step(closure) must return the closure's loss; it returned {with_closure.returned[0]}"
+    for t in range(3):
+        prev = [tensors["p0"], tensors["p1"]] if t == 0 else [with_closure.tensors[f"p{i}@{t - 1}"]
+                                                              for i in range(2)]
+        expected = sum(float((0.5 * tensors[f"a{i}"] * p * p + tensors[f"b{i}"] * p).sum())
+                       for i, p in enumerate(prev))
+        got = float(with_closure.tensors[f"loss@{t}"])
+        if abs(got - expected) > 1e-9 * max(1.0, abs(expected)):
+            return (f"opt.step(closure) returned {got!r} at step {t + 1}; "
+                    f"the closure's loss there was {expected!r}")
+    why = first_difference(
+        student_trajectory(by_hand, 2, 3), student_trajectory(with_closure, 2, 3), torch.float64
+    )
+    if why:
+        return (f"with opt = {call}, opt.step(closure) updates differently from loss.backward(); "
+                f"opt.step(): {why}")
+    return None
 
 
 @register("optimizer_closure")
@@ -652,44 +395,31 @@ def closure(ctx: CheckContext) -> None:
         for i, p in enumerate(params):
             tensors[f"a{i}"] = torch.rand(p.shape, generator=gen, dtype=torch.float64) + 0.5
             tensors[f"b{i}"] = torch.randn(p.shape, generator=gen, dtype=torch.float64)
-        args = {"name": spec.name, "n_params": 2, "steps": 3, "kwargs": spelled_out(spec, kwargs)}
-        with_closure = ctx.call("optimizer_closure", {**args, "use_closure": True}, tensors)
-        by_hand = ctx.call("optimizer_closure", {**args, "use_closure": False}, tensors)
-        call = f"{spec.name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)})"
-        info = with_closure.value
-        if info["calls"] != 3:
-            raise Fail(
-                f"with opt = {call}, 3 calls of opt.step(closure) evaluated the closure "
-                f"{info['calls']} times "
-                "(expected exactly once per step)"
-            )
-        if not all(info["grad_enabled"]):
-            raise Fail(
-                "step(closure) ran the closure with grad disabled: wrap the call in torch.enable_grad() "
-                "(step itself runs under torch.no_grad())"
-            )
-        if any(r != "tensor" for r in info["returned"]):
-            raise Fail(f"opt.step(closure) must return the closure's loss; it returned {info['returned'][0]}")
-        for t in range(3):
-            prev = params if t == 0 else [with_closure.tensors[f"p{i}@{t - 1}"] for i in range(2)]
-            expected = sum(
-                float((0.5 * tensors[f"a{i}"] * p * p + tensors[f"b{i}"] * p).sum())
-                for i, p in enumerate(prev)
-            )
-            got = float(with_closure.tensors[f"loss@{t}"])
-            if abs(got - expected) > 1e-9 * max(1.0, abs(expected)):
-                raise Fail(
-                    f"opt.step(closure) returned {got!r} at step {t + 1}; "
-                    f"the closure's loss there was {expected!r}"
-                )
-        why = first_difference(
-            student_trajectory(by_hand, 2, 3), student_trajectory(with_closure, 2, 3), torch.float64
-        )
+        runs = [ctx.call(ops.OptimizerClosure(spec.name, 2, 3, spec.spelled_out(kwargs), use, tensors))
+                for use in (True, False)]
+        why = _closure_problem(spec, kwargs, tensors, *runs)
         if why:
-            raise Fail(
-                f"with opt = {call}, opt.step(closure) updates differently from loss.backward(); opt.step(): "
-                f"{why}"
-            )
+            raise Fail(why)
+
+
+# --- convergence -------------------------------------------------------------------------------------
+
+
+def _problem_loss(problem: str, data: dict[str, torch.Tensor], w: torch.Tensor) -> float:
+    """Full (deterministic) loss, computed by the grader from the returned parameters."""
+    with torch.no_grad():
+        return float(problems.build(problem, data).full(w))
+
+
+def _reference_problem(spec: OptimizerSpec, conv: Convergence, data: dict, kwargs: dict) -> torch.Tensor:
+    problem = problems.build(conv.problem, data)
+    w = problem.init.clone().requires_grad_(True)
+    opt = spec.reference([w], foreach=False, **kwargs)
+    for t in range(conv.steps):
+        opt.zero_grad()
+        problem.loss(w, t).backward()
+        opt.step()
+    return w.detach()
 
 
 @register("optimizer_convergence")
@@ -699,23 +429,14 @@ def convergence(ctx: CheckContext) -> None:
     data = conv.data()
     finals = {}
     for label, kwargs in conv.runs:
-        resp = ctx.call(
-            "optimizer_problem",
-            {
-                "name": spec.name,
-                "problem": conv.problem,
-                "kwargs": spelled_out(spec, kwargs),
-                "steps": conv.steps,
-            },
-            data,
-            timeout=max(ctx.call_timeout_s, 20),
-        )
+        request = ops.OptimizerProblem(spec.name, conv.problem, spec.spelled_out(kwargs), conv.steps,
+                                       tensors=data)
+        resp = ctx.call(request, timeout=max(ctx.call_timeout_s, 20))
         w = resp.tensors.get(f"w@{conv.steps}")
         if w is None or w.shape != data["init"].shape:
             raise Fail(f"{conv.story}: no final parameters came back")
-        ref = _reference_problem(spec, conv, data, kwargs)
         got = _problem_loss(conv.problem, data, w)
-        want = _problem_loss(conv.problem, data, ref)
+        want = _problem_loss(conv.problem, data, _reference_problem(spec, conv, data, kwargs))
         finals[label] = (got, want)
         if not got <= conv.factor * want + conv.slack:
             raise Fail(
@@ -728,14 +449,3 @@ def convergence(ctx: CheckContext) -> None:
             f"{conv.story}: momentum should beat plain SGD on the zig-zag valley "
             f"(loss {finals['momentum'][0]:.3g} with momentum vs {finals['plain'][0]:.3g} without)"
         )
-
-
-def _reference_problem(spec: OptimizerSpec, conv: Convergence, data: dict, kwargs: dict) -> torch.Tensor:
-    problem = problems.build(conv.problem, data)
-    w = problem.init.clone().requires_grad_(True)
-    opt = spec.reference([w], foreach=False, **kwargs)
-    for t in range(conv.steps):
-        opt.zero_grad()
-        problem.loss(w, t).backward()
-        opt.step()
-    return w.detach()

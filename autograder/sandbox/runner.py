@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import levels
 from .tripwire_names import tripwire_config
-from .worker import protocol
+from .worker import operations, protocol
 from .worker.confinement.zygote import SETUP_FAILED
 
 WORKER_PACKAGE = Path(__file__).parent / "worker"
@@ -396,8 +396,7 @@ class WorkerSession:
     def _start(self) -> protocol.Response:
         self._output = _Tail()
         self._worker = self.zygote.spawn(self.limits)
-        request = protocol.Request("load", {"source": self.source, "filename": self.filename,
-                                            "module": self.module})
+        request = operations.Load(self.source, self.filename, self.module).to_wire()
         self.loaded = self._roundtrip(request, self.limits.load_seconds)
         return self.loaded
 

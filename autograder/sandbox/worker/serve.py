@@ -6,22 +6,23 @@ import sys
 import types
 
 from . import handlers, protocol
+from . import operations as ops
 from .handlers import tripwires
 from .registry import HANDLERS, Context, describe_exception, handler
 
 
 @handler("load")
 def _load(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
-    """Execute the student's source as module ``args['module']``; report the names it defines."""
-    ctx.filename = args["filename"]
-    module = types.ModuleType(args["module"])
+    """Execute the student's source as module ``module``; report the names it defines."""
+    req = ops.Load.from_wire(args, tensors)
+    ctx.filename = req.filename
+    module = types.ModuleType(req.module)
     module.__file__ = ctx.filename
-    sys.modules[args["module"]] = module
-    code = compile(args["source"], ctx.filename, "exec", dont_inherit=True)
+    sys.modules[req.module] = module
+    code = compile(req.source, ctx.filename, "exec", dont_inherit=True)
     ctx.module = module
     exec(code, module.__dict__)
-    names = sorted(k for k in module.__dict__ if not k.startswith("__"))
-    return protocol.Response(ok=True, value={"names": names})
+    return ops.Loaded(sorted(k for k in module.__dict__ if not k.startswith("__"))).to_response()
 
 
 @handler("ping")
@@ -29,9 +30,20 @@ def _ping(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     return protocol.Response(ok=True, value="pong")
 
 
-def _unknown(op: str) -> protocol.Response:
-    error = {"type": "ProtocolError", "message": f"unknown op {op}", "frames": [], "missing": False,
-             "grader": True}
+@handler("batch")
+def _batch(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+    """Several requests in one round trip (``operations.Batch``), each answered as it would be alone."""
+    replies, out = [], {}
+    for i, (op, part_args, part_tensors) in enumerate(ops.Batch.from_wire(args, tensors).parts()):
+        resp = answer(ctx, protocol.Request(op, part_args, part_tensors))
+        replies.append({"ok": resp.ok, "value": resp.value, "error": resp.error})
+        out.update({f"{i}/{k}": t for k, t in resp.tensors.items()})
+    return ops.BatchReplies(replies, out).to_response()
+
+
+def grader_error(message: str) -> protocol.Response:
+    """A request the worker cannot take (unknown op, a record that does not fit): the kit's fault."""
+    error = {"type": "ProtocolError", "message": message, "frames": [], "missing": False, "grader": True}
     return protocol.Response(ok=False, error=error)
 
 
@@ -39,9 +51,11 @@ def answer(ctx: Context, req: protocol.Request) -> protocol.Response:
     """Run the handler of one request; every way the student's code fails becomes a reply."""
     fn = HANDLERS.get(req.op)
     if fn is None:
-        return _unknown(req.op)
+        return grader_error(f"unknown op {req.op}")
     try:
         return fn(ctx, req.args, req.tensors)
+    except ops.OperationError as exc:
+        return grader_error(str(exc))
     except SystemExit as exc:  # student code called sys.exit(): report, keep serving
         return protocol.Response(
             ok=False,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .. import protocol
+from .. import operations as ops
 from ..registry import Context, raised
 from .common import DTYPES, graded_op, plain, tupled
 from .standins import BatchNormFunction, substituted
@@ -32,109 +32,112 @@ def _attr_state(obj, name: str) -> str:
     return "tensor" if isinstance(value, torch.Tensor) else type(value).__name__
 
 
-@graded_op("bn_function_run")
-def bn_function_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+@graded_op(ops.BnFunctionRun)
+def bn_function_run(ctx: Context, req: ops.BnFunctionRun) -> ops.FunctionOutput:
     """``y = BatchNormFunction.apply(x, weight, bias, eps)`` (weight/bias None when not sent); with
     ``backward``: x, weight and bias require grad and ``y.backward(grad)`` runs."""
-    fn = ctx.graded(args.get("name", "BatchNormFunction"))
-    backward = bool(args.get("backward"))
+    fn = ctx.graded(req.name)
+    tensors, backward = req.tensors, bool(req.backward)
     x = tensors["x"].clone().requires_grad_(backward)
     w = tensors["weight"].clone().requires_grad_(backward) if "weight" in tensors else None
     b = tensors["bias"].clone().requires_grad_(backward) if "bias" in tensors else None
-    y = fn.apply(x, w, b, args["eps"])
+    y = fn.apply(x, w, b, req.eps)
     if not isinstance(y, torch.Tensor):
-        return protocol.Response(ok=True, value={"type": type(y).__name__}, tensors={})
+        return ops.FunctionOutput(type(y).__name__)
     out = {"y": plain(y)}
     if backward:
         y.backward(tensors["grad"])
         for key, t in (("gx", x), ("gw", w), ("gb", b)):
             if t is not None and t.grad is not None:
                 out[key] = plain(t.grad)
-    return protocol.Response(ok=True, value={"type": type(y).__name__}, tensors=out)
+    return ops.FunctionOutput(type(y).__name__, out)
 
 
-@graded_op("bn_module_state")
-def bn_module_state(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+def _state_entry(m, i: int, out: dict[str, torch.Tensor]) -> dict:
+    """How module ``m`` (config ``i``) looks: state_dict keys, entries and values, parameters, attributes."""
+    entry: dict = {
+        "is_module": isinstance(m, nn.Module),
+        "keys": [],
+        "entries": {},
+        "params": [],
+        "attrs": {name: _attr_state(m, name) for name in ("weight", "bias", *BUFFERS)},
+    }
+    if isinstance(m, nn.Module):
+        state = m.state_dict()
+        entry["keys"] = list(state)
+        entry["params"] = [name for name, _ in m.named_parameters()]
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                entry["entries"][key] = {"shape": list(value.shape), "dtype": str(value.dtype)}
+                out[f"{i}/{key}"] = plain(value)
+    return entry
+
+
+@graded_op(ops.BnModuleState)
+def bn_module_state(ctx: Context, req: ops.BnModuleState) -> ops.ModuleStates:
     """Construct the module once per kwargs in ``configs``; report its state_dict (keys, shapes, dtypes,
     values as ``{i}/{key}``), its parameter names and how its buffer attributes look."""
-    cls = ctx.graded(args["name"])
-    configs = []
+    cls = ctx.graded(req.name)
     out: dict[str, torch.Tensor] = {}
     with substituted(ctx.module.__dict__, "BatchNormFunction", BatchNormFunction):
-        for i, kwargs in enumerate(args["configs"]):
-            m = cls(args.get("num_features", 3), **tupled(kwargs))
-            entry: dict = {
-                "is_module": isinstance(m, nn.Module),
-                "keys": [],
-                "entries": {},
-                "params": [],
-                "attrs": {name: _attr_state(m, name) for name in ("weight", "bias", *BUFFERS)},
-            }
-            if isinstance(m, nn.Module):
-                state = m.state_dict()
-                entry["keys"] = list(state)
-                entry["params"] = [name for name, _ in m.named_parameters()]
-                for key, value in state.items():
-                    if isinstance(value, torch.Tensor):
-                        entry["entries"][key] = {"shape": list(value.shape), "dtype": str(value.dtype)}
-                        out[f"{i}/{key}"] = plain(value)
-            configs.append(entry)
-    return protocol.Response(ok=True, value={"configs": configs}, tensors=out)
+        configs = [_state_entry(cls(req.num_features, **tupled(kwargs)), i, out)
+                   for i, kwargs in enumerate(req.configs)]
+    return ops.ModuleStates(configs, out)
 
 
-def _module(cls, args: dict, tensors: dict):
-    m = cls(args["num_features"], **tupled(args.get("kwargs", {})))
-    if "dtype" in args:
-        m = m.to(DTYPES[args["dtype"]])
+def _module(cls, req: ops.BnModuleRun):
+    m = cls(req.num_features, **tupled(req.kwargs))
+    m = m.to(DTYPES[req.dtype])
     with torch.no_grad():
-        for attr, key in (args.get("set") or {}).items():
+        for attr, key in req.set.items():
             target = getattr(m, attr)
             if target is None:
                 raise AttributeError(f"`{attr}` is None, but this check sets it")
-            target.copy_(tensors[key])
+            target.copy_(req.tensors[key])
     return m
 
 
-@graded_op("bn_module_run")
-def bn_module_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+def _step(m, i: int, step: dict, req: ops.BnModuleRun, out: dict[str, torch.Tensor]) -> dict:
+    """One scripted step of ``bn_module_run``: its record (outputs, gradients, buffers go to ``out``)."""
+    record: dict = {"raised": None}
+    m.train(bool(step.get("train", True)))
+    grad = req.tensors.get(step["g"]) if step.get("g") else None
+    x = req.tensors[step["x"]].clone().requires_grad_(grad is not None)
+    for p in m.parameters():
+        p.grad = None
+    try:
+        y = m(x)
+        out[f"y{i}"] = plain(y)
+        if grad is not None:
+            y.backward(grad)
+    except Exception as exc:
+        if not req.catch:
+            raise
+        record.update(raised(exc))
+        return record
+    if grad is not None:
+        for key, t in (("gx", x), ("gw", getattr(m, "weight", None)), ("gb", getattr(m, "bias", None))):
+            if isinstance(t, torch.Tensor) and t.grad is not None:
+                out[f"{key}{i}"] = plain(t.grad)
+    record["buffers"] = {name: _attr_state(m, name) for name in BUFFERS}
+    for name in BUFFERS:
+        if record["buffers"][name] == "tensor":
+            out[f"{name}@{i}"] = plain(getattr(m, name))
+    record["state_keys"] = list(m.state_dict()) if isinstance(m, nn.Module) else []
+    return record
+
+
+@graded_op(ops.BnModuleRun)
+def bn_module_run(ctx: Context, req: ops.BnModuleRun) -> ops.ModuleSteps:
     """Construct the module (``num_features``, ``kwargs``, converted to ``dtype``, attributes in ``set``
     copied from tensors), then per step: train/eval mode, ``y = m(x)``, optionally ``y.backward(g)``.
     Records outputs, gradients and the buffers after every step. With ``catch``, an exception of a step
-    is recorded in ``value['steps'][i]['raised']`` instead of ending the request."""
-    cls = ctx.graded(args["name"])
+    is recorded in its record's ``raised`` instead of ending the request."""
+    cls = ctx.graded(req.name)
     out: dict[str, torch.Tensor] = {}
-    steps = []
+    steps: list[dict] = []
     with substituted(ctx.module.__dict__, "BatchNormFunction", BatchNormFunction):
-        m = _module(cls, args, tensors)
-        for i, step in enumerate(args["steps"]):
-            record: dict = {"raised": None}
-            steps.append(record)
-            m.train(bool(step.get("train", True)))
-            grad = tensors.get(step["g"]) if step.get("g") else None
-            x = tensors[step["x"]].clone().requires_grad_(grad is not None)
-            for p in m.parameters():
-                p.grad = None
-            try:
-                y = m(x)
-                out[f"y{i}"] = plain(y)
-                if grad is not None:
-                    y.backward(grad)
-            except Exception as exc:
-                if not args.get("catch"):
-                    raise
-                record.update(raised(exc))
-                continue
-            if grad is not None:
-                for key, t in (
-                    ("gx", x),
-                    ("gw", getattr(m, "weight", None)),
-                    ("gb", getattr(m, "bias", None)),
-                ):
-                    if isinstance(t, torch.Tensor) and t.grad is not None:
-                        out[f"{key}{i}"] = plain(t.grad)
-            record["buffers"] = {name: _attr_state(m, name) for name in BUFFERS}
-            for name in BUFFERS:
-                if record["buffers"][name] == "tensor":
-                    out[f"{name}@{i}"] = plain(getattr(m, name))
-            record["state_keys"] = list(m.state_dict()) if isinstance(m, nn.Module) else []
-    return protocol.Response(ok=True, value={"steps": steps}, tensors=out)
+        m = _module(cls, req)
+        for i, step in enumerate(req.steps):
+            steps.append(_step(m, i, step, req, out))
+    return ops.ModuleSteps(steps, out)

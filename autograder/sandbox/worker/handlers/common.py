@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from .. import protocol
+from ..operations import Request
 from ..registry import Context, handler
 from . import tripwires
 
@@ -26,26 +27,29 @@ def _forbidden(hits: list[str]) -> protocol.Response:
     )
 
 
-def graded_op(op: str, *, watch_ops: bool = True, armed=tripwires.armed):
-    """Register a handler that runs student code: tripwires armed, forbidden calls reported (also when
-    the code raised afterwards). ``armed`` is bound here, when the handlers are defined, before any
-    student code exists; ``watch_ops`` as in ``tripwires.armed``."""
+def graded_op(record: type[Request], *, watch_ops: bool = True, armed=tripwires.armed):
+    """Register ``fn(ctx, request) -> reply`` as the handler of ``record.OP``: the request record is
+    decoded at the boundary (a mismatch is the grader's fault, see ``serve``), the student's code runs
+    with the tripwires armed, and forbidden calls are reported (also when the code raised afterwards).
+    ``armed`` is bound here, when the handlers are defined, before any student code exists;
+    ``watch_ops`` as in ``tripwires.armed``."""
 
     def deco(fn):
         def run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+            request = record.from_wire(args, tensors)
             hits: list[str] = []
             try:
                 with armed(watch_ops) as hits:
-                    resp = fn(ctx, args, tensors)
+                    reply = fn(ctx, request)
             except Exception:
                 if hits:
                     return _forbidden(hits)
                 raise
-            return _forbidden(hits) if hits else resp
+            return _forbidden(hits) if hits else reply.to_response()
 
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__
-        return handler(op)(run)
+        return handler(record.OP)(run)
 
     return deco
 

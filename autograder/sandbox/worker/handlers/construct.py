@@ -5,26 +5,26 @@ from __future__ import annotations
 
 import torch
 
-from .. import protocol
+from .. import operations as ops
 from ..registry import Context, raised
 from .common import graded_op, tupled
 
 
-@graded_op("construct")
-def construct(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+@graded_op(ops.Construct)
+def construct(ctx: Context, req: ops.Construct) -> ops.Raised:
     """Construct ``name`` with the tensors as params (optimizers) or just kwargs; report any raise."""
-    cls = ctx.graded(args["name"])
-    kwargs = tupled(args.get("kwargs", {}))
+    cls = ctx.graded(req.name)
+    kwargs = tupled(req.kwargs)
     try:
-        if args.get("with_params"):
-            params = [t.clone().requires_grad_(True) for _, t in sorted(tensors.items())]
+        if req.with_params:
+            params = [t.clone().requires_grad_(True) for _, t in sorted(req.tensors.items())]
             obj = cls(params, **kwargs)
-            if args.get("step"):
+            if req.step:
                 for p in params:
                     p.grad = torch.ones_like(p)
                 obj.step()
         else:
             cls(**kwargs)
     except Exception as exc:  # noqa: BLE001 - the point is to see what it raises
-        return protocol.Response(ok=True, value=raised(exc))
-    return protocol.Response(ok=True, value={"raised": None})
+        return ops.Raised(**raised(exc))
+    return ops.Raised()

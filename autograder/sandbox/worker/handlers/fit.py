@@ -4,22 +4,21 @@ run with the very same pieces."""
 
 from __future__ import annotations
 
-from .. import protocol
+from .. import operations as ops
 from ..registry import Context
 from .common import graded_op
 from .fit_harness import FitHarness
 from .standins import substituted
 
 
-@graded_op("fit_run", watch_ops=False)  # nor a training loop
-def fit_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+@graded_op(ops.FitRun, watch_ops=False)  # nor a training loop
+def fit_run(ctx: Context, req: ops.FitRun) -> ops.FitLog:
     """Run the student's ``fit`` with the trusted pieces of ``FitHarness``. With ``standin`` (default)
     the module-level ``minibatches`` is the trusted stand-in for the duration of the call, so a bug in
     the student's own minibatches does not cost fit points."""
     fit = ctx.graded("fit")
-    harness = FitHarness(args, tensors)
-    namespace = ctx.module.__dict__ if args.get("standin", True) else None
+    harness = FitHarness(req)
+    namespace = ctx.module.__dict__ if req.standin else None
     with substituted(namespace, "minibatches", harness.minibatches):
         result = harness.run(fit)
-    value, out = harness.report(result)
-    return protocol.Response(ok=True, value=value, tensors=out)
+    return harness.report(result)

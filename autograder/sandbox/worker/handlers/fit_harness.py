@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .. import operations as ops
 from . import tripwires
 
 MAX_EVENTS = 5000  # a runaway loop in student code stops being recorded here
@@ -240,52 +241,42 @@ def build_model(setup: str, tensors: dict[str, torch.Tensor]) -> Net:
 
 
 class FitHarness:
-    """One ``fit`` run: model, recording loss, optimizer, scheduler, data and generator, built from the
-    grader's ``args`` and ``tensors`` (``X``, ``y``, ``Xv``, ``yv``, ``init/<key>``).
+    """One ``fit`` run: model, recording loss, optimizer, scheduler, data and generator, built from an
+    ``operations.FitRun`` request (tensors ``X``, ``y``, ``Xv``, ``yv``, ``init/<key>``): ``setup``,
+    ``lr``, ``momentum``, ``scheduler`` (see make_scheduler), ``script``, ``fit_kwargs`` (batch_size,
+    max_epochs, patience), ``seed`` (None: no generator is passed), ``snap_steps`` (record the state
+    after every optimizer step)."""
 
-    args: ``setup``, ``lr``, ``momentum``, ``scheduler`` (see make_scheduler), ``script``,
-    ``fit_kwargs`` (batch_size, max_epochs, patience), ``seed`` (None: no generator is passed),
-    ``snap_steps`` (record the state after every optimizer step)."""
-
-    def __init__(self, args: dict, tensors: dict[str, torch.Tensor]) -> None:
-        self.args = args
+    def __init__(self, req: ops.FitRun) -> None:
+        self.req = req
+        tensors = req.tensors
         self.X, self.y, self.Xv, self.yv = (tensors[k].clone() for k in ("X", "y", "Xv", "yv"))
         with tripwires.disarmed():
-            self.model = build_model(args["setup"], tensors)
+            self.model = build_model(req.setup, tensors)
             self.recorder = Recorder(self.model)
             self.model.recorder = self.recorder
-            self.loss_fn = RecordingLoss(self.recorder, self.model, self.Xv.shape[0], args.get("script"))
+            self.loss_fn = RecordingLoss(self.recorder, self.model, self.Xv.shape[0], req.script)
             self.optimizer = RecordingSGD(
-                self.model,
-                self.recorder,
-                bool(args.get("snap_steps")),
-                lr=args["lr"],
-                momentum=args.get("momentum", 0.0),
+                self.model, self.recorder, bool(req.snap_steps), lr=req.lr, momentum=req.momentum
             )
-            self.scheduler = make_scheduler(args.get("scheduler"), self.optimizer, self.recorder)
-        seed = args.get("seed")
-        self.generator = None if seed is None else torch.Generator().manual_seed(int(seed))
+            self.scheduler = make_scheduler(req.scheduler, self.optimizer, self.recorder)
+        self.generator = None if req.seed is None else torch.Generator().manual_seed(int(req.seed))
         self.minibatches = StandInMinibatches(self.recorder, self.generator)
 
     def run(self, fit) -> Any:  # noqa: ANN001 - the function under test
-        kwargs = dict(self.args["fit_kwargs"])
+        kwargs = dict(self.req.fit_kwargs)
         if self.scheduler is not None:
             kwargs["scheduler"] = self.scheduler
         if self.generator is not None:
             kwargs["generator"] = self.generator
         return fit(self.model, self.loss_fn, self.optimizer, (self.X, self.y), (self.Xv, self.yv), **kwargs)
 
-    def report(self, result: Any) -> tuple[dict, dict[str, torch.Tensor]]:
-        """JSON (event log, a description of ``fit``'s return value) and tensors (snapshots, final state)."""
-        value = {
-            "events": self.recorder.events,
-            "overflow": self.recorder.overflow,
-            "result": describe_result(result),
-        }
+    def report(self, result: Any) -> ops.FitLog:
+        """The event log, a description of ``fit``'s return value, and tensors (snapshots, final state)."""
         tensors = dict(self.recorder.tensors)
         for key, t in self.model.state_dict().items():
             tensors[f"final/{key}"] = t.detach().clone()
-        return value, tensors
+        return ops.FitLog(self.recorder.events, self.recorder.overflow, describe_result(result), tensors)
 
 
 def _number(x: Any) -> float | None:

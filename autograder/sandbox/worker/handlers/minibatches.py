@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .. import protocol
+from .. import operations as ops
 from ..registry import Context, raised
 from .common import graded_op
 
@@ -43,22 +43,22 @@ def _collect(result, n: int, key: str, out: dict[str, torch.Tensor]) -> dict:
     return {"iterable": True, "batches": batches, "truncated": truncated}
 
 
-@graded_op("minibatches_run", watch_ops=False)  # nor a batch order
-def minibatches_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+@graded_op(ops.MinibatchesRun, watch_ops=False)  # nor a batch order
+def minibatches_run(ctx: Context, req: ops.MinibatchesRun) -> ops.Batches:
     """Call the student's minibatches once per entry of ``calls`` (``n``, ``batch_size``, ``kwargs``,
     ``generator``: ``"shared"`` = one ``torch.Generator().manual_seed(seed)`` for all calls, ``None`` =
     not passed; torch's global RNG is seeded with ``global_seed`` first). Reply: per call its batches
     (``c{i}``: all indices in order) or, with ``catch``, the exception it raised (calling or iterating)."""
     fn = ctx.graded("minibatches")
-    shared = torch.Generator().manual_seed(int(args.get("seed", 0)))
-    torch.manual_seed(int(args.get("global_seed", 0)))
+    shared = torch.Generator().manual_seed(int(req.seed))
+    torch.manual_seed(int(req.global_seed))
     out: dict[str, torch.Tensor] = {}
     replies = []
-    for i, call in enumerate(args["calls"]):
+    for i, call in enumerate(req.calls):
         kwargs = dict(call.get("kwargs", {}))
         if call.get("generator") == "shared":
             kwargs["generator"] = shared
-        if args.get("catch"):
+        if req.catch:
             try:
                 reply = _collect(fn(call["n"], call["batch_size"], **kwargs), call["n"], f"c{i}", out)
                 reply["raised"] = None
@@ -67,4 +67,4 @@ def minibatches_run(ctx: Context, args: dict, tensors: dict) -> protocol.Respons
         else:
             reply = _collect(fn(call["n"], call["batch_size"], **kwargs), call["n"], f"c{i}", out)
         replies.append(reply)
-    return protocol.Response(ok=True, value={"calls": replies}, tensors=out)
+    return ops.Batches(replies, out)

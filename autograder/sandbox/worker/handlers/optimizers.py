@@ -1,7 +1,8 @@
 """Run the student's optimizer on parameters and gradients the grader sent; return raw tensors.
 
-Tensor names: ``p{i}`` initial parameters, ``g{t}_{i}`` the gradient of parameter i at step t (absent
-means ``.grad is None`` at that step). Replies carry ``p{i}@{t}``: parameter i after step t.
+Tensor names (``operations.trajectory_tensors``): ``p{i}`` initial parameters, ``g{t}_{i}`` the
+gradient of parameter i at step t (absent means ``.grad is None`` at that step). Replies carry
+``p{i}@{t}``: parameter i after step t.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import copy
 
 import torch
 
-from .. import protocol
+from .. import operations as ops
 from ..registry import Context
 from . import problems
 from .common import graded_op, plain, tupled
@@ -33,45 +34,41 @@ def _set_grads(params, tensors, t):
         p.grad = None if g is None else g.clone()
 
 
-@graded_op("optimizer_run")
-def optimizer_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
-    """Plain run: set the grads, ``step()``, record the params after every step.
-
-    Options: ``groups`` (param groups with their own kwargs), ``lr_changes`` ({step: [lr per group]},
-    applied before that step, as a scheduler would), ``resume_at`` (after that many steps, go through
-    ``state_dict()`` into a fresh optimizer on fresh copies of the params and continue there)."""
-    cls = ctx.graded(args["name"])
-    n, steps = args["n_params"], args["steps"]
-    params = _params(tensors, n)
-    opt = _build(cls, params, args.get("groups"), args.get("kwargs", {}))
+@graded_op(ops.OptimizerRun)
+def optimizer_run(ctx: Context, req: ops.OptimizerRun) -> ops.TensorsOnly:
+    """Plain run: set the grads, ``step()``, record the params after every step (options: see
+    ``operations.OptimizerRun``)."""
+    cls = ctx.graded(req.name)
+    params = _params(req.tensors, req.n_params)
+    opt = _build(cls, params, req.groups, req.kwargs)
     out: dict[str, torch.Tensor] = {}
-    lr_changes = {int(k): v for k, v in (args.get("lr_changes") or {}).items()}
-    for t in range(steps):
-        if args.get("resume_at") == t and t > 0:
+    lr_changes = {int(k): v for k, v in (req.lr_changes or {}).items()}
+    for t in range(req.steps):
+        if req.resume_at == t and t > 0:
             state = copy.deepcopy(opt.state_dict())  # as if saved to disk and loaded back
             params = [p.detach().clone().requires_grad_(True) for p in params]
-            opt = _build(cls, params, args.get("groups"), args.get("kwargs", {}))
+            opt = _build(cls, params, req.groups, req.kwargs)
             opt.load_state_dict(state)
         if t in lr_changes:
             for group, lr in zip(opt.param_groups, lr_changes[t], strict=False):
                 group["lr"] = lr
-        _set_grads(params, tensors, t)
+        _set_grads(params, req.tensors, t)
         opt.step()
         for i, p in enumerate(params):
             out[f"p{i}@{t}"] = plain(p)
-    return protocol.Response(ok=True, value={}, tensors=out)
+    return ops.TensorsOnly(out)
 
 
-@graded_op("optimizer_closure")
-def optimizer_closure(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+@graded_op(ops.OptimizerClosure)
+def optimizer_closure(ctx: Context, req: ops.OptimizerClosure) -> ops.ClosureRun:
     """Run ``steps`` steps on the quadratic sum_i (0.5*a_i*p_i**2 + b_i*p_i).
 
     ``use_closure`` true: ``loss = opt.step(closure)``, recording what step returned and whether
     grad was enabled inside the closure. False: zero_grad, loss, backward, ``step()`` by hand."""
-    cls = ctx.graded(args["name"])
-    n = args["n_params"]
-    params = _params(tensors, n)
-    opt = cls(params, **tupled(args.get("kwargs", {})))
+    cls = ctx.graded(req.name)
+    tensors = req.tensors
+    params = _params(tensors, req.n_params)
+    opt = cls(params, **tupled(req.kwargs))
     out: dict[str, torch.Tensor] = {}
     grad_enabled, calls, returned = [], [0], []
 
@@ -88,8 +85,8 @@ def optimizer_closure(ctx: Context, args: dict, tensors: dict) -> protocol.Respo
         loss.backward()
         return loss
 
-    for t in range(args["steps"]):
-        if args["use_closure"]:
+    for t in range(req.steps):
+        if req.use_closure:
             value = opt.step(closure)
             if isinstance(value, torch.Tensor) and value.numel() == 1:
                 out[f"loss@{t}"] = plain(value).reshape(())
@@ -102,25 +99,23 @@ def optimizer_closure(ctx: Context, args: dict, tensors: dict) -> protocol.Respo
             opt.step()
         for i, p in enumerate(params):
             out[f"p{i}@{t}"] = plain(p)
-    return protocol.Response(
-        ok=True, value={"grad_enabled": grad_enabled, "calls": calls[0], "returned": returned}, tensors=out
-    )
+    return ops.ClosureRun(grad_enabled, calls[0], returned, out)
 
 
-@graded_op("optimizer_problem")
-def optimizer_problem(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+@graded_op(ops.OptimizerProblem)
+def optimizer_problem(ctx: Context, req: ops.OptimizerProblem) -> ops.TensorsOnly:
     """Minimise one of the lecture's problems (``problems.py``) with the student's optimizer and
     return the parameters every ``every`` steps; the grader evaluates the losses itself."""
-    cls = ctx.graded(args["name"])
-    problem = problems.build(args["problem"], tensors)
+    cls = ctx.graded(req.name)
+    problem = problems.build(req.problem, req.tensors)
     params = [problem.init.clone().requires_grad_(True)]
-    opt = cls(params, **tupled(args.get("kwargs", {})))
+    opt = cls(params, **tupled(req.kwargs))
     out: dict[str, torch.Tensor] = {}
-    every = args.get("every", args["steps"])
-    for t in range(args["steps"]):
+    every = req.every or req.steps
+    for t in range(req.steps):
         opt.zero_grad()
         problem.loss(params[0], t).backward()
         opt.step()
         if (t + 1) % every == 0:
             out[f"w@{t + 1}"] = plain(params[0])
-    return protocol.Response(ok=True, value={}, tensors=out)
+    return ops.TensorsOnly(out)

@@ -1,7 +1,10 @@
-"""The lecture's optimization problems, built from data the grader sent (no expected values here).
+"""The lecture's optimization problems, built from data the grader sent (no expected values here), and
+the small MLP the layers' convergence checks train.
 
 Each problem has ``init`` (the starting point) and ``loss(w, t)`` (the loss at step t: stochastic
-problems pick their sample from t, deterministically).
+problems pick their sample from t, deterministically). ``mlp``/``train_mlp`` are trusted code shared
+by the worker (with the student's layer inside) and the grader (with the reference's): one training
+loop, so the two runs differ only in the layer.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 
 @dataclass
@@ -72,3 +76,33 @@ def sgd_step(params: list, buffers: list, lr: float, momentum: float) -> None:
                     buffers[i].mul_(momentum).add_(g)
                 g = buffers[i]
             p.add_(g, alpha=-lr)
+
+
+def mlp(weights: dict[str, torch.Tensor], middle: nn.Module, *, batchnorm: bool) -> nn.Sequential:
+    """Linear -> middle -> ReLU -> Linear (BatchNorm) or Linear -> ReLU -> middle -> Linear (Dropout),
+    with the initial weights ``W1``, ``b1``, ``W2``, ``b2``."""
+    hidden, d = weights["W1"].shape
+    first, last = nn.Linear(d, hidden), nn.Linear(hidden, 1)
+    with torch.no_grad():
+        for lin, (w, b) in ((first, ("W1", "b1")), (last, ("W2", "b2"))):
+            lin.weight.copy_(weights[w])
+            lin.bias.copy_(weights[b])
+    if batchnorm:
+        return nn.Sequential(first, middle, nn.ReLU(), last)
+    return nn.Sequential(first, nn.ReLU(), middle, last)
+
+
+def train_mlp(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float, momentum: float,
+              seed: int, order: torch.Tensor | None = None) -> None:
+    """``steps`` steps of SGD on the mean squared error, torch's RNG seeded with ``seed`` first; step t
+    uses the samples ``order[t]`` (the whole set when ``order`` is None)."""
+    params = list(model.parameters())
+    buffers: list = [None] * len(params)
+    torch.manual_seed(seed)
+    model.train()
+    for t in range(steps):
+        xb, yb = (X, y) if order is None else (X[order[t]], y[order[t]])
+        for p in params:
+            p.grad = None
+        nn.functional.mse_loss(model(xb), yb).backward()
+        sgd_step(params, buffers, lr, momentum)

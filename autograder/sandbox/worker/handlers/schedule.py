@@ -7,7 +7,7 @@ import copy
 
 import torch
 
-from .. import protocol
+from .. import operations as ops
 from ..registry import Context
 from . import tripwires
 from .common import graded_op
@@ -38,8 +38,8 @@ def _opt_step(opt: torch.optim.Optimizer) -> None:
         opt.step()
 
 
-@graded_op("scheduler_run", watch_ops=False)  # no aten kernel is a schedule
-def scheduler_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
+@graded_op(ops.SchedulerRun, watch_ops=False)  # no aten kernel is a schedule
+def scheduler_run(ctx: Context, req: ops.SchedulerRun) -> ops.Lrs:
     """``cls(opt, power=...)`` on an SGD with ``base_lrs``; record every group's lr right after
     construction and after each of ``steps`` rounds of ``opt.step(); sched.step()``.
 
@@ -47,19 +47,19 @@ def scheduler_run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     optimizer and a new scheduler, load both states (torch's checkpoint recipe: the scheduler is
     constructed before the optimizer's state is loaded) and continue with those."""
     cls = ctx.graded("PowerDecayLR")
-    kwargs = {} if args.get("power") is None else {"power": args["power"]}
-    opt = _sgd(args["base_lrs"])
+    kwargs = {} if req.power is None else {"power": req.power}
+    opt = _sgd(req.base_lrs)
     sched = cls(opt, **kwargs)
     lrs = [_lrs(opt)]
-    for k in range(args["steps"]):
-        if args.get("resume_at") == k and k > 0:
+    for k in range(req.steps):
+        if req.resume_at == k and k > 0:
             opt_state = copy.deepcopy(opt.state_dict())
             sched_state = copy.deepcopy(sched.state_dict())
-            opt = _sgd(args["base_lrs"])
+            opt = _sgd(req.base_lrs)
             sched = cls(opt, **kwargs)
             opt.load_state_dict(opt_state)
             sched.load_state_dict(sched_state)
         _opt_step(opt)
         sched.step()
         lrs.append(_lrs(opt))
-    return protocol.Response(ok=True, value={"lrs": lrs})
+    return ops.Lrs(lrs)

@@ -1,0 +1,544 @@
+"""Checks of the BatchNorm modules (03_regularization), written once for every row of ``MODULES``
+(the ranks accepted, torch's class, the reference class, the shapes to try).
+
+Isolation: while a BatchNorm module is graded, the worker runs it with a trusted stand-in for the
+student's ``BatchNormFunction``; the convergence check uses torch's own layers for everything else.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from hypothesis import strategies as st
+from torch import nn
+
+import reference
+
+from ..sandbox.worker import operations as ops
+from . import interface
+from . import layer_training as L
+from . import strategies as S
+from .base import CheckContext, Fail, register
+from .batchnorm import DTYPES, LITERAL_MAX, MODULE, bn_diff, bn_tensors, grid
+from .compare import explain_difference, kwargs_literal, tensor_literal
+from .hypo import Mismatch, search
+from .interface import REQUIRED, InterfaceSpec
+
+# Hypothesis examples per check (modest: each example is a round trip to the worker).
+MAX_EXAMPLES = {"bn_module_train_forward": 15, "bn_module_running_stats": 10, "bn_module_eval": 12}
+SIGNATURE = (
+    ("num_features", REQUIRED),
+    ("eps", 1e-5),
+    ("momentum", 0.1),
+    ("affine", True),
+    ("track_running_stats", True),
+)
+STANDIN_NOTE = (
+    "(in this check your module runs with a correct BatchNormFunction in place of yours, so the "
+    "difference comes from the module itself)"
+)
+
+
+@dataclass(frozen=True)
+class BatchNormSpec:
+    name: str
+    reference: type
+    torch_module: type
+    shapes: Callable[[], st.SearchStrategy[tuple]]  # training inputs (at least 2 values per channel)
+    ranks: str  # what torch accepts, for feedback
+    wrong_ranks: tuple[tuple[int, ...], ...]  # inputs (C = 3) of a rank torch refuses
+    single: tuple[tuple[int, ...], ...]  # inputs (C = 3) with one value per channel
+    explicit_shapes: tuple[tuple[int, ...], ...]
+
+    @property
+    def interface(self) -> InterfaceSpec:
+        sig = "num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True"
+        return InterfaceSpec(
+            self.name, "class", f"`class {self.name}(torch.nn.Module)` with `__init__(self, {sig})`",
+            base="torch.nn.modules.module.Module", base_label="torch.nn.Module", params=SIGNATURE,
+            ordered=True,
+        )
+
+
+MODULES: dict[str, BatchNormSpec] = {
+    s.name: s
+    for s in (
+        BatchNormSpec(
+            "BatchNorm1d",
+            reference.BatchNorm1d,
+            nn.BatchNorm1d,
+            S.bn_shapes_1d,
+            "2-D (N, C) or 3-D (N, C, L)",
+            wrong_ranks=((2, 3, 1, 2), (3,)),
+            single=((1, 3), (1, 3, 1)),
+            explicit_shapes=((4, 3), (2, 2, 3)),
+        ),
+        BatchNormSpec(
+            "BatchNorm2d",
+            reference.BatchNorm2d,
+            nn.BatchNorm2d,
+            S.bn_shapes_2d,
+            "4-D (N, C, H, W)",
+            wrong_ranks=((2, 3, 2), (2, 3, 1, 1, 2)),
+            single=((1, 3, 1, 1),),
+            explicit_shapes=((2, 3, 2, 2),),
+        ),
+    )
+}
+# The convergence run: a small MLP (Linear -> BatchNorm1d -> ReLU -> Linear) on mini-batches.
+CONVERGENCE = L.MlpProblem(
+    n=512, n_val=512, d=8, hidden=32, steps=150, lr=0.1, momentum=0.9, seed=9, batch=32
+)
+
+
+def _module_kwargs(ex: dict) -> dict:
+    kw = {}
+    if ex.get("eps", 1e-5) != 1e-5:
+        kw["eps"] = ex["eps"]
+    if ex.get("momentum", 0.1) != 0.1:
+        kw["momentum"] = ex["momentum"]
+    if not ex.get("affine", True):
+        kw["affine"] = False
+    if not ex.get("track", True):
+        kw["track_running_stats"] = False
+    return kw
+
+
+@dataclass
+class ModuleRun:
+    """A scripted run of a BatchNorm module: constructor arguments, values set, and steps."""
+
+    spec: BatchNormSpec
+    num_features: int
+    kwargs: dict
+    dtype: str
+    set_values: dict[str, torch.Tensor]
+    steps: list[dict]  # {"train": bool, "x": tensor, "g": tensor | None}
+
+    def request(self, catch: bool = False) -> ops.BnModuleRun:
+        tensors, steps = {}, []
+        for i, s in enumerate(self.steps):
+            tensors[f"x{i}"] = s["x"]
+            step = {"train": s["train"], "x": f"x{i}"}
+            if s.get("g") is not None:
+                tensors[f"g{i}"] = s["g"]
+                step["g"] = f"g{i}"
+            steps.append(step)
+        for k, v in self.set_values.items():
+            tensors[f"set.{k}"] = v
+        return ops.BnModuleRun(self.spec.name, self.num_features, self.kwargs, self.dtype,
+                               {k: f"set.{k}" for k in self.set_values}, steps, catch, tensors)
+
+    def reference(self, catch: bool = False) -> list[dict]:
+        """What the reference module does on the same script (same record layout as the worker's)."""
+        m = self.spec.reference(self.num_features, **self.kwargs).to(DTYPES[self.dtype])
+        with torch.no_grad():
+            for k, v in self.set_values.items():
+                getattr(m, k).copy_(v)
+        out = []
+        for s in self.steps:
+            rec: dict = {"raised": None}
+            out.append(rec)
+            m.train(s["train"])
+            m.zero_grad(set_to_none=True)
+            x = s["x"].clone().requires_grad_(s.get("g") is not None)
+            try:
+                y = m(x)
+            except Exception as exc:
+                if not catch:
+                    raise
+                rec["raised"] = type(exc).__name__
+                continue
+            rec["y"] = y.detach()
+            if s.get("g") is not None:
+                y.backward(s["g"])
+                rec["gx"] = x.grad
+                if m.weight is not None:
+                    rec["gw"], rec["gb"] = m.weight.grad, m.bias.grad
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                value = getattr(m, name)
+                if value is not None:
+                    rec[name] = value.detach().clone()
+        return out
+
+    def snippet(self, upto: int | None = None, final: str = "") -> str:
+        steps = self.steps if upto is None else self.steps[: upto + 1]
+        conv = ".double()" if self.dtype == "float64" else ""
+        args = ", ".join([str(self.num_features)] + ([kwargs_literal(self.kwargs)] if self.kwargs else []))
+        lines = [
+            "import torch",
+            f"from {MODULE} import {self.spec.name}",
+            f"bn = {self.spec.name}({args}){conv}",
+        ]
+        if self.set_values:
+            lines.append("with torch.no_grad():")
+            lines += [f"    bn.{k}.copy_({tensor_literal(v)})" for k, v in self.set_values.items()]
+        single = len(steps) == 1
+        for s in steps:
+            mode = "bn.train()" if s["train"] else "bn.eval()"
+            grad = s.get("g") is not None
+            x = tensor_literal(s["x"], requires_grad=grad, max_elements=LITERAL_MAX)
+            if single:
+                lines += [mode, f"x = {x}", "y = bn(x)"]
+                if grad:
+                    lines.append(f"y.backward({tensor_literal(s['g'], max_elements=LITERAL_MAX)})")
+            else:
+                lines.append(f"{mode}; y = bn({x})")
+        if final:
+            lines.append(final)
+        return "\n".join(lines)
+
+
+def run_module(ctx: CheckContext, run: ModuleRun, catch: bool = False) -> tuple[list[dict], dict]:
+    resp = ctx.call(run.request(catch))
+    return resp.steps, resp.tensors
+
+
+def _state_problem(spec: BatchNormSpec, i: int, kwargs: dict, got: dict, tensors: dict) -> str | None:
+    """Module config ``i`` (constructed with ``kwargs``) against torch's module: state_dict keys,
+    parameters, initial values and the attributes that must be None."""
+    call = f"{spec.name}(3{', ' if kwargs else ''}{kwargs_literal(kwargs)})"
+    if not got["is_module"]:
+        return f"{call} is not a torch.nn.Module"
+    torch_m = spec.torch_module(3, **kwargs)
+    want_state = torch_m.state_dict()
+    want_keys, got_keys = sorted(want_state), sorted(got["keys"])
+    if want_keys != got_keys:
+        return (
+            f"bn = {call}\nprint(sorted(bn.state_dict()))\n# {got_keys}; expected {want_keys} as "
+            f"torch.nn.{spec.name} (parameters weight/bias only with affine, buffers running_mean/"
+            "running_var/num_batches_tracked only with track_running_stats; register_buffer / "
+            "register_parameter with None otherwise)"
+        )
+    want_params = sorted(n for n, _ in torch_m.named_parameters())
+    if sorted(got["params"]) != want_params:
+        return (
+            f"bn = {call}\nprint(sorted(name for name, _ in bn.named_parameters()))\n"
+            f"# {sorted(got['params'])}; expected {want_params} (weight and bias are nn.Parameters, the "
+            "running statistics are buffers)"
+        )
+    for key, value in want_state.items():
+        why = explain_difference(value, tensors.get(f"{i}/{key}"), 0.0, 0.0, f"bn.{key}")
+        if why:
+            return (
+                f"bn = {call}\nprint(bn.{key})\n# {why} (expected as torch.nn.{spec.name}: weight ones, "
+                "bias zeros, running_mean zeros, running_var ones, num_batches_tracked "
+                "torch.tensor(0) of dtype torch.long)"
+            )
+    for attr in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
+        seen = got["attrs"][attr]
+        if getattr(torch_m, attr) is None and seen != "none":
+            return (
+                f"bn = {call}\nprint(bn.{attr})\n# expected None (as torch.nn.{spec.name}), "
+                f"got {'no such attribute' if seen == 'absent' else 'a ' + seen}"
+            )
+    return None
+
+
+@register("bn_module_interface")
+def bn_module_interface(ctx: CheckContext) -> None:
+    spec = MODULES[ctx.name]
+    interface.require(ctx.describe, spec.interface)
+    configs = [
+        {},
+        {"affine": False},
+        {"track_running_stats": False},
+        {"affine": False, "track_running_stats": False},
+    ]
+    resp = ctx.call(ops.BnModuleState(spec.name, configs, 3))
+    for i, kwargs in enumerate(configs):
+        why = _state_problem(spec, i, kwargs, resp.configs[i], resp.tensors)
+        if why:
+            raise Fail(why)
+
+
+def _train_run(spec: BatchNormSpec, ex: dict) -> ModuleRun:
+    t = bn_tensors(ex)
+    c = ex["shape"][1]
+    set_values = {"weight": t["weight"], "bias": t["bias"]} if ex["affine"] else {}
+    return ModuleRun(
+        spec, c, _module_kwargs(ex), ex["dtype"], set_values, [{"train": True, "x": t["x"], "g": t["grad"]}]
+    )
+
+
+def _compare_steps(run: ModuleRun, got: dict, keys: tuple[str, ...]) -> str | None:
+    """First difference between the student's tensors and the reference's ('after forward i: ...')."""
+    want_steps = run.reference()
+    labels = {
+        "y": "y",
+        "gx": "x.grad",
+        "gw": "bn.weight.grad",
+        "gb": "bn.bias.grad",
+        "running_mean": "bn.running_mean",
+        "running_var": "bn.running_var",
+        "num_batches_tracked": "bn.num_batches_tracked",
+    }
+    for i, want in enumerate(want_steps):
+        for key in keys:
+            if key not in want:
+                continue
+            tensor_key = f"{key}{i}" if key in ("y", "gx", "gw", "gb") else f"{key}@{i}"
+            why = bn_diff(want[key], got.get(tensor_key), labels[key])
+            if why:
+                return why if len(want_steps) == 1 else f"after forward {i + 1}: {why}"
+    return None
+
+
+@register("bn_module_train_forward")
+def bn_module_train_forward(ctx: CheckContext) -> None:
+    spec = MODULES[ctx.name]
+
+    def body(ex: dict) -> None:
+        run = _train_run(spec, ex)
+        _, got = run_module(ctx, run)
+        why = _compare_steps(run, got, ("y", "gx", "gw", "gb"))
+        if why:
+            raise Mismatch(why)
+
+    def describe(ex: dict, detail: str) -> str:
+        return (
+            f"in training mode {spec.name} must normalize with the batch statistics (through "
+            f"BatchNormFunction) and apply weight and bias ({ex['dtype']}):\n"
+            f"{_train_run(spec, ex).snippet()}\n# {detail}\n# {STANDIN_NOTE}"
+        )
+
+    strategy = S.bn_examples(spec.shapes(), track=st.sampled_from([True, False]))
+    explicit = [
+        {"shape": s, "affine": a, "eps": e, "dtype": d, "seed": 7, "offset": 2.0, "scale": 1.0, "track": tr}
+        for s in spec.explicit_shapes
+        for a, e, d, tr in (
+            (True, 1e-5, "float64", True),
+            (True, 0.1, "float32", False),
+            (False, 1.0, "float64", True),
+        )
+    ]
+    search(
+        ctx,
+        strategy,
+        body,
+        max_examples=MAX_EXAMPLES["bn_module_train_forward"],
+        describe=describe,
+        explicit=explicit,
+    )
+
+
+STATS_PRINT = "print(bn.running_mean, bn.running_var, bn.num_batches_tracked)"
+
+
+def _stats_run(spec: BatchNormSpec, ex: dict) -> ModuleRun:
+    steps = []
+    for k in range(ex["steps"]):
+        t = bn_tensors(ex, seed_shift=k)
+        # An eval forward in between must leave the statistics alone (without tracking there are none,
+        # and what eval mode then computes is the eval line's business).
+        steps.append({"train": k != ex.get("eval_at") or not ex.get("track", True), "x": t["x"], "g": None})
+    kw = _module_kwargs(ex)
+    return ModuleRun(spec, ex["shape"][1], kw, ex["dtype"], {}, steps)
+
+
+BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def _untracked_problem(steps: list[dict]) -> str | None:
+    """With track_running_stats=False there are no running statistics at all (torch keeps them None)."""
+    for i, rec in enumerate(steps):
+        present = [k for k in rec.get("state_keys", []) if k.split(".")[-1] in BUFFERS]
+        not_none = [k for k, v in rec.get("buffers", {}).items() if v not in ("none", "absent")]
+        if present or not_none:
+            return (
+                f"after forward {i + 1}: with track_running_stats=False there are no running "
+                f"statistics (torch keeps them None, out of state_dict), but bn has "
+                f"{', '.join(present or not_none)}"
+            )
+    return None
+
+
+def _stats_explicit(spec: BatchNormSpec) -> list[dict]:
+    base = {"affine": True, "eps": 1e-5, "seed": 11, "offset": 2.0, "scale": 1.0, "steps": 3, "eval_at": None,
+            "track": True}
+    shape = spec.explicit_shapes[-1]
+    return [
+        dict(base, shape=shape, momentum=0.1, dtype="float64"),
+        dict(base, shape=shape, momentum=None, dtype="float64"),
+        dict(base, shape=shape, momentum=0.5, dtype="float32", steps=4, eval_at=1),
+        dict(base, shape=spec.explicit_shapes[0], momentum=0.1, dtype="float32"),
+        dict(base, shape=shape, momentum=0.1, dtype="float64", track=False),
+    ]
+
+
+@register("bn_module_running_stats")
+def bn_module_running_stats(ctx: CheckContext) -> None:
+    spec = MODULES[ctx.name]
+
+    def body(ex: dict) -> None:
+        run = _stats_run(spec, ex)
+        steps, got = run_module(ctx, run)
+        why = _untracked_problem(steps) if not ex.get("track", True) else _compare_steps(run, got, BUFFERS)
+        if why:
+            raise Mismatch(why)
+
+    def describe(ex: dict, detail: str) -> str:
+        run = _stats_run(spec, ex)
+        return (
+            f"the running statistics differ from torch.nn.{spec.name}'s (running = (1 - momentum) * running "
+            "+ momentum * batch statistic, with the unbiased variance; momentum=None: cumulative average; "
+            f"updated in training mode only) ({ex['dtype']}):\n"
+            f"{run.snippet(final=STATS_PRINT)}\n# {detail}"
+        )
+
+    search(ctx, S.bn_running_stats(spec.shapes()), body, max_examples=MAX_EXAMPLES["bn_module_running_stats"],
+           describe=describe, explicit=_stats_explicit(spec))
+
+
+def _eval_run(spec: BatchNormSpec, ex: dict) -> ModuleRun:
+    t = bn_tensors(ex)
+    c = ex["shape"][1]
+    dtype = DTYPES[ex["dtype"]]
+    gen = torch.Generator().manual_seed(ex["seed"] + 1000)
+    set_values = {"weight": t["weight"], "bias": t["bias"]} if ex["affine"] else {}
+    if ex.get("track", True):
+        set_values["running_mean"] = (grid(gen, (c,)) + ex.get("offset", 0.0)).to(dtype)
+        set_values["running_var"] = (
+            torch.round(torch.rand(c, generator=gen, dtype=torch.float64) * 16) / 8 + 0.25
+        ).to(dtype)
+    return ModuleRun(
+        spec, c, _module_kwargs(ex), ex["dtype"], set_values, [{"train": False, "x": t["x"], "g": None}]
+    )
+
+
+@register("bn_module_eval")
+def bn_module_eval(ctx: CheckContext) -> None:
+    spec = MODULES[ctx.name]
+
+    def body(ex: dict) -> None:
+        run = _eval_run(spec, ex)
+        _, got = run_module(ctx, run)
+        why = _compare_steps(run, got, ("y", "running_mean", "running_var", "num_batches_tracked"))
+        if why:
+            raise Mismatch(why)
+
+    def describe(ex: dict, detail: str) -> str:
+        what = (
+            f"in eval mode {spec.name} must use the running statistics, y = (x - running_mean) / "
+            "sqrt(running_var + eps) * weight + bias, and leave them unchanged"
+            if ex.get("track", True)
+            else f"in eval mode with track_running_stats=False, {spec.name} must use the batch statistics"
+        )
+        return f"{what} ({ex['dtype']}):\n{_eval_run(spec, ex).snippet()}\n# {detail}"
+
+    strategy = S.bn_examples(spec.shapes(), track=S.bn_tracking())
+    explicit = [
+        {
+            "shape": spec.explicit_shapes[0],
+            "affine": a,
+            "eps": e,
+            "dtype": d,
+            "seed": 13,
+            "offset": 2.0,
+            "scale": 1.0,
+            "track": tr,
+        }
+        for a, e, d, tr in (
+            (True, 1e-5, "float64", True),
+            (False, 0.1, "float32", True),
+            (True, 1e-3, "float64", False),
+        )
+    ]
+    search(
+        ctx, strategy, body, max_examples=MAX_EXAMPLES["bn_module_eval"], describe=describe, explicit=explicit
+    )
+
+
+@register("bn_module_errors")
+def bn_module_errors(ctx: CheckContext) -> None:
+    spec = MODULES[ctx.name]
+    gen = torch.Generator().manual_seed(17)
+    # (training mode?, input shape, what is wrong with it: "rank", "single" or None = fine)
+    cases = [(True, shape, "rank") for shape in spec.wrong_ranks] + [(False, spec.wrong_ranks[0], "rank")]
+    cases += [(True, shape, "single") for shape in spec.single] + [
+        (False, shape, None) for shape in spec.single
+    ]
+    for train, shape, wrong in cases:
+        x = grid(gen, shape).float()
+        run = ModuleRun(spec, 3, {}, "float32", {}, [{"train": train, "x": x, "g": None}])
+        steps, got = run_module(ctx, run, catch=True)
+        rec = steps[0]
+        mode = "training" if train else "eval"
+        if wrong:
+            if "ValueError" not in (rec.get("mro") or []):
+                what = (
+                    f"raised {rec['raised']}: {rec.get('message', '')}" if rec["raised"] else "raised nothing"
+                )
+                reason = (
+                    f"for a {len(shape)}-D input ({spec.name} accepts {spec.ranks} inputs)"
+                    if wrong == "rank"
+                    else "when there is only one value per channel (no batch statistics)"
+                )
+                raise Fail(
+                    f"like torch.nn.{spec.name}, raise ValueError in {mode} mode {reason}:\n"
+                    f"{run.snippet()}\n# {what}"
+                )
+            continue
+        y = got.get("y0")
+        if rec["raised"] or not isinstance(y, torch.Tensor) or tuple(y.shape) != shape:
+            what = (
+                f"raised {rec['raised']}: {rec.get('message', '')}"
+                if rec["raised"]
+                else (f"y should have the input's shape {shape}")
+            )
+            raise Fail(
+                "in eval mode a batch of one sample is fine (the running statistics are used):\n"
+                f"{run.snippet()}\n# {what}"
+            )
+
+
+# --- convergence: a small MLP with the student's BatchNorm1d --------------------------------------
+
+
+@functools.cache
+def _problem(name: str) -> tuple[dict, dict, torch.Tensor, float]:
+    """Data, initial weights, mini-batch order and the reference's validation loss (once per process)."""
+    c = CONVERGENCE
+    data = L.teacher_data(c.seed, c.n, c.n_val, c.d, offset=1.0, noise=0.1, shrink=0.5)
+    init = L.init_weights(c.seed + 1, c.d, c.hidden)
+    order = torch.randint(0, c.n, (c.steps, c.batch), generator=torch.Generator().manual_seed(c.seed + 2))
+    ref = L.train_reference(MODULES[name].reference(c.hidden), True, data, init, c, order)
+    return data, init, order, L.val_loss(ref, data)
+
+
+def _trained_layer(spec: BatchNormSpec, resp: ops.Reply) -> nn.Module:
+    """The reference module holding the parameters and running statistics the student's ended with."""
+    hidden = CONVERGENCE.hidden
+    bn = spec.reference(hidden)
+    with torch.no_grad():
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            value = resp.tensors.get(f"bn.{name}")
+            if value is None or value.shape != (hidden,):
+                raise Fail(
+                    f"after training, bn.{name} of your {spec.name}({hidden}) is missing or not of "
+                    f"shape ({hidden},)"
+                )
+            getattr(bn, name).copy_(value)
+    return bn
+
+
+@register("bn_module_convergence")
+def bn_module_convergence(ctx: CheckContext) -> None:
+    spec = MODULES[ctx.name]
+    c = CONVERGENCE
+    data, init, order, want = _problem(spec.name)
+    request = ops.MlpTrain("batchnorm", spec.name, {}, c.steps, c.lr, c.momentum, c.seed,
+                           tensors={"X": data["X"], "y": data["y"], "order": order, **init})
+    resp = ctx.call(request, timeout=max(ctx.call_timeout_s, 20))
+    final = L.final_weights(resp, init)
+    student = L.train_reference(_trained_layer(spec, resp), True, data, final, None)
+    got = L.val_loss(student, data)
+    if not got <= c.factor * want + c.slack:
+        raise Fail(
+            f"a small MLP (Linear -> {spec.name} -> ReLU -> Linear) trained with SGD on "
+            f"mini-batches of {c.batch} with your {spec.name} reaches a validation loss of {got:.4g} in "
+            f"eval mode (with its running statistics); with a correct {spec.name} it reaches {want:.4g}."
+        )

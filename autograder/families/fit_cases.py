@@ -1,0 +1,270 @@
+"""The ``fit`` row (01_gradient_descent): its contract, the fixed runs every fit line grades, how a
+run is sent to the worker and recorded, and the same run of ``reference.fit`` on the trusted side.
+
+Every fit line runs the student's ``fit`` with the trusted pieces of ``handlers/fit_harness.py`` (a
+probe network, a recording loss, torch's SGD and LambdaLR, a stand-in ``minibatches``); the reference
+runs with the very same pieces, so the two event logs (``RunLog``) have one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import torch
+
+import reference
+import reference.training
+
+from ..sandbox.worker import operations as ops
+from ..sandbox.worker.handlers import fit_harness as GD
+from ..sandbox.worker.handlers.standins import substituted
+from .compare import tensor_literal
+from .interface import REQUIRED, InterfaceSpec
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """A graded training loop: its contract, the module students import it from, tolerances."""
+
+    name: str
+    module: str
+    interface: InterfaceSpec
+    book_rtol: float  # loss bookkeeping: float32 accumulation of float64 losses is fine
+    book_atol: float
+    state_rtol: float  # training trajectories in float64 (compare.TOLERANCES)
+    state_atol: float
+
+
+FIT = FitSpec(
+    name="fit",
+    module="gradient_descent",
+    interface=InterfaceSpec(
+        "fit", "function",
+        "`def fit(model, loss_fn, optimizer, train, val, *, batch_size, max_epochs, patience=1, "
+        "scheduler=None, generator=None)`",
+        positional=("model", "loss_fn", "optimizer", "train", "val"),
+        params=(("batch_size", REQUIRED), ("max_epochs", REQUIRED), ("patience", 1), ("scheduler", None),
+                ("generator", None)),
+    ),
+    book_rtol=1e-6,
+    book_atol=1e-9,
+    state_rtol=1e-9,
+    state_atol=1e-12,
+)
+
+
+def _grid(gen: torch.Generator, shape: tuple[int, ...], scale: float = 1.0) -> torch.Tensor:
+    """Normal values rounded to multiples of 1/8 (exact in any float dtype, readable in feedback)."""
+    return torch.round(torch.randn(shape, generator=gen, dtype=torch.float64) * scale * 8) / 8
+
+
+@cache
+def _tensors(
+    setup: str, n_train: int, n_val: int, d: int, hidden: int, seed: int
+) -> dict[str, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    X, Xv = _grid(gen, (n_train, d)), _grid(gen, (n_val, d))
+    if setup == "probe":
+        init = {
+            "0.weight": _grid(gen, (hidden, d), 0.5),
+            "0.bias": _grid(gen, (hidden,), 0.5),
+            "3.weight": _grid(gen, (1, hidden), 0.5),
+            "3.bias": _grid(gen, (1,), 0.5),
+            "1.seen": torch.zeros((), dtype=torch.long),
+        }
+        y, yv = _grid(gen, (n_train,)), _grid(gen, (n_val,))
+    else:  # the lecture's linear regression: y = X w* + b* + noise
+        w, b = torch.tensor([1.5, -2.0, 0.5][:d], dtype=torch.float64), 0.25
+        y = X @ w + b + _grid(gen, (n_train,), 0.1)
+        yv = Xv @ w + b + _grid(gen, (n_val,), 0.1)
+        init = {
+            "0.weight": torch.zeros(1, d, dtype=torch.float64),
+            "0.bias": torch.zeros(1, dtype=torch.float64),
+        }
+    out = {"X": X, "y": y, "Xv": Xv, "yv": yv}
+    out.update({f"init/{k}": v for k, v in init.items()})
+    # The validation set is recognised by its size: it must differ from every training batch size.
+    return out
+
+
+def case_of(**over) -> dict:
+    """A fit setup: the probe network on 7 training / 5 validation objects, batches 3, 3, 1."""
+    case = {
+        "setup": "probe",
+        "n_train": 7,
+        "n_val": 5,
+        "d": 2,
+        "hidden": 3,
+        "data_seed": 11,
+        "lr": 0.1,
+        "momentum": 0.9,
+        "scheduler": {"kind": "gamma", "gamma": 0.8},
+        "script": None,
+        "fit_kwargs": {"batch_size": 3, "max_epochs": 3, "patience": 3},
+        "seed": 5,
+        "snap_steps": False,
+    }
+    case.update(over)
+    return case
+
+
+def fit_tensors(case: dict) -> dict[str, torch.Tensor]:
+    """The data and initial weights of a case (``X``, ``y``, ``Xv``, ``yv``, ``init/<key>``)."""
+    return dict(_tensors(case["setup"], case["n_train"], case["n_val"], case["d"], case["hidden"],
+                         case["data_seed"]))
+
+
+def request(case: dict) -> ops.FitRun:
+    """The ``fit_run`` request of a case."""
+    fields = ("setup", "lr", "momentum", "scheduler", "script", "fit_kwargs", "seed", "snap_steps")
+    return ops.FitRun(**{k: case[k] for k in fields}, tensors=fit_tensors(case))
+
+
+def validation_loss(setup: str, tensors: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> float:
+    """The loss of one eval-mode no-grad forward pass over the validation set with ``state``."""
+    model = GD.build_model(setup, tensors)
+    model.load_state_dict(state)
+    model.eval()
+    with torch.no_grad():
+        pred = model(tensors["Xv"])
+        return float(((pred.reshape(tensors["yv"].shape) - tensors["yv"]) ** 2).mean())
+
+
+class RunLog:
+    """One recorded ``fit`` run (the student's from the worker, or the reference's from here)."""
+
+    def __init__(self, log: ops.FitLog) -> None:
+        self.events = log.events
+        self.result = log.result
+        self.tensors = log.tensors
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e["e"] == kind]
+
+    def epochs(self) -> list[dict]:
+        """One entry per validation pass (a run of consecutive validation loss calls): its first
+        validation call and the training-batch losses (those backward went through) before it."""
+        out, train, prev_val = [], [], False
+        for ev in self.events:
+            if ev["e"] != "loss":
+                continue
+            if ev["val"]:
+                if not prev_val:
+                    out.append({"train": train, "val": ev})
+                    train = []
+                prev_val = True
+            else:
+                prev_val = False
+                if ev["bw"]:
+                    train.append(ev)
+        return out
+
+    def state(self, prefix: str) -> dict[str, torch.Tensor]:
+        return {k[len(prefix) + 1 :]: v for k, v in self.tensors.items() if k.startswith(prefix + "/")}
+
+    def values(self, key: str) -> list[float | None] | None:
+        entry = self.result.get(key) if self.result.get("type") == "dict" else None
+        return entry.get("values") if entry else None
+
+    def best_epoch(self) -> float | None:
+        return self.result.get("best_epoch", {}).get("value") if self.result.get("type") == "dict" else None
+
+
+def reference_run(case: dict) -> RunLog:
+    """reference.fit with the very same trusted pieces (its module-level minibatches is the stand-in)."""
+    harness = GD.FitHarness(request(case))
+    with substituted(vars(reference.training), "minibatches", harness.minibatches):
+        result = harness.run(reference.fit)
+    return RunLog(harness.report(result))
+
+
+@cache
+def reference_cached(key: str) -> RunLog:
+    return reference_run(CASES[key])
+
+
+def snippet(case: dict) -> str:
+    """The run as code the student can paste under their notebook."""
+    t = fit_tensors(case)
+    kw = case["fit_kwargs"]
+    lines = ["import torch", "from torch import nn", f"from {FIT.module} import fit", ""]
+    if case["setup"] == "probe":
+        lines += [
+            "class Probe(nn.Module):  # x 1.25 in training, identity in eval mode; counts training batches",
+            "    def __init__(self):",
+            "        super().__init__()",
+            "        self.register_buffer('seen', torch.zeros((), dtype=torch.long))",
+            "    def forward(self, x):",
+            "        if self.training:",
+            "            self.seen += 1",
+            "            return 1.25 * x",
+            "        return x",
+            "",
+            f"model = nn.Sequential(nn.Linear({case['d']}, {case['hidden']}), Probe(), nn.Tanh(), "
+            f"nn.Linear({case['hidden']}, 1)).double()",
+        ]
+    else:
+        lines.append(f"model = nn.Sequential(nn.Linear({case['d']}, 1)).double()")
+    init = ", ".join(f"{k[5:]!r}: {tensor_literal(v)}" for k, v in t.items() if k.startswith("init/"))
+    lines.append(f"model.load_state_dict({{{init}}})")
+    for name, label in (("X", "X"), ("y", "y"), ("Xv", "X_val"), ("yv", "y_val")):
+        lines.append(f"{label} = {tensor_literal(t[name], max_elements=256)}")
+    lines.append(
+        f"opt = torch.optim.SGD(model.parameters(), lr={case['lr']!r}, momentum={case['momentum']!r})"
+    )
+    sched = case["scheduler"]
+    if sched and sched["kind"] == "gamma":
+        lines.append(f"sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: {sched['gamma']!r} ** k)")
+    elif sched:
+        lines.append(
+            f"sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: (k + 1) ** -{sched['power']!r})"
+        )
+    if case["script"] is None:
+        lines += [
+            "def loss_fn(pred, target):",
+            "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
+        ]
+    else:
+        lines += [
+            f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
+            "def loss_fn(pred, target):",
+            "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
+        ]
+    args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+    extra = (", scheduler=sched" if sched else "") + (
+        f", generator=torch.Generator().manual_seed({case['seed']})" if case["seed"] is not None else ""
+    )
+    lines.append(f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {args}{extra})")
+    return "\n".join(lines)
+
+
+# --- the cases (fixed: every fit line runs the same code on every submission) ----------------------------
+
+CASES: dict[str, dict] = {
+    # Validation losses scripted to keep decreasing: all 3 epochs run and nothing is restored away.
+    "loop": case_of(script=[3.0, 2.0, 1.0], snap_steps=True),
+    "interface": case_of(script=[3.0, 2.0], fit_kwargs={"batch_size": 3, "max_epochs": 2, "patience": 2}),
+    "bookkeeping": case_of(),
+    "best_middle": case_of(
+        script=[4.0, 2.0, 3.0, 3.0], fit_kwargs={"batch_size": 3, "max_epochs": 4, "patience": 10}
+    ),
+    "best_first": case_of(
+        script=[2.0, 3.0, 3.0], fit_kwargs={"batch_size": 3, "max_epochs": 3, "patience": 10}
+    ),
+    # The lecture's mini-batch SGD with eta_t = 0.1 / t^0.3 on a small linear regression.
+    "convergence": case_of(
+        setup="linear",
+        n_train=64,
+        n_val=20,
+        d=3,
+        hidden=0,
+        data_seed=3,
+        lr=0.1,
+        momentum=0.0,
+        scheduler={"kind": "power", "power": 0.3},
+        fit_kwargs={"batch_size": 8, "max_epochs": 20, "patience": 3},
+        seed=2,
+    ),
+}

@@ -1,0 +1,193 @@
+"""Checks of ``PowerDecayLR`` (01_gradient_descent), driven by the ``SCHEDULE`` row.
+
+The worker runs the student's scheduler on a trusted torch SGD and returns the learning rates it set;
+every expected value is computed here with ``reference.PowerDecayLR``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+import reference
+
+from ..sandbox.worker import operations as ops
+from . import interface
+from . import strategies as S
+from .base import CheckContext, Fail, register
+from .hypo import Mismatch, search
+from .interface import InterfaceSpec
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A graded learning-rate schedule: its contract, the reference, the module students import it
+    from (feedback snippets), the tolerance and the hand-picked cases every grade tries."""
+
+    name: str
+    reference: type
+    module: str
+    interface: InterfaceSpec
+    rtol: float  # a closed form or a chained product of ~30 factors agree within this
+    explicit: tuple[dict, ...]
+    resume_explicit: tuple[dict, ...]
+
+
+SCHEDULE = ScheduleSpec(
+    name="PowerDecayLR",
+    reference=reference.PowerDecayLR,
+    module="gradient_descent",
+    interface=InterfaceSpec(
+        "PowerDecayLR", "class",
+        "`class PowerDecayLR(LRScheduler)` with `__init__(self, optimizer, power=0.3, last_epoch=-1)`",
+        base="torch.optim.lr_scheduler.LRScheduler", base_label="torch.optim.lr_scheduler.LRScheduler",
+        positional=("optimizer",), params=(("power", 0.3), ("last_epoch", -1)),
+    ),
+    rtol=1e-12,
+    explicit=(
+        {"base_lrs": [0.1], "power": 0.3, "steps": 5},
+        {"base_lrs": [0.1, 1.0], "power": 1.0, "steps": 3},
+        {"base_lrs": [1.0], "power": 0.0, "steps": 3},
+        {"base_lrs": [2.0, 0.05], "power": 2.0, "steps": 4},
+    ),
+    resume_explicit=({"base_lrs": [0.1], "power": 0.3, "steps": 6, "frac": 0.5},),
+)
+
+
+def reference_lrs(base_lrs: list[float], power: float, steps: int) -> list[list[float]]:
+    """Every group's lr after construction and after each step, with the reference schedule."""
+    opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in base_lrs])
+    sched = SCHEDULE.reference(opt, power=power)
+    out = [[g["lr"] for g in opt.param_groups]]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        out.append([g["lr"] for g in opt.param_groups])
+    return out
+
+
+def _lr_close(got, want: float) -> bool:
+    if not (isinstance(got, float) and math.isfinite(got)):
+        return False
+    return abs(got - want) <= SCHEDULE.rtol * abs(want) + 1e-300
+
+
+def _lrs(ctx: CheckContext, base_lrs: list[float], power: float | None, steps: int, **options) -> list:
+    return ctx.call(ops.SchedulerRun(base_lrs, power, steps, **options)).lrs
+
+
+# --- feedback: the failing case as code ----------------------------------------------------------------
+
+
+def snippet(base_lrs: list[float], power: float | None, steps: int, extra: str = "") -> str:
+    groups = ", ".join(f'{{"params": [params[{i}]], "lr": {lr!r}}}' for i, lr in enumerate(base_lrs))
+    power_arg = "" if power is None else f", power={power!r}"
+    lines = [
+        "import torch",
+        f"from {SCHEDULE.module} import PowerDecayLR",
+        f"params = [torch.zeros(1, requires_grad=True) for _ in range({len(base_lrs)})]",
+        f"opt = torch.optim.SGD([{groups}])",
+        f"sched = PowerDecayLR(opt{power_arg})",
+        "lrs = [[g['lr'] for g in opt.param_groups]]  # right after construction",
+        f"for k in range({steps}):",
+        "    opt.step()",
+        "    sched.step()",
+        "    lrs.append([g['lr'] for g in opt.param_groups])",
+    ]
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines)
+
+
+def _describe_schedule(ex: dict, detail: str) -> str:
+    return (
+        "the learning rates differ from base_lr / (k + 1) ** power on this case:\n"
+        + snippet(ex["base_lrs"], ex["power"], ex["steps"])
+        + f"\n# {detail}"
+    )
+
+
+def _resume_at(ex: dict) -> int:
+    return max(1, min(ex["steps"] - 1, round(ex["frac"] * ex["steps"])))
+
+
+def _describe_resume(ex: dict, detail: str) -> str:
+    k = _resume_at(ex)
+    rest = ex["steps"] - k
+    return (
+        "state_dict() / load_state_dict() does not resume the schedule:\n"
+        + snippet(ex["base_lrs"], ex["power"], k)
+        + "\nimport copy\nopt_state = copy.deepcopy(opt.state_dict())\n"
+        "sched_state = copy.deepcopy(sched.state_dict())\n"
+        f"opt = torch.optim.SGD([{{'params': [p], 'lr': lr}} "
+        f"for p, lr in zip(params, {ex['base_lrs']!r})])\n"
+        f"sched = PowerDecayLR(opt, power={ex['power']!r})\n"
+        "opt.load_state_dict(opt_state)\nsched.load_state_dict(sched_state)\n"
+        f"for k in range({rest}):  # the lrs must continue as without the interruption\n"
+        "    opt.step()\n    sched.step()\n    lrs.append([g['lr'] for g in opt.param_groups])\n# "
+        + detail
+    )
+
+
+# --- the checks ----------------------------------------------------------------------------------------
+
+
+@register("scheduler_interface")
+def scheduler_interface(ctx: CheckContext) -> None:
+    interface.require(ctx.describe, SCHEDULE.interface)
+    # It must also construct and step (a stub that raises NotImplementedError does not).
+    lrs = _lrs(ctx, [0.1], None, 1)
+    if not all(isinstance(lr, float) for row in lrs for lr in row):
+        raise Fail(
+            "after `PowerDecayLR(opt)` and `sched.step()` the optimizer's lr is not a number: "
+            f"{lrs}; get_lr() must return one float per param group"
+        )
+
+
+@register("scheduler_schedule")
+def scheduler_schedule(ctx: CheckContext) -> None:
+    def body(ex: dict) -> None:
+        got = _lrs(ctx, ex["base_lrs"], ex["power"], ex["steps"])
+        want = reference_lrs(ex["base_lrs"], ex["power"], ex["steps"])
+        if len(got) != len(want):
+            raise Mismatch(f"recorded {len(got)} rows of lrs, expected {len(want)}")
+        for k, (g_row, w_row) in enumerate(zip(got, want, strict=False)):
+            for i, (g, w) in enumerate(zip(g_row, w_row, strict=False)):
+                if not _lr_close(g, w):
+                    when = "right after construction" if k == 0 else f"after {k} call(s) of sched.step()"
+                    raise Mismatch(
+                        f"lrs[{k}][{i}] ({when}, group {i}, base_lr={ex['base_lrs'][i]!r}) is {g!r}; "
+                        f"expected {ex['base_lrs'][i]!r} / {k + 1} ** {ex['power']!r} = {w!r}"
+                    )
+
+    search(ctx, S.schedules(), body, max_examples=20, describe=_describe_schedule,
+           explicit=list(SCHEDULE.explicit))
+
+
+@register("scheduler_state_dict_resume")
+def scheduler_state_dict_resume(ctx: CheckContext) -> None:
+    # Guard: this line compares the scheduler with itself, which is only meaningful when the lr moves
+    # (a constant 'schedule' resumes trivially). Whether it moves correctly is PowerDecayLR.schedule's job.
+    flat = [row[0] for row in _lrs(ctx, [1.0], 0.5, 3)]
+    if not all(isinstance(v, float) and math.isfinite(v) for v in flat) or len(set(flat)) == 1:
+        raise Fail(
+            "with base lr 1.0 and power=0.5 the lr stays the same over 3 steps "
+            f"(lrs: {flat}); this check compares a resumed schedule with an uninterrupted one and "
+            "needs a schedule that moves first"
+        )
+
+    def body(ex: dict) -> None:
+        plain = _lrs(ctx, ex["base_lrs"], ex["power"], ex["steps"])
+        resumed = _lrs(ctx, ex["base_lrs"], ex["power"], ex["steps"], resume_at=_resume_at(ex))
+        for k, (p_row, r_row) in enumerate(zip(plain, resumed, strict=False)):
+            for i, (p, r) in enumerate(zip(p_row, r_row, strict=False)):
+                if not (isinstance(p, float) and _lr_close(r, p)):
+                    raise Mismatch(
+                        f"after {k} steps group {i}'s lr is {r!r} in the resumed run but {p!r} "
+                        "without the interruption"
+                    )
+
+    search(ctx, S.schedule_resumes(), body, max_examples=12, describe=_describe_resume,
+           explicit=list(SCHEDULE.resume_explicit))
