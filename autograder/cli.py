@@ -13,14 +13,12 @@ import os
 import sys
 from pathlib import Path
 
-from .grading.rubric import assignment_ids, load_rubric
+from .grading.rubric import RubricError, assignment_ids, load_rubric
 
 DEFAULT_OUT_ROOT = Path("grades")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def _grade_parser(sub) -> None:
     grade = sub.add_parser("grade", help="grade submissions (.py, .ipynb or a folder per student)")
     grade.add_argument(
         "--assignment",
@@ -53,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON or TOML review file (student -> {graded name: sha256}) granting names a TA has read",
     )
 
+
+def _course_parsers(sub) -> None:
     export = sub.add_parser(
         "export", help="one CSV row per student and assignment, from nbgrader's gradebook and kit folders"
     )
@@ -77,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--assignment", required=True)
     publish.add_argument("--out", type=Path, action="append", help="kit output folder (repeatable)")
     publish.add_argument("--course", type=Path, default=None, help="course root (default: this kit)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _grade_parser(sub)
+    _course_parsers(sub)
     return parser
 
 
@@ -86,7 +93,9 @@ def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
-def _grade(parser: argparse.ArgumentParser, args) -> int:
+def _class_paths(parser: argparse.ArgumentParser, args) -> tuple[list[Path], Path]:
+    """The submissions to grade and the output folder, or a usage error (exit 2) saying what is wrong.
+    Sets ``args.assignment`` when nbgrader's layout tells it."""
     from .tasks.layout import LayoutError, infer_assignment, split_nbgrader_class
 
     missing = [str(p) for p in args.paths if not os.path.lexists(p)]
@@ -114,12 +123,12 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
     clash = [str(p) for p in paths if _overlaps(out, p)]
     if clash:
         parser.error(f"--out {out} must be neither a submission nor inside or around one: {', '.join(clash)}")
+    return paths, out
 
+
+def _level_and_grants(parser: argparse.ArgumentParser, args) -> tuple[str, dict]:
+    """The isolation level of this run (resolved here, once) and the TA's review grants."""
     from .grading.batch import UnknownLevel, choose_level
-    from .reporters import print_summary
-    from .reporters.summary import summary_console
-    from .tasks.classrun import ClassRun, run_with_progress
-    from .tasks.outdir import STAGING_SUFFIX, OutputConflict
 
     try:
         level = choose_level(args.isolation)
@@ -133,18 +142,21 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
             grants = load_grants(args.grant_review)
         except GrantFileError as exc:
             parser.error(str(exc))
+    return level, grants or {}
+
+
+def _grade(parser: argparse.ArgumentParser, args) -> int:
+    from .reporters import print_summary
+    from .reporters.summary import summary_console
+    from .tasks.classrun import ClassRun, run_with_progress
+    from .tasks.outdir import STAGING_SUFFIX, OutputConflict
+
+    paths, out = _class_paths(parser, args)
+    level, grants = _level_and_grants(parser, args)
     rubric = load_rubric(args.assignment)
     console = summary_console()
-    run = ClassRun(
-        args.assignment,
-        paths,
-        out,
-        jobs=args.jobs,
-        level=level,
-        force=args.force,
-        resume=args.resume,
-        grants=grants or {},
-    )
+    run = ClassRun(rubric, paths, out, jobs=args.jobs, level=level, force=args.force, resume=args.resume,
+                   grants=grants)
     try:
         result = run_with_progress(run, console, quiet=args.quiet)
     except OutputConflict as exc:
@@ -165,9 +177,7 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+def _command(parser: argparse.ArgumentParser, args) -> int:
     if args.command == "grade":
         return _grade(parser, args)
     if args.command == "export":
@@ -188,6 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     from .tasks.publish import main as publish_main
 
     return publish_main(args.assignment, outs=args.out, course=args.course)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _command(parser, args)
+    except RubricError as exc:  # the kit's own rubric is broken: say so before grading anything
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

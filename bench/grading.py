@@ -29,13 +29,14 @@ def main() -> None:
     for col in ("assignment", "submission", "score", "seconds", "target"):
         table.add_column(col)
     try:
-        grade_submission(ROOT / "tests/submissions/02_optimizers/correct/loop.py", "02_optimizers", zygote)
+        warm = ROOT / "tests/submissions/02_optimizers/correct/loop.py"
+        grade_submission(warm, load_rubric("02_optimizers"), zygote)
         warm = time.perf_counter() - start
         for assignment in assignment_ids():
             rubric = load_rubric(assignment)
             for path in sorted((ROOT / "tests/submissions" / assignment / "correct").glob("*.py")):
                 t0 = time.perf_counter()
-                record = student_record(grade_submission(path, assignment, zygote), rubric)
+                record = student_record(grade_submission(path, rubric, zygote), rubric)
                 secs = time.perf_counter() - t0
                 table.add_row(
                     assignment,

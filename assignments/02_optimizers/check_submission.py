@@ -18,6 +18,9 @@ Two kinds of findings:
   definition concerns that definition and every graded name that uses it; one at module level
   concerns every graded name.
 
+The tables below (this file) are the whole policy; ``report.py`` matches names against them,
+``visitor.py`` walks the syntax tree, ``notebook.py`` reads notebooks as the grader does and ``cli.py``
+is the command line. ``make release`` joins the five into the one standalone ``check_submission.py``.
 The tables below are the whole policy. Dotted patterns are matched segment by segment with shell
 wildcards (``torch.*dropout*`` is ``torch.dropout_`` and ``torch.native_dropout``, never
 ``torch.nn.Dropout``); a pattern matches a name and everything below it.
@@ -32,6 +35,9 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
+
+
+# ============================== policy/tables.py ======================================================
 
 # --- imports ------------------------------------------------------------------------------------------
 # Packages (with everything below them) a submission may import: torch, the standard library modules
@@ -158,7 +164,130 @@ RUNTIME_ENTRY_POINTS = tuple(sorted(
 ))
 
 
-# ======================================================================================================
+# ============================== policy/notebook.py ====================================================
+# How the kit reads a notebook: nbgrader's cell conventions and IPython's extra syntax, in one place.
+#
+# The grader's loader, ``make release``, the nbgrader plugin, the mutation tool and the shipped
+# ``check_submission.py`` all read notebooks through these functions, so what a student checks before
+# submitting is exactly what the grader grades.
+#
+# - A solution cell has nbgrader metadata ``solution: true`` (and is not graded); a test cell has
+#   ``grade: true, solution: false`` and the ``grade_id`` ``test_<GradedName>``; the grader skips test
+#   cells and cells tagged ``experiment`` (plots, training runs).
+# - The graded code is the remaining code cells in order, each ending with one newline.
+# - IPython-only lines are blanked, keeping every line number: line magics, ``!`` shell lines,
+#   ``x = !cmd`` / ``x = %magic``, ``obj?`` help and ``get_ipython()`` lines; ``%time stmt`` keeps
+#   ``stmt``; a cell that starts with a cell magic loses its magic line, and its whole body unless the
+#   magic runs Python in the notebook's namespace.
+
+TEST_PREFIX = "test_"
+EXPERIMENT_TAG = "experiment"
+
+
+def nbgrader_meta(cell) -> dict:
+    """The cell's nbgrader metadata (empty for an ordinary cell; dicts and nbformat nodes alike)."""
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    nbgrader = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return dict(nbgrader) if isinstance(nbgrader, dict) else {}
+
+
+def is_solution_cell(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("solution")) and not meta.get("grade")
+
+
+def is_test_cell(cell) -> bool:
+    """An autograded test cell: graded, not a solution (what the grader skips)."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def tested_name(cell) -> str | None:
+    """The graded name a test cell grades (``grade_id`` ``test_<Name>``), None for any other cell."""
+    grade_id = nbgrader_meta(cell).get("grade_id", "")
+    if cell.get("cell_type") != "code" or not is_test_cell(cell) or not str(grade_id).startswith(TEST_PREFIX):
+        return None
+    return grade_id[len(TEST_PREFIX):]
+
+
+def is_experiment_cell(cell) -> bool:
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    return EXPERIMENT_TAG in ((meta.get("tags") if isinstance(meta, dict) else None) or [])
+
+
+def graded_source(cells) -> tuple[str, list[tuple[int, int]]]:
+    """The code the grader reads from a notebook's cells: code cells that are neither test cells nor
+    experiments, in order; with (cell index, first line) of each cell used."""
+    parts: list[str] = []
+    starts: list[tuple[int, int]] = []
+    line = 1
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        if is_test_cell(cell) or is_experiment_cell(cell):
+            continue
+        src = cell.get("source", "")
+        src = ("".join(src) if isinstance(src, list) else str(src)).rstrip("\n") + "\n"
+        starts.append((index, line))
+        parts.append(src)
+        line += src.count("\n")
+    return "".join(parts), starts
+
+
+# Cell magics whose body is Python run in the notebook's own namespace: the body is graded, only the
+# magic line goes. Every other cell magic (%%bash, %%html, %%writefile, %%javascript, %%latex, %%timeit,
+# ...) runs its body as something else, or in a namespace of its own, so its whole cell is dropped.
+PYTHON_BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+_CELL_MAGIC = re.compile(r"^%%(\w+)")
+# `%time stmt` runs `stmt` in the notebook's namespace: keep the statement.
+_TIME_LINE = re.compile(r"^(\s*)%time\s+(\S.*)$")
+_MAGIC = re.compile(r"^\s*(%|!)")
+_SHELL_ASSIGN = re.compile(r"^\s*[\w.\[\], ]+=\s*(%|!)")  # files = !ls, t = %timeit -o f()
+_HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")  # torch.optim? / ??SGD
+_IPYTHON = re.compile(r"\bget_ipython\s*\(\s*\)")
+DROPPED = "pass  # (IPython line dropped by the grader)"
+
+
+def _drop_cell_magics(lines: list[str], first_lines: list[int]) -> None:
+    """A cell whose first line is a cell magic: drop the magic line, and the body too unless it is Python."""
+    starts = [first - 1 for first in first_lines]
+    for start, end in zip(starts, [*starts[1:], len(lines)][: len(starts)], strict=True):
+        first = next((i for i in range(start, end) if lines[i].strip()), None)
+        match = _CELL_MAGIC.match(lines[first].strip()) if first is not None else None
+        if not match:
+            continue
+        if match.group(1) in PYTHON_BODY_CELL_MAGICS:
+            lines[first] = ""
+        else:  # blank lines, not removed ones: every later line keeps its number
+            lines[start:end] = [""] * (end - start)
+
+
+def _drop_line(text: str) -> str:
+    """What replaces one IPython-only line; an indented one may be the only statement of a block."""
+    indent = text[: len(text) - len(text.lstrip())]
+    return f"{indent}{DROPPED}" if indent else ""
+
+
+def drop_magics(source: str, first_lines: list[int] = ()) -> str:
+    """``source`` with what only IPython understands blanked, every line keeping its number.
+    ``first_lines``: the 1-based first line of each notebook cell in ``source`` (none for a .py file)."""
+    lines = source.split("\n")
+    _drop_cell_magics(lines, list(first_lines))
+    out = []
+    for text in lines:
+        timed = _TIME_LINE.match(text)
+        if timed:
+            out.append(timed.group(1) + timed.group(2))
+        elif _MAGIC.match(text) or _SHELL_ASSIGN.match(text) or _HELP.match(text) or _IPYTHON.search(text):
+            out.append(_drop_line(text))
+        else:
+            out.append(text)
+    return "\n".join(out)
+
+
+# ============================== policy/report.py ======================================================
+# What the policy found in one file (``PolicyReport``), and how a dotted name is judged against the
+# tables: delegation to torch's own implementation, or a policy violation.
 
 @dataclass(frozen=True)
 class Violation:
@@ -208,14 +337,14 @@ class PolicyReport:
         return hashlib.sha256(f"{name}\n{self.source}".encode()).hexdigest()
 
 
-def _match(pattern: str, path: str) -> bool:
+def matches(pattern: str, path: str) -> bool:
     """``pattern`` matches ``path`` or a parent of it, segment by segment."""
     pat, parts = pattern.split("."), path.split(".")
     return len(parts) >= len(pat) and all(fnmatch.fnmatchcase(s, p) for s, p in zip(parts, pat, strict=False))
 
 
-def _matches_any(patterns, path: str) -> bool:
-    return any(_match(p, path) for p in patterns)
+def matches_any(patterns, path: str) -> bool:
+    return any(matches(p, path) for p in patterns)
 
 
 def is_delegation(path: str) -> bool:
@@ -226,7 +355,7 @@ def is_delegation(path: str) -> bool:
     sched = DELEGATION_SCHEDULERS.split(".")
     if parts[: len(sched)] == sched and len(parts) > len(sched):
         return parts[len(sched)] not in ALLOWED_SCHEDULERS
-    return _matches_any(DELEGATION, path)
+    return matches_any(DELEGATION, path)
 
 
 def path_problem(path: str) -> str | None:
@@ -234,29 +363,47 @@ def path_problem(path: str) -> str | None:
     parts = path.split(".")
     if parts[0] in KIT_PACKAGES:
         return None  # delegation, reported as forbidden
-    if not _import_allowed(path) and not any(a.startswith(path + ".") for a in ALLOWED_IMPORTS):
+    if not import_allowed(path) and not any(a.startswith(path + ".") for a in ALLOWED_IMPORTS):
         return f"uses `{path}` (not among the modules a submission may import)"
     for i, seg in enumerate(parts[1:], start=1):
         if seg in BANNED_MODULES:
             return f"reaches module `{seg}` through `{'.'.join(parts[:i])}`"
-    if _matches_any(ALLOWED_IN_BANNED, path):
+    if matches_any(ALLOWED_IN_BANNED, path):
         return None
     for pattern in BANNED_NAMESPACES:
-        if _match(pattern, path):
+        if matches(pattern, path):
             return f"uses `{pattern}` (code loading, evaluation, the dispatcher or global state)"
     for i, seg in enumerate(parts[1:], start=1):
         prefix = ".".join(parts[: i + 1])
         if seg.startswith("__") and seg.endswith("__"):
             if seg not in ALLOWED_DUNDERS:
                 return f"uses `{prefix}` (introspection)"
-        elif seg.startswith("_") and not _matches_any(ALLOWED_PRIVATE, prefix):
+        elif seg.startswith("_") and not matches_any(ALLOWED_PRIVATE, prefix):
             return f"uses the private `{prefix}`"
     return None
 
 
-def _import_allowed(module: str) -> bool:
+def import_allowed(module: str) -> bool:
     return any(module == a or module.startswith(a + ".") for a in ALLOWED_IMPORTS)
 
+
+def verdicts(report: PolicyReport, names) -> dict[str, tuple[str, str, list[Violation]]]:
+    """Per graded name with a finding: (status, reason, violations) as the grader decides them."""
+    out = {}
+    for name in names:
+        reason = report.forbidden_reason(name)
+        found = report.violations_of(name)
+        if reason:
+            out[name] = ("forbidden", reason, found)
+        elif found:
+            out[name] = ("review", "breaks the submission policy", found)
+    return out
+
+
+# ============================== policy/visitor.py =====================================================
+# The syntax-tree walk of the policy: one visitor, one method per node kind, that records policy
+# violations (with the top-level definition they sit in), delegation and the names each top-level
+# definition uses; ``check_source`` turns that into a ``PolicyReport``.
 
 # --- scopes ------------------------------------------------------------------------------------------
 
@@ -436,7 +583,7 @@ class PolicyVisitor(ast.NodeVisitor):
         if module.split(".")[0] in KIT_PACKAGES:
             self.delegates.setdefault(None, set()).add(module)
             return False
-        if not _import_allowed(module):
+        if not import_allowed(module):
             self.flag(node, f"imports `{module}` (not among the modules a submission may import)")
             return False
         self.check_path(node, module)
@@ -493,7 +640,7 @@ class PolicyVisitor(ast.NodeVisitor):
         """Assigning or deleting an attribute of an imported module or class is monkeypatching."""
         base = dotted(target.value, self.aliases)
         if base is not None and not self.local(base.split(".")[0]) \
-                and not _matches_any(ASSIGNABLE, f"{base}.{target.attr}"):
+                and not matches_any(ASSIGNABLE, f"{base}.{target.attr}"):
             self.flag(target, f"changes `{base}.{target.attr}` (monkeypatching an imported module or class)")
 
     # calls
@@ -660,7 +807,7 @@ def check_source(source: str, tree: ast.Module | None = None) -> PolicyReport:
         report.forbidden["*"] = f"imports the grading kit ({kit[0]})"
     # torch._fused_* kernels are judged at run time (see ALLOWED_PRIVATE) unless a graded definition
     # names one itself; through helpers, only the runtime tripwire decides.
-    kernels = {n: {p for p in bad if _match("torch._fused_*", p)} for n, bad in direct.items()}
+    kernels = {n: {p for p in bad if matches("torch._fused_*", p)} for n, bad in direct.items()}
     spread = {n: bad - kernels[n] for n, bad in direct.items()}
     for name in report.uses:
         hits = {}
@@ -675,58 +822,12 @@ def check_source(source: str, tree: ast.Module | None = None) -> PolicyReport:
     return report
 
 
-# --- the standalone command line ------------------------------------------------------------------------
+# ============================== policy/cli.py =========================================================
+# The policy's command line, as students run it: ``python check_submission.py NOTEBOOK.ipynb``.
 
 # The released copy (check_submission.py, written by `make release`) names its assignment's graded
 # names here; the kit's own copy leaves it empty and reports every top-level definition.
 GRADED_NAMES: tuple[str, ...] = ('SGD', 'Adagrad', 'RMSprop', 'Adam')  # 02_optimizers
-
-_MAGIC = re.compile(r"^\s*(%|!)")
-_IPYTHON = re.compile(r"\bget_ipython\s*\(\s*\)")
-
-
-def notebook_source(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """The code the grader reads from a notebook: code cells that are neither nbgrader test cells nor
-    tagged ``experiment``; with (cell index, first line) of each cell used."""
-    parts, starts, line = [], [], 1
-    for index, cell in enumerate(json.loads(text)["cells"]):
-        meta = cell.get("metadata", {})
-        nbg = meta.get("nbgrader", {})
-        if cell.get("cell_type") != "code" or (nbg.get("grade") and not nbg.get("solution")):
-            continue
-        if "experiment" in (meta.get("tags") or []):
-            continue
-        src = cell.get("source", "")
-        src = ("".join(src) if isinstance(src, list) else str(src)).rstrip("\n") + "\n"
-        parts.append(src)
-        starts.append((index, line))
-        line += src.count("\n")
-    return "".join(parts), starts
-
-
-def blank_magics(source: str) -> str:
-    """IPython magics, shell escapes and get_ipython() lines blanked, as the grader does."""
-    out = []
-    for text in source.split("\n"):
-        if _MAGIC.match(text) or _IPYTHON.search(text):
-            indent = text[: len(text) - len(text.lstrip())]
-            out.append(f"{indent}pass" if indent else "")
-        else:
-            out.append(text)
-    return "\n".join(out)
-
-
-def verdicts(report: PolicyReport, names) -> dict[str, tuple[str, str, list[Violation]]]:
-    """Per graded name with a finding: (status, reason, violations) as the grader decides them."""
-    out = {}
-    for name in names:
-        reason = report.forbidden_reason(name)
-        found = report.violations_of(name)
-        if reason:
-            out[name] = ("forbidden", reason, found)
-        elif found:
-            out[name] = ("review", "breaks the submission policy", found)
-    return out
 
 
 def check_file(path: str) -> list[str]:
@@ -735,8 +836,8 @@ def check_file(path: str) -> list[str]:
         text = fh.read()
     starts: list[tuple[int, int]] = []
     if path.endswith(".ipynb"):
-        text, starts = notebook_source(text)
-    report = check_source(blank_magics(text))
+        text, starts = graded_source(json.loads(text)["cells"])
+    report = check_source(drop_magics(text, [first for _, first in starts]))
 
     def where(line: int) -> str:
         cell = max((s for s in starts if s[1] <= line), key=lambda s: s[1], default=None)

@@ -20,7 +20,7 @@ from .engine import DEFAULT_CONFIG, GradingConfig, grade_submission
 from .loader import candidates, locate, student_id
 from .results import CheckResult, StudentResult, student_record
 from .review import Grants
-from .rubric import load_rubric
+from .rubric import Rubric
 
 _zygote: Zygote | None = None
 
@@ -39,7 +39,8 @@ def choose_level(requested: str | None) -> str:
 
 
 def _lane_init(level: str) -> None:
-    """Start this lane's zygote once; it serves every student the lane grades."""
+    """Start this lane's zygote once; it serves every student the lane grades. ``level`` was resolved
+    once for the run (``choose_level``), so no lane probes the machine again."""
     global _zygote
     _zygote = Zygote(level=level)
     atexit.register(_zygote.close)
@@ -72,7 +73,7 @@ def graded_file_fields(path: Path, rubric) -> dict:
 
 def grade_path(
     path: Path,
-    assignment: str,
+    rubric: Rubric,
     zygote: Zygote,
     config: GradingConfig = DEFAULT_CONFIG,
     grants: dict[str, str] | None = None,
@@ -80,13 +81,12 @@ def grade_path(
 ) -> dict:
     """Grade one student and return their record, naming the file graded. A grader fault becomes an
     error record, never an exception; its traceback is appended to ``faults`` (for the TA only)."""
-    rubric = load_rubric(assignment)
     try:
-        result = grade_submission(Path(path), assignment, zygote, config, grants)
+        result = grade_submission(Path(path), rubric, zygote, config, grants)
     except Exception:  # a bug in the kit: keep the class going, say so in the record
         result = StudentResult(
             student=student_id(Path(path)),
-            assignment=assignment,
+            assignment=rubric.assignment,
             checks=[
                 CheckResult(line.id, "error", "internal grader fault; a TA has been told")
                 for line in rubric.lines
@@ -104,21 +104,20 @@ def grade_path(
 
 
 def _grade_one(
-    path: str, assignment: str, config: GradingConfig, grants: dict[str, str] | None = None
+    path: str, rubric: Rubric, config: GradingConfig, grants: dict[str, str] | None = None
 ) -> tuple[dict, float, list[str]]:
     """Grade one student in this lane's zygote: (record, seconds, grader faults for the TA)."""
     start = time.monotonic()
     faults: list[str] = []
-    record = grade_path(Path(path), assignment, _zygote, config, grants, faults)
+    record = grade_path(Path(path), rubric, _zygote, config, grants, faults)
     return record, time.monotonic() - start, faults
 
 
-def _error_record(sid: str, msg: str, assignment: str) -> dict:
+def _error_record(sid: str, msg: str, rubric: Rubric) -> dict:
     """The record of a student who cannot be graded at all (every line ``error``, the reason once)."""
-    rubric = load_rubric(assignment)
     result = StudentResult(
         student=sid,
-        assignment=assignment,
+        assignment=rubric.assignment,
         errors=[msg],
         checks=[CheckResult(line.id, "error", f"not graded: {msg}") for line in rubric.lines],
     )
@@ -137,9 +136,48 @@ def _ungradable(sid: str, group: list[Path]) -> tuple[str, str] | None:
     return None
 
 
+def _gradable(paths: list[Path], rubric: Rubric, finished: Callable) -> list[Path]:
+    """One path per student id; ids that cannot be graded get their error record at once."""
+    by_id: dict[str, list[Path]] = {}
+    for p in paths:
+        by_id.setdefault(student_id(p), []).append(p)
+    unique = []
+    for sid, group in sorted(by_id.items()):
+        bad = _ungradable(sid, group)
+        if bad:
+            finished(_error_record(*bad, rubric), 0.0)
+        else:
+            unique.append(group[0])
+    return unique
+
+
+def _grade_in_lanes(paths: list[Path], rubric: Rubric, jobs: int, level: str, config: GradingConfig,
+                    grants: Grants, finished: Callable) -> None:
+    """Grade ``paths`` in ``jobs`` lanes (processes, each with its zygote), ``finished`` per student."""
+    if jobs == 1:
+        _lane_init(level)
+        try:
+            for p in paths:
+                finished(*_grade_one(str(p), rubric, config, grants.get(student_id(p))))
+        finally:
+            _zygote.close()
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=get_context("spawn"), initializer=_lane_init, initargs=(level,)
+    )
+    try:
+        futures = [pool.submit(_grade_one, str(p), rubric, config, grants.get(student_id(p))) for p in paths]
+        for fut in as_completed(futures):
+            finished(*fut.result())
+    except BaseException:  # Ctrl-C: students not started yet are dropped, not graded on the way out
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
 def grade_class(
     paths: list[Path],
-    assignment: str,
+    rubric: Rubric,
     *,
     jobs: int = 1,
     level: str | None = None,
@@ -148,17 +186,15 @@ def grade_class(
     on_record: Callable[[dict, float], None] | None = None,
     grants: Grants | None = None,
 ) -> tuple[list[dict], dict[str, float], dict]:
-    """Grade every path; return (records, seconds per student, run info for run.json).
+    """Grade every path against ``rubric``; return (records, seconds per student, run info for run.json).
 
-    ``on_record(record, seconds)`` is called in this process as each student finishes (before
-    ``on_done``), so a caller can store records while the class is still being graded. ``grants`` are
-    the TA's review grants (``review.load_grants``). Grader faults go to run info, never to a record.
+    ``level`` is a level the caller resolved (``choose_level``, which the CLI calls once per run); None
+    resolves it here, once. ``on_record(record, seconds)`` is called in this process as each student
+    finishes (before ``on_done``), so a caller can store records while the class is still being graded.
+    ``grants`` are the TA's review grants (``review.load_grants``). Grader faults go to run info, never
+    to a record.
     """
-    level = choose_level(level)
-    grants = grants or {}
-    by_id: dict[str, list[Path]] = {}
-    for p in paths:
-        by_id.setdefault(student_id(p), []).append(p)
+    level = level if level in levels.LEVELS else choose_level(level)
     records: list[dict] = []
     timings: dict[str, float] = {}
     faults: dict[str, list[str]] = {}
@@ -173,38 +209,11 @@ def grade_class(
         if on_done:
             on_done(record["student"])
 
-    unique = []
-    for sid, group in sorted(by_id.items()):
-        bad = _ungradable(sid, group)
-        if bad:
-            finished(_error_record(*bad, assignment), 0.0)
-        else:
-            unique.append(group[0])
+    unique = _gradable(paths, rubric, finished)
     start = time.monotonic()
     jobs = max(1, min(jobs, len(unique) or 1))
-    if not unique:
-        pass  # nothing to grade: no zygote to start
-    elif jobs == 1:
-        _lane_init(level)
-        try:
-            for p in unique:
-                finished(*_grade_one(str(p), assignment, config, grants.get(student_id(p))))
-        finally:
-            _zygote.close()
-    else:
-        pool = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=get_context("spawn"), initializer=_lane_init, initargs=(level,)
-        )
-        try:
-            futures = [
-                pool.submit(_grade_one, str(p), assignment, config, grants.get(student_id(p))) for p in unique
-            ]
-            for fut in as_completed(futures):
-                finished(*fut.result())
-        except BaseException:  # Ctrl-C: students not started yet are dropped, not graded on the way out
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+    if unique:  # else nothing to grade: no zygote to start
+        _grade_in_lanes(unique, rubric, jobs, level, config, grants or {}, finished)
     records.sort(key=lambda r: r["student"])
     run_info = {
         "isolation": level,

@@ -24,7 +24,7 @@ from ..sandbox.runner import Limits, WorkerDied, WorkerSession, WorkerTimeout, Z
 from . import review
 from .loader import Submission, load_submission
 from .results import CheckResult, StudentResult
-from .rubric import Rubric, RubricLine, load_rubric
+from .rubric import Rubric, RubricLine
 
 
 @dataclass(frozen=True)
@@ -145,28 +145,13 @@ def _defined(session: WorkerSession) -> set[str]:
     return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
 
 
-def grade_submission(
-    path: Path,
-    assignment: str,
-    zygote: Zygote,
-    config: GradingConfig = DEFAULT_CONFIG,
-    grants: dict[str, str] | None = None,
-) -> StudentResult:
-    """Grade one student (a file or folder) for ``assignment`` in workers forked by ``zygote``.
-    ``grants`` maps graded names to the review digests a TA granted for this student (``review.py``)."""
-    rubric = load_rubric(assignment)
-    sub = load_submission(Path(path), assignment, rubric.module)
-    result = StudentResult(student=sub.student, assignment=assignment, isolation=zygote.level)
-    if sub.load_error:
-        result.errors.append(sub.load_error)
-        result.checks = _all_lines(rubric, "error", f"not graded: {sub.load_error}")
-        return result
-
-    # The static facts decide before anything runs: names the file never binds are missing, delegation
-    # is forbidden, and a policy violation is review until a TA grants it.
-    decided = review.decide(sub.scan, rubric.graded_names, grants or {}, sub.where)
+def _decide_statically(sub: Submission, rubric: Rubric, grants: dict[str, str],
+                       out: dict[str, CheckResult], result: StudentResult) -> list[RubricLine]:
+    """The static facts decide before anything runs: names the file never binds are missing,
+    delegation is forbidden, and a policy violation is review until a TA grants it. Fills ``out`` with
+    those lines' results and returns the lines that are to run."""
+    decided = review.decide(sub.scan, rubric.graded_names, grants, sub.where)
     result.flags = [v.flag for v in decided.values() if v.flag]
-    out: dict[str, CheckResult] = {}
     runnable = []
     for line in rubric.lines:
         verdict = decided.get(line.name)
@@ -176,6 +161,49 @@ def grade_submission(
             out[line.id] = CheckResult(line.id, verdict.status, verdict.feedback)
         else:
             runnable.append(line)
+    return runnable
+
+
+def _run_phase(
+    lines: list[RubricLine], sub: Submission, session: WorkerSession, config: GradingConfig, hung: set[str],
+    facts: SourceFacts, out: dict[str, CheckResult], result: StudentResult,
+) -> None:
+    """Start a fresh worker for ``lines`` and run each of them in it."""
+    failed = _start(session, sub, config, result.grader_faults)
+    if failed:
+        status, msg = failed
+        if msg != GRADER_FAULT:
+            if msg not in result.errors:
+                result.errors.append(msg)
+            msg = f"not graded: {msg}"
+        for line in lines:
+            out[line.id] = CheckResult(line.id, status, msg)
+        return
+    defined = _defined(session)
+    for line in lines:
+        if line.name not in defined:
+            out[line.id] = CheckResult(line.id, "missing", f"`{line.name}` is not defined in your submission")
+        else:
+            out[line.id] = _run_line(line, sub, session, config, hung, result.grader_faults, facts)
+
+
+def grade_submission(
+    path: Path,
+    rubric: Rubric,
+    zygote: Zygote,
+    config: GradingConfig = DEFAULT_CONFIG,
+    grants: dict[str, str] | None = None,
+) -> StudentResult:
+    """Grade one student (a file or folder) against ``rubric`` in workers forked by ``zygote``.
+    ``grants`` maps graded names to the review digests a TA granted for this student (``review.py``)."""
+    sub = load_submission(Path(path), rubric.assignment, rubric.module)
+    result = StudentResult(student=sub.student, assignment=rubric.assignment, isolation=zygote.level)
+    if sub.load_error:
+        result.errors.append(sub.load_error)
+        result.checks = _all_lines(rubric, "error", f"not graded: {sub.load_error}")
+        return result
+    out: dict[str, CheckResult] = {}
+    runnable = _decide_statically(sub, rubric, grants or {}, out, result)
     # Hidden lines run after every visible one, each in a fresh worker of its own: nothing a hidden
     # input teaches the student's code can surface in another line's feedback.
     phases = [[ln for ln in runnable if ln.visibility != "hidden"],
@@ -185,26 +213,8 @@ def grade_submission(
     hung: set[str] = set()
     try:
         for lines in phases:
-            if not lines:
-                continue
-            failed = _start(session, sub, config, result.grader_faults)
-            if failed:
-                status, msg = failed
-                if msg != GRADER_FAULT:
-                    if msg not in result.errors:
-                        result.errors.append(msg)
-                    msg = f"not graded: {msg}"
-                for line in lines:
-                    out[line.id] = CheckResult(line.id, status, msg)
-                continue
-            defined = _defined(session)
-            for line in lines:
-                if line.name not in defined:
-                    out[line.id] = CheckResult(
-                        line.id, "missing", f"`{line.name}` is not defined in your submission"
-                    )
-                else:
-                    out[line.id] = _run_line(line, sub, session, config, hung, result.grader_faults, facts)
+            if lines:
+                _run_phase(lines, sub, session, config, hung, facts, out, result)
     finally:
         session.stop()
     result.checks = _forbid_whole_names([out[line.id] for line in rubric.lines])

@@ -14,12 +14,12 @@ from __future__ import annotations
 import ast
 import json
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..policy import PolicyReport, check_source
+from ..policy import PolicyReport, check_source, graded_source
+from ..policy import drop_magics as drop_ipython
 
 MAX_BYTES = {"py": 2 << 20, "ipynb": 24 << 20}  # larger is not a homework answer (notebooks hold plots)
 IGNORED_IN_FOLDERS = {"conftest.py", "sitecustomize.py", "usercustomize.py", "setup.py"}
@@ -191,17 +191,9 @@ def read_file(sub: Submission) -> None:
         sub.load_error = f"{target.name}: the file is empty"
 
 
-def _is_test_cell(cell: dict) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
-
-
-def _is_experiment(cell: dict) -> bool:
-    return "experiment" in (cell.get("metadata", {}).get("tags") or [])
-
-
 def pick_cells(sub: Submission) -> None:
-    """Notebook: the code cells in order, except nbgrader test cells and cells tagged 'experiment'."""
+    """Notebook: the code cells in order, except nbgrader test cells and cells tagged 'experiment'
+    (``policy.notebook``, the rule the shipped self-check applies too)."""
     if sub.load_error or sub.kind != "ipynb":
         sub.source = sub.text
         return
@@ -214,85 +206,18 @@ def pick_cells(sub: Submission) -> None:
         detail = f" ({exc.msg}, line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
         sub.load_error = f"{sub.filename}: not a valid notebook (JSON with a 'cells' list){detail}"
         return
-    parts: list[str] = []
-    line = 1
-    for index, cell in enumerate(cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        if _is_test_cell(cell) or _is_experiment(cell):
-            continue
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
-        src = src.rstrip("\n") + "\n"
-        sub.cells.append(Cell(index=index, first_line=line))
-        parts.append(src)
-        line += src.count("\n")
-    sub.source = "".join(parts)
+    sub.source, starts = graded_source(cells)
+    sub.cells = [Cell(index=index, first_line=line) for index, line in starts]
     if not sub.source.strip():
         sub.load_error = f"{sub.filename}: the notebook has no code cells to grade"
 
 
-# Cell magics whose body is Python run in the notebook's own namespace: the body is graded, only the
-# magic line goes. Every other cell magic (%%bash, %%html, %%writefile, %%javascript, %%latex, %%timeit,
-# ...) runs its body as something else, or in a namespace of its own, so its whole cell is dropped.
-PYTHON_BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
-_CELL_MAGIC = re.compile(r"^%%(\w+)")
-# `%time stmt` runs `stmt` in the notebook's namespace: keep the statement.
-_TIME_LINE = re.compile(r"^(\s*)%time\s+(\S.*)$")
-_MAGIC = re.compile(r"^\s*(%|!)")
-_SHELL_ASSIGN = re.compile(r"^\s*[\w.\[\], ]+=\s*(%|!)")  # files = !ls, t = %timeit -o f()
-_HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")  # torch.optim? / ??SGD
-_IPYTHON = re.compile(r"\bget_ipython\s*\(\s*\)")
-DROPPED = "pass  # (IPython line dropped by the grader)"
-
-
-def _cell_spans(sub: Submission, n_lines: int) -> list[tuple[int, int]]:
-    """0-based ``[start, end)`` line spans of the notebook's cells in the assembled source."""
-    starts = [cell.first_line - 1 for cell in sub.cells]
-    return list(zip(starts, [*starts[1:], n_lines][: len(starts)], strict=True))
-
-
-def _drop_cell_magics(sub: Submission, lines: list[str]) -> None:
-    """A cell whose first line is a cell magic: drop the magic line, and the body too unless it is Python."""
-    for start, end in _cell_spans(sub, len(lines)):
-        first = next((i for i in range(start, end) if lines[i].strip()), None)
-        match = _CELL_MAGIC.match(lines[first].strip()) if first is not None else None
-        if not match:
-            continue
-        if match.group(1) in PYTHON_BODY_CELL_MAGICS:
-            lines[first] = ""
-        else:  # blank lines, not removed ones: every later line keeps its number
-            lines[start:end] = [""] * (end - start)
-
-
-def _drop_line(text: str) -> str:
-    """What replaces one IPython-only line; an indented one may be the only statement of a block."""
-    indent = text[: len(text) - len(text.lstrip())]
-    return f"{indent}{DROPPED}" if indent else ""
-
-
 def drop_magics(sub: Submission) -> None:
-    """Blank out what only IPython understands, keeping line numbers.
-
-    Notebooks: a cell that starts with a cell magic loses its magic line, and its whole body unless the
-    magic runs Python in the notebook's namespace (``PYTHON_BODY_CELL_MAGICS``). Every source: line
-    magics, ``!`` shell lines, ``x = !cmd`` / ``x = %magic`` assignments, ``obj?`` help and
-    ``get_ipython()`` lines go; ``%time stmt`` keeps ``stmt``.
-    """
+    """Blank out what only IPython understands, keeping line numbers (``policy.notebook.drop_magics``:
+    line and cell magics, shell lines, help lines, ``get_ipython()``)."""
     if sub.load_error:
         return
-    lines = sub.source.split("\n")
-    _drop_cell_magics(sub, lines)
-    out = []
-    for text in lines:
-        timed = _TIME_LINE.match(text)
-        if timed:
-            out.append(timed.group(1) + timed.group(2))
-        elif _MAGIC.match(text) or _SHELL_ASSIGN.match(text) or _HELP.match(text) or _IPYTHON.search(text):
-            out.append(_drop_line(text))
-        else:
-            out.append(text)
-    sub.source = "\n".join(out)
+    sub.source = drop_ipython(sub.source, [cell.first_line for cell in sub.cells])
 
 
 def parse(sub: Submission) -> None:

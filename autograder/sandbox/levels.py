@@ -192,6 +192,13 @@ def detect_level() -> str:
     return "rlimits"
 
 
+def known(level: str) -> str:
+    """``level`` if it names a level (resolved by the caller), else ``ValueError``."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown isolation level {level!r} (choose from {', '.join(LEVELS)})")
+    return level
+
+
 def resolve_level(requested: str | None = None) -> str:
     """``requested``, else ``$KIT_ISOLATION``, else the detected level; ``auto`` means detect. A forced
     level that is unavailable raises ``IsolationUnavailable`` with the reason."""

@@ -125,14 +125,15 @@ class WorkerProcess:
 
 class Zygote:
     """A fresh interpreter with torch imported that forks confined workers on request (one per grader
-    process). ``level`` (or ``$KIT_ISOLATION``) forces an isolation level; by default the strongest
-    available one is used. ``hide`` lists extra paths no worker may see (the repository and the
-    zygote's own folder always are). ``tripwires`` replaces the names the runtime tripwires watch
-    (benchmarks measure their cost with an empty list)."""
+    process): the grader's handle on the zygote process (whose own state is ``ZygoteServer``).
+    ``level``: a level resolved once per run (``levels.resolve_level``), taken as it is; None resolves
+    it here (``$KIT_ISOLATION``, else the strongest available one). ``hide`` lists extra paths no worker
+    may see (the repository and the zygote's own folder always are). ``tripwires`` replaces the names
+    the runtime tripwires watch (benchmarks measure their cost with an empty list)."""
 
     def __init__(self, level: str | None = None, *, userns: bool | None = None,
                  hide: tuple[str, ...] = (), tripwires: dict | None = None) -> None:
-        self.level = levels.resolve_level(level)
+        self.level = levels.resolve_level(level) if level is None else levels.known(level)
         self.userns = (os.geteuid() != 0) if userns is None else userns
         self.details: dict = {}
         self.restarts = 0

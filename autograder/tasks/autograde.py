@@ -71,7 +71,7 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
     out = records_dir(course, assignment)
     start = time.monotonic()
     kit = run_with_progress(
-        ClassRun(assignment, students, out, jobs=jobs, force=True, resume=True, reuse_out=True),
+        ClassRun(load_rubric(assignment), students, out, jobs=jobs, force=True, resume=True, reuse_out=True),
         console,
         quiet=quiet,
     )

@@ -14,16 +14,17 @@ from ..grading.batch import grade_class
 from ..grading.engine import DEFAULT_CONFIG, GradingConfig
 from ..grading.loader import student_id
 from ..grading.review import Grants
-from ..grading.rubric import load_rubric
+from ..grading.rubric import Rubric
 from .fingerprint import kit_fingerprint, submission_hash
 from .outdir import Staging, read_contents
 
 
 @dataclass
 class ClassRun:
-    """What to grade and where. ``reuse_out`` also reuses matching records of a finished ``out``."""
+    """What to grade (against ``rubric``, loaded once by the caller) and where. ``reuse_out`` also
+    reuses matching records of a finished ``out``. ``level``: resolved by the caller, or None."""
 
-    assignment: str
+    rubric: Rubric
     paths: list[Path]
     out: Path
     jobs: int = 1
@@ -34,6 +35,10 @@ class ClassRun:
     config: GradingConfig = DEFAULT_CONFIG
     grants: Grants = field(default_factory=dict)
 
+    @property
+    def assignment(self) -> str:
+        return self.rubric.assignment
+
 
 @dataclass
 class RunResult:
@@ -43,7 +48,7 @@ class RunResult:
     reused: list[str] = field(default_factory=list)
 
 
-def content_hashes(paths: list[Path], assignment: str, grants: Grants | None = None) -> dict[str, str]:
+def content_hashes(paths: list[Path], rubric: Rubric, grants: Grants | None = None) -> dict[str, str]:
     """``student -> content hash`` for every student id held by exactly one path. A student's review
     grants are part of it: granting (or revoking) a name makes the old record stale."""
     by_id: dict[str, list[Path]] = {}
@@ -54,7 +59,7 @@ def content_hashes(paths: list[Path], assignment: str, grants: Grants | None = N
         if len(group) == 1:
             granted = (grants or {}).get(sid)
             suffix = "" if not granted else ":" + ",".join(f"{k}={v}" for k, v in sorted(granted.items()))
-            hashes[sid] = submission_hash(group[0], assignment) + suffix
+            hashes[sid] = submission_hash(group[0], rubric) + suffix
     return hashes
 
 
@@ -67,9 +72,9 @@ def run_class(
     """Grade ``run.paths`` into ``run.out`` (see the module docstring); raise ``OutputConflict`` before
     grading anything when the folder cannot take this run. ``on_start(to_grade, reused)`` is called once
     the reusable records are known."""
-    rubric = load_rubric(run.assignment)
+    rubric = run.rubric
     students = {student_id(p) for p in run.paths}
-    hashes = content_hashes(run.paths, run.assignment, run.grants)
+    hashes = content_hashes(run.paths, rubric, run.grants)
     staging = Staging(run.out, run.assignment)
     staging.open(students, force=run.force, resume=run.resume)
     previous = read_contents(run.out)
@@ -85,7 +90,7 @@ def run_class(
 
     records, timings, run_info = grade_class(
         todo,
-        run.assignment,
+        rubric,
         jobs=run.jobs,
         level=run.level,
         config=run.config,

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from ..grading.loader import Submission, load_submission
-from ..grading.rubric import load_rubric
+from ..grading.rubric import Rubric
 
 ROOT = Path(__file__).resolve().parents[2]
 # Everything that decides a grade: the grader's code, its templates and rubric, and the reference.
@@ -43,6 +43,6 @@ def loaded_hash(sub: Submission) -> str:
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def submission_hash(path: Path, assignment: str) -> str:
-    """The content hash of what grading ``path`` for ``assignment`` would grade now (nothing runs)."""
-    return loaded_hash(load_submission(Path(path), assignment, load_rubric(assignment).module))
+def submission_hash(path: Path, rubric: Rubric) -> str:
+    """The content hash of what grading ``path`` against ``rubric`` would grade now (nothing runs)."""
+    return loaded_hash(load_submission(Path(path), rubric.assignment, rubric.module))

@@ -30,6 +30,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
 
 from ..grading.rubric import assignment_ids, load_rubric
+from ..policy.notebook import tested_name
 from ..reporters.visibility import student_view
 
 KIT_KEY = "kit"  # cell / notebook metadata key of the kit
@@ -99,11 +100,12 @@ def kit_record(path: Path, assignment: str, student: str, records_dir: str) -> t
     from ..grading.batch import grade_path
     from .fingerprint import submission_hash
 
-    record = stored_record(records_dir, student, submission_hash(path, assignment))
+    rubric = load_rubric(assignment)
+    record = stored_record(records_dir, student, submission_hash(path, rubric))
     if record is not None:
         return record, True
     faults: list[str] = []
-    record = grade_path(path, assignment, shared_zygote(), faults=faults)
+    record = grade_path(path, rubric, shared_zygote(), faults=faults)
     for fault in faults:  # tracebacks of the kit: the TA's log only, never the notebook's feedback
         logging.getLogger(__name__).error("grader fault (%s, %s): %s", assignment, student, fault)
     return record, False
@@ -136,11 +138,10 @@ class KitGrades(NbGraderPreprocessor):
         rubric = load_rubric(assignment)
         per_name = items_by_name(record)
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            grade_id = meta.get("grade_id", "")
-            if cell.cell_type != "code" or not meta.get("grade") or not grade_id.startswith("test_"):
+            name = tested_name(cell)
+            if name is None:
                 continue
-            items = per_name.get(grade_id[len("test_") :], [])
+            items = per_name.get(name, [])
             points = sum(i["score"] for i in items)
             text = cell_text(items, rubric, published=False) if items else "not graded by the kit\n"
             cell.metadata[KIT_KEY] = {"items": items}  # the TA's copy, for make publish

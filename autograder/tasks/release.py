@@ -13,9 +13,10 @@ Steps, for each assignment (all of them by default):
    kernel spec, so the release does not depend on the machine that produced it. (nbgrader's per-cell
    checksums are kept: they are a pure function of cell source and points, hence stable.)
 
-Before step 2 the submission policy (``autograder/policy.py``, standalone) is written into the source
-folder as ``check_submission.py``, with the assignment's graded names filled in; nbgrader copies it
-next to the released notebook, whose self-check cell runs it (``%run check_submission.py <id>.ipynb``).
+Before step 2 the submission policy (the package ``autograder/policy/``, joined into one standalone
+module) is written into the source folder as ``check_submission.py``, with the assignment's graded
+names filled in; nbgrader copies it next to the released notebook, whose self-check cell runs it
+(``%run check_submission.py <id>.ipynb``).
 
 ``--check`` runs all of this on a copy in a temporary folder, leaves the repository untouched, and exits
 with status 1 listing every difference (cell sources, cell metadata, files, the policy copy) from the
@@ -39,6 +40,14 @@ import nbformat
 
 from autograder import policy
 from autograder.grading.rubric import Rubric, assignment_ids, load_rubric
+from autograder.policy.notebook import (
+    EXPERIMENT_TAG,
+    TEST_PREFIX,
+    is_experiment_cell,
+    is_solution_cell,
+    is_test_cell,
+    nbgrader_meta,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY_COPY = "check_submission.py"
@@ -46,8 +55,6 @@ _GRADED_NAMES_LINE = "GRADED_NAMES: tuple[str, ...] = ()\n"
 CONFIG_FILE = "nbgrader_config.py"
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "assignments"
-TEST_PREFIX = "test_"
-EXPERIMENT_TAG = "experiment"
 # The metadata every released notebook carries; anything else (language_info versions, widget state)
 # would make the committed release depend on whoever ran `make release`.
 CANONICAL_METADATA = {
@@ -66,27 +73,7 @@ class ReleaseError(Exception):
 
 
 # --------------------------------------------------------------------------------------------------
-# nbgrader cell helpers
-
-
-def nbgrader_meta(cell) -> dict:
-    """The cell's nbgrader metadata (empty dict for an ordinary cell)."""
-    return dict(cell.get("metadata", {}).get("nbgrader", {}))
-
-
-def is_solution_cell(cell) -> bool:
-    meta = nbgrader_meta(cell)
-    return bool(meta.get("solution")) and not meta.get("grade")
-
-
-def is_test_cell(cell) -> bool:
-    """An autograded test cell: graded, not a solution (what the grader skips)."""
-    meta = nbgrader_meta(cell)
-    return bool(meta.get("grade")) and not meta.get("solution")
-
-
-def is_experiment_cell(cell) -> bool:
-    return EXPERIMENT_TAG in cell.get("metadata", {}).get("tags", [])
+# nbgrader cells (the conventions live in ``policy/notebook.py``, shared with the grader)
 
 
 def notebook_path(root: Path, folder: str, assignment: str) -> Path:
@@ -215,11 +202,11 @@ def normalize_release(path: Path) -> None:
 
 
 def policy_copy(rubric: Rubric) -> str:
-    """The text of ``check_submission.py`` for one assignment: the policy module, standalone, with the
-    assignment's graded names filled in."""
-    text = Path(policy.__file__).read_text(encoding="utf-8")
+    """The text of ``check_submission.py`` for one assignment: the policy package joined into one
+    standalone module (``policy.standalone_text``), with the assignment's graded names filled in."""
+    text = policy.standalone_text()
     if text.count(_GRADED_NAMES_LINE) != 1:
-        raise ReleaseError(f"{policy.__file__}: expected one line {_GRADED_NAMES_LINE.strip()!r}")
+        raise ReleaseError(f"autograder/policy/cli.py: expected one line {_GRADED_NAMES_LINE.strip()!r}")
     names = f"GRADED_NAMES: tuple[str, ...] = {tuple(rubric.graded_names)!r}  # {rubric.assignment}\n"
     return text.replace(_GRADED_NAMES_LINE, names)
 
@@ -230,7 +217,7 @@ def write_policy_copy(folder: Path, rubric: Rubric) -> list[str]:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return []
     path.write_text(text, encoding="utf-8")
-    return [f"{POLICY_COPY}: written from autograder/policy.py"]
+    return [f"{POLICY_COPY}: written from autograder/policy/"]
 
 
 def build(assignments: Sequence[str], root: Path) -> list[str]:

@@ -31,7 +31,8 @@ MARKS = {
 
 
 def grade(path: Path, assignment: str, zygote) -> dict:
-    return student_record(grade_submission(path, assignment, zygote), load_rubric(assignment))
+    rubric = load_rubric(assignment)
+    return student_record(grade_submission(path, rubric, zygote), rubric)
 
 
 def lost(record: dict) -> dict[str, str]:

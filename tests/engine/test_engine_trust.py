@@ -42,7 +42,8 @@ TABLE = [
 
 
 def grade(path: Path, assignment: str, zygote, grants=None) -> dict:
-    return student_record(grade_submission(path, assignment, zygote, grants=grants), load_rubric(assignment))
+    rubric = load_rubric(assignment)
+    return student_record(grade_submission(path, rubric, zygote, grants=grants), rubric)
 
 
 def statuses(record: dict, name: str) -> set[str]:
@@ -135,7 +136,7 @@ def test_a_grader_fault_reaches_the_ta_only(zygote, monkeypatch):
         raise KeyError("kit internals at /autograder/families/secret.py")
 
     monkeypatch.setitem(families.REGISTRY, line.kind, broken)
-    result = grade_submission(HOSTILE.parent / "02_optimizers/correct/loop.py", OPT, zygote)
+    result = grade_submission(HOSTILE.parent / "02_optimizers/correct/loop.py", load_rubric(OPT), zygote)
     record = student_record(result, rubric)
     assert any("Traceback" in f for f in result.grader_faults)
     item = next(i for i in record["items"] if i["id"] == line.id)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
+from autograder.grading.rubric import load_rubric
 from autograder.tasks import outdir
 from autograder.tasks.classrun import ClassRun, run_class
 from autograder.tasks.outdir import OutputConflict, Staging, check_target
@@ -118,14 +119,14 @@ def test_an_interrupted_run_leaves_out_untouched_and_resumes_without_regrading(t
         raise Interrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_class(ClassRun(A, paths, out, force=True), on_done=stop_after_first)
+        run_class(ClassRun(load_rubric(A), paths, out, force=True), on_done=stop_after_first)
     assert snapshot(out) == before  # the old folder is complete and unmixed
     staging = Staging(out, A)
     assert list(staging.finished()) == ["ann"] and (staging.dir / "ann.json").is_file()
 
     (paths[1]).write_text("X = 2\n")  # ben changed his file after the interruption
     seen: list[str] = []
-    result = run_class(ClassRun(A, paths, out, force=True, resume=True), on_done=seen.append)
+    result = run_class(ClassRun(load_rubric(A), paths, out, force=True, resume=True), on_done=seen.append)
     assert result.reused == ["ann"] and sorted(seen) == ["ben", "cy"]
     assert not staging.dir.exists() and set(records(out)) == {"ann", "ben", "cy"}
     fresh = tmp_path / "fresh"
@@ -138,7 +139,8 @@ def test_a_leftover_staging_folder_is_never_silently_discarded(tmp_path, capsys)
     paths = make_class(tmp_path / "c", {"ann": CHEAP, "ben": "X = 1\n"})
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        run_class(ClassRun(A, paths, out), on_done=lambda sid: (_ for _ in ()).throw(Interrupt()))
+        run = ClassRun(load_rubric(A), paths, out)
+        run_class(run, on_done=lambda sid: (_ for _ in ()).throw(Interrupt()))
     assert grade("--assignment", A, *map(str, paths), "--out", str(out)) == 2
     err = capsys.readouterr().err
     assert "interrupted run (1 students graded)" in err and "--resume" in err

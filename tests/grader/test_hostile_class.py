@@ -119,7 +119,9 @@ def test_mixed_class_honest_students_keep_full_marks(tmp_path):
     assert {p.stem for p in hostile} == set(EXPECTED) | set(GRANTED), "each hostile file needs an expectation"
     made = sorted(p for p in classdir.iterdir() if p not in honest)
     grants = grants_for([p for p in hostile if p.stem in GRANTED])
-    records, timings, info = grade_class(honest + hostile + made, ASSIGNMENT, jobs=2, grants=grants)
+    records, timings, info = grade_class(
+        honest + hostile + made, load_rubric(ASSIGNMENT), jobs=2, grants=grants
+    )
     out = tmp_path / "out"
     out.mkdir()
     write_all(records, load_rubric(ASSIGNMENT), out, timings, info)

@@ -12,15 +12,8 @@ import nbformat
 import pytest
 
 from autograder.grading.rubric import assignment_ids
-from autograder.tasks.release import (
-    RELEASE_DIR,
-    REPO,
-    SOURCE_DIR,
-    is_experiment_cell,
-    is_solution_cell,
-    is_test_cell,
-    notebook_path,
-)
+from autograder.policy.notebook import is_experiment_cell, is_solution_cell, is_test_cell
+from autograder.tasks.release import RELEASE_DIR, REPO, SOURCE_DIR, notebook_path
 
 ASSIGNMENT_MARKS = {
     "01_gradient_descent": pytest.mark.gradient_descent,
@@ -67,9 +60,9 @@ def module_cells(nb) -> list:
 
 def module_source(nb) -> str:
     """The graded code of a notebook, IPython lines blanked as the grader's loader does."""
-    from autograder.policy import blank_magics
+    from autograder.policy import drop_magics
 
-    return "\n\n".join(blank_magics(c.source) for c in module_cells(nb))
+    return "\n\n".join(drop_magics(c.source) for c in module_cells(nb))
 
 
 def imported_modules(source: str) -> set[str]:

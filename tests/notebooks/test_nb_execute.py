@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.grading.rubric import load_rubric
-from autograder.tasks.release import is_experiment_cell, is_test_cell
+from autograder.policy.notebook import is_experiment_cell, is_test_cell
 
 from .nbkit import (
     assignment_params,

@@ -13,8 +13,9 @@ import nbformat
 import pytest
 
 from autograder.grading.rubric import assignment_ids, load_rubric
+from autograder.policy.notebook import is_experiment_cell, is_test_cell
 from autograder.tasks import release
-from autograder.tasks.release import ReleaseError, is_experiment_cell, is_test_cell
+from autograder.tasks.release import ReleaseError
 
 from .nbkit import (
     FORBIDDEN_MARKERS,

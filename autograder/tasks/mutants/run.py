@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ...grading.batch import grade_class
+from ...grading.rubric import load_rubric
 from .cache import JsonCache
 from .generate import Mutant, Solution, focused_source, generate, load_solution
 from .oracle import REPO, Verdict, VerdictCache, judge_all
@@ -139,8 +140,9 @@ def _grade_texts(
                 if options.progress:
                     options.progress("grading", done[0], len(paths))
 
+            rubric = load_rubric(options.assignment)
             graded, _, _ = grade_class(
-                paths, options.assignment, jobs=options.jobs, level=options.isolation, on_done=tick
+                paths, rubric, jobs=options.jobs, level=options.isolation, on_done=tick
             )
         for record in graded:
             records[record["student"]] = record
