@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..grading.rubric import load_rubric
+from ..grading.rubric import Rubric, load_rubric
 from ..reporters._common import fmt_points
 from ..reporters.summary import summary_console
 from .classrun import ClassRun, run_with_progress
@@ -67,11 +67,12 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
     if ensure_in_gradebook(config, assignment):
         print(f"added {assignment} to the gradebook (nbgrader generate_assignment)")
 
+    rubric = load_rubric(assignment)
     console = summary_console()
     out = records_dir(course, assignment)
     start = time.monotonic()
     kit = run_with_progress(
-        ClassRun(load_rubric(assignment), students, out, jobs=jobs, force=True, resume=True, reuse_out=True),
+        ClassRun(rubric, students, out, jobs=jobs, force=True, resume=True, reuse_out=True),
         console,
         quiet=quiet,
     )
@@ -94,22 +95,7 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
     )
 
     ids = [p.name for p in students]
-    in_book = gradebook_scores(config, assignment, ids)
-    kit_scores = {r["student"]: r["score"] for r in kit.records}
-    max_score = fmt_points(load_rubric(assignment).max_score)
-    # nbgrader grades notebooks only: a student who handed in a .py file alone is graded by the kit
-    # (make export takes that grade) but cannot be in the gradebook. Anyone else missing is a failure.
-    no_notebook = {p.name for p in students if not any((p / assignment).glob("*.ipynb"))}
-    missing = [s for s in ids if in_book[s] is None and s not in no_notebook]
-    for s in ids:
-        book = in_book[s]
-        if book is None:
-            note = "no notebook, kit grade only (make export)" if s in no_notebook else "NOT IN THE GRADEBOOK"
-        else:
-            note = "" if abs(book - kit_scores[s]) < 1e-6 else "gradebook differs (a manual grade?)"
-        shown = "-" if book is None else fmt_points(book)
-        line = f"  {s}: kit {fmt_points(kit_scores[s])}, gradebook {shown} / {max_score} {note}"
-        console.print(line.rstrip())
+    missing, no_notebook = _compare_with_gradebook(config, rubric, students, kit.records, console)
     if missing or error:
         print(
             f"error: nbgrader autograde failed for {', '.join(missing) or 'some students'}"
@@ -125,3 +111,27 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
 
 def main(assignment: str, *, jobs: int = 2, course: Path | None = None) -> int:
     return autograde(assignment, jobs=jobs, course=course)
+
+
+def _compare_with_gradebook(config, rubric: Rubric, students: list[Path], records: list[dict], console):
+    """Print each student's kit score beside the gradebook's; return (students missing from the
+    gradebook, students who handed in no notebook)."""
+    assignment = rubric.assignment
+    ids = [p.name for p in students]
+    in_book = gradebook_scores(config, assignment, ids)
+    kit_scores = {r["student"]: r["score"] for r in records}
+    max_score = fmt_points(rubric.max_score)
+    # nbgrader grades notebooks only: a student who handed in a .py file alone is graded by the kit
+    # (make export takes that grade) but cannot be in the gradebook. Anyone else missing is a failure.
+    no_notebook = {p.name for p in students if not any((p / assignment).glob("*.ipynb"))}
+    missing = [s for s in ids if in_book[s] is None and s not in no_notebook]
+    for s in ids:
+        book = in_book[s]
+        if book is None:
+            note = "no notebook, kit grade only (make export)" if s in no_notebook else "NOT IN THE GRADEBOOK"
+        else:
+            note = "" if abs(book - kit_scores[s]) < 1e-6 else "gradebook differs (a manual grade?)"
+        shown = "-" if book is None else fmt_points(book)
+        line = f"  {s}: kit {fmt_points(kit_scores[s])}, gradebook {shown} / {max_score} {note}"
+        console.print(line.rstrip())
+    return missing, no_notebook

@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Long on purpose: argument checks, then one run per assignment, then the summary, in order.
     parser = _parser()
     args = parser.parse_args(argv)
     assignments = args.assignment or list(assignment_ids())

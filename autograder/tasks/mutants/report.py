@@ -128,6 +128,7 @@ def _survivor_text(result: RunResult, r: MutantResult) -> str:
 
 
 def print_report(result: RunResult, console: Console | None = None, diffs: bool = True) -> None:
+    # Long on purpose: the report's sections in the order they print.
     console = console or Console()
     s = summarize(result)
     a = result.options.assignment

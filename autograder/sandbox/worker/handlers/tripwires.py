@@ -31,6 +31,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 
 def _make():
+    # One closure over private cells on purpose (long): the state the student's code could rewrite lives
+    # only in these cells, never in module globals or attributes reachable from the functions it sees.
     armed_flag = [False]
     hits: list[str] = []
     channel = [-1, -1]  # (read end, write end) of this worker's hit pipe

@@ -321,6 +321,7 @@ def _bn_errors(cls, counter, shape, training: bool, track: bool) -> Any:
 def explore_bn_module(
     name: str, ranks: tuple[tuple[int, ...], ...], bad: tuple[tuple[int, ...], ...], single: tuple[int, ...]
 ):
+    # Long on purpose: a flat list of scenarios, read top to bottom like a test plan.
     def explore(impl: Impl) -> Iterator[Scenario]:
         import reference
 
