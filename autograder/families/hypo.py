@@ -36,6 +36,9 @@ class _Abort(BaseException):
 
 
 MAX_DEATHS = 3
+# Examples tried by ``search`` in this process so far (hypothesis' and hand-picked ones, shrinking
+# included): ``make bench`` reads the difference around each rubric line. Nothing grades with it.
+examples_tried = 0
 
 
 def search(
@@ -53,6 +56,8 @@ def search(
     deaths = [0]
 
     def attempt(example: Any) -> None:
+        global examples_tried
+        examples_tried += 1
         try:
             body(example)
         except Mismatch as exc:

@@ -385,6 +385,7 @@ class WorkerSession:
     module: str
     limits: Limits = field(default_factory=Limits)
     restarts: int = 0
+    round_trips: int = 0  # requests sent (loads included): what ``make bench`` counts per rubric line
     last_end: str = ""
     loaded: protocol.Response | None = None  # the reply to the last load (names the module defines)
     _worker: WorkerProcess | None = None
@@ -417,6 +418,7 @@ class WorkerSession:
         return self._roundtrip(req, timeout)
 
     def _roundtrip(self, req: protocol.Request, timeout: float) -> protocol.Response:
+        self.round_trips += 1
         deadline = time.monotonic() + timeout
         data = memoryview(protocol.encode_request(req))
         try:
