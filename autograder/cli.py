@@ -180,12 +180,17 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
     level, grants = _level_and_grants(parser, args)
     rubric = load_rubric(args.assignment)
     console = summary_console()
-    lanes = None
+    lanes, cluster_errors = None, ()
     if args.cluster:
-        from .grading.cluster import ClusterLanes
+        from .grading.cluster import ClusterError, ClusterLanes
 
+        cluster_errors = (ClusterError,)
         console.print(f"grading on the Dask cluster at {args.cluster}")
-        lanes = ClusterLanes(args.cluster, args.isolation)  # each worker resolves its own level
+        try:
+            lanes = ClusterLanes(args.cluster, args.isolation)  # each worker resolves its own level
+        except (OSError, TimeoutError) as exc:
+            print(f"error: cannot reach the Dask scheduler at {args.cluster}: {exc}", file=sys.stderr)
+            return 1
     run = ClassRun(rubric, paths, out, jobs=args.jobs, level=level, force=args.force, resume=args.resume,
                    grants=grants, lanes=lanes)
     try:
@@ -193,6 +198,11 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
     except OutputConflict as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except cluster_errors as exc:
+        print(f"error: {exc}\nthe students graded so far are kept in {out}{STAGING_SUFFIX}/; fix the "
+              "cluster (every machine needs this kit importable, see README), then run the same command "
+              "with --resume", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: the students graded so far are kept in {out}{STAGING_SUFFIX}/; run the same "

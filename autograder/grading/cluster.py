@@ -34,6 +34,11 @@ MAX_SUBMISSION_BYTES = 64 << 20  # what one student may ship to a worker
 RETRIES = 2
 
 
+class ClusterError(RuntimeError):
+    """The cluster failed to grade a student (not a lost worker: those are re-queued), e.g. a scheduler
+    or worker that cannot import the kit. The run stops; finished students stay in the staging folder."""
+
+
 class SubmissionTooLarge(ValueError):
     """A submission folder holds more than ``MAX_SUBMISSION_BYTES``; it is not sent."""
 
@@ -116,7 +121,7 @@ class ClusterLanes:
     def grade(self, paths: list[Path], rubric: Rubric, config: GradingConfig, grants: Grants,
               finished: Callable) -> None:
         """Send one task per student; ``finished(record, seconds, faults)`` here as each comes back."""
-        futures = []
+        futures, students = [], {}
         for p in paths:
             sid = student_id(p)
             try:
@@ -128,9 +133,15 @@ class ClusterLanes:
                 grade_remote, Path(p).name, files, rubric, config, grants.get(sid),
                 key=f"grade-{rubric.assignment}-{sid}-{time.monotonic_ns()}", pure=False, retries=RETRIES,
             ))
+            students[futures[-1].key] = sid
         try:
             for fut in as_completed(futures):
-                finished(*fut.result())
+                try:
+                    result = fut.result()
+                except Exception as exc:  # noqa: BLE001 - the cluster's failure, never the student's
+                    raise ClusterError(f"the Dask cluster at {self.address} could not grade "
+                                       f"{students[fut.key]}: {str(exc).splitlines()[0]}") from exc
+                finished(*result)
         except BaseException:
             self._client.cancel(futures)
             raise
