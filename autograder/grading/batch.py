@@ -46,6 +46,15 @@ def _lane_init(level: str) -> None:
     atexit.register(_zygote.close)
 
 
+def _pool_lane_init(level: str) -> None:
+    """A lane process of a pool: torch single-threaded on the grader's side too (the reference runs
+    here), so N lanes use N cores instead of fighting over them; then the lane's zygote."""
+    import torch
+
+    torch.set_num_threads(1)
+    _lane_init(level)
+
+
 def graded_file_fields(path: Path, rubric) -> dict:
     """The record's ``graded_file`` (relative to the student's path, so regrades stay byte-identical) and,
     when a folder holds several files that could be the submission, a flag naming the one taken."""
@@ -170,7 +179,7 @@ class Lanes:
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
-                                             initializer=_lane_init, initargs=(self.level,))
+                                             initializer=_pool_lane_init, initargs=(self.level,))
         futures = [self._pool.submit(_grade_one, str(p), rubric, config, grants.get(student_id(p)))
                    for p in paths]
         try:
