@@ -30,17 +30,12 @@ $(STAMP): requirements.txt constraints.txt
 	@touch $@
 
 # No SUBMISSIONS: the bundled sample class of ASSIGNMENT (default: every assignment) into
-# grades/samples/<assignment>/, never the folder of a real class. With SUBMISSIONS: one real class,
-# by default into grades/<assignment>/; ASSIGNMENT may be left out for nbgrader's submitted/ layout.
+# grades/samples/<assignment>/, never the folder of a real class; all of them in one lane pool. With
+# SUBMISSIONS: one real class, by default into grades/<assignment>/; ASSIGNMENT may be left out for nbgrader's submitted/ layout.
 grade: $(STAMP)
 ifeq ($(strip $(SUBMISSIONS)),)
 	@test -z "$(OUT)" -o -n "$(ASSIGNMENT)" || { echo "OUT needs ASSIGNMENT (or SUBMISSIONS)"; exit 2; }
-	@set -e; for a in $(or $(ASSIGNMENT),$(ASSIGNMENTS)); do \
-	  out="$(or $(OUT),grades/samples/$$a)"; \
-	  echo "No SUBMISSIONS given: grading the bundled sample class of $$a into $$out/" \
-	       "(a real class: make grade ASSIGNMENT=$$a SUBMISSIONS=submitted)"; \
-	  $(PY) -m autograder grade --assignment $$a tests/submissions/$$a/sample_class/* --out "$$out" $(GRADE_FLAGS); \
-	done
+	$(PY) -m autograder grade-samples$(foreach a,$(ASSIGNMENT), --assignment $(a))$(if $(OUT), --out "$(OUT)") $(GRADE_FLAGS)
 else
 	@test -d "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) is not a folder (one file or folder per student)"; exit 2; }
 	$(PY) -m autograder grade $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(SUBMISSIONS)/* $(if $(OUT),--out "$(OUT)") $(GRADE_FLAGS)

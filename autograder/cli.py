@@ -16,6 +16,7 @@ from pathlib import Path
 from .grading.rubric import RubricError, assignment_ids, load_rubric
 
 DEFAULT_OUT_ROOT = Path("grades")
+SAMPLES_ROOT = Path(__file__).resolve().parents[1] / "tests" / "submissions"
 
 
 def _grade_parser(sub) -> None:
@@ -28,6 +29,11 @@ def _grade_parser(sub) -> None:
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     grade.add_argument("--out", type=Path, help="output folder (default: grades/<assignment>)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
+    grade.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:PORT",
+        help="grade on this Dask distributed scheduler, one student per task (--jobs is then ignored)",
+    )
     grade.add_argument(
         "--isolation",
         default=None,
@@ -50,6 +56,21 @@ def _grade_parser(sub) -> None:
         metavar="FILE",
         help="JSON or TOML review file (student -> {graded name: sha256}) granting names a TA has read",
     )
+
+
+def _samples_parser(sub) -> None:
+    samples = sub.add_parser(
+        "grade-samples", help="grade the bundled sample classes in one lane pool (make grade, no SUBMISSIONS)"
+    )
+    samples.add_argument("--assignment", action="append", help="repeatable (default: every assignment)")
+    samples.add_argument("--out", type=Path, help="output folder (only with one --assignment; default: "
+                         "grades/samples/<assignment>)")
+    samples.add_argument("--jobs", type=int, default=1, help="lanes shared by every class (default 1)")
+    samples.add_argument("--isolation", default=None, help="force a sandbox level (see README)")
+    samples.add_argument("--force", action="store_true", help="replace an output folder holding other grades")
+    samples.add_argument("--resume", action="store_true", help="finish an interrupted run")
+    samples.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    samples.add_argument("--grant-review", type=Path, metavar="FILE", help="review grants (as for grade)")
 
 
 def _course_parsers(sub) -> None:
@@ -83,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _grade_parser(sub)
+    _samples_parser(sub)
     _course_parsers(sub)
     return parser
 
@@ -126,12 +148,15 @@ def _class_paths(parser: argparse.ArgumentParser, args) -> tuple[list[Path], Pat
     return paths, out
 
 
-def _level_and_grants(parser: argparse.ArgumentParser, args) -> tuple[str, dict]:
-    """The isolation level of this run (resolved here, once) and the TA's review grants."""
+def _level_and_grants(parser: argparse.ArgumentParser, args) -> tuple[str | None, dict]:
+    """The isolation level of this run (resolved here, once; on a cluster by each worker) and the TA's
+    review grants."""
     from .grading.batch import UnknownLevel, choose_level
 
+    level = None
     try:
-        level = choose_level(args.isolation)
+        if not getattr(args, "cluster", None):
+            level = choose_level(args.isolation)
     except UnknownLevel as exc:
         parser.error(str(exc))
     grants = None
@@ -155,13 +180,29 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
     level, grants = _level_and_grants(parser, args)
     rubric = load_rubric(args.assignment)
     console = summary_console()
+    lanes, cluster_errors = None, ()
+    if args.cluster:
+        from .grading.cluster import ClusterError, ClusterLanes
+
+        cluster_errors = (ClusterError,)
+        console.print(f"grading on the Dask cluster at {args.cluster}")
+        try:
+            lanes = ClusterLanes(args.cluster, args.isolation)  # each worker resolves its own level
+        except (OSError, TimeoutError) as exc:
+            print(f"error: cannot reach the Dask scheduler at {args.cluster}: {exc}", file=sys.stderr)
+            return 1
     run = ClassRun(rubric, paths, out, jobs=args.jobs, level=level, force=args.force, resume=args.resume,
-                   grants=grants)
+                   grants=grants, lanes=lanes)
     try:
         result = run_with_progress(run, console, quiet=args.quiet)
     except OutputConflict as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except cluster_errors as exc:
+        print(f"error: {exc}\nthe students graded so far are kept in {out}{STAGING_SUFFIX}/; fix the "
+              "cluster (every machine needs this kit importable, see README), then run the same command "
+              "with --resume", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: the students graded so far are kept in {out}{STAGING_SUFFIX}/; run the same "
@@ -169,6 +210,9 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        if lanes is not None:
+            lanes.close()
     if not args.quiet:
         print_summary(result.records, rubric, result.timings, console=console)
         console.print(
@@ -177,9 +221,64 @@ def _grade(parser: argparse.ArgumentParser, args) -> int:
     return 0
 
 
+def _sample_runs(parser: argparse.ArgumentParser, args, lanes) -> list:
+    """One ``ClassRun`` per bundled sample class asked for, all sharing ``lanes``."""
+    from .tasks.classrun import ClassRun
+
+    assignments = args.assignment or assignment_ids()
+    unknown = [a for a in assignments if a not in assignment_ids()]
+    if unknown:
+        parser.error(f"unknown assignment {unknown[0]!r}; known: {', '.join(assignment_ids())}")
+    if args.out is not None and len(assignments) != 1:
+        parser.error("--out needs exactly one --assignment")
+    runs = []
+    for a in assignments:
+        folder = SAMPLES_ROOT / a / "sample_class"
+        paths = sorted(Path(os.path.relpath(p)) for p in folder.iterdir() if not p.name.startswith("."))
+        out = args.out or DEFAULT_OUT_ROOT / "samples" / a
+        print(f"No SUBMISSIONS given: grading the bundled sample class of {a} into {out}/ "
+              f"(a real class: make grade ASSIGNMENT={a} SUBMISSIONS=submitted)")
+        runs.append(ClassRun(load_rubric(a), paths, out, jobs=lanes.jobs, level=lanes.level, force=args.force,
+                             resume=args.resume, grants=args.grants, lanes=lanes))
+    return runs
+
+
+def _grade_samples(parser: argparse.ArgumentParser, args) -> int:
+    """Every sample class in one run: one lane pool (zygotes started once), the classes side by side."""
+    from .grading.batch import Lanes
+    from .reporters import print_summary
+    from .reporters.summary import summary_console
+    from .tasks.classrun import run_all_with_progress
+    from .tasks.outdir import OutputConflict
+
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    level, args.grants = _level_and_grants(parser, args)
+    console = summary_console()
+    with Lanes(args.jobs, level) as lanes:
+        runs = _sample_runs(parser, args, lanes)
+        try:
+            results = run_all_with_progress(runs, console, quiet=args.quiet)
+        except OutputConflict as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("\ninterrupted: run the same command with --resume (make grade RESUME=1) to grade only "
+                  "the students not graded yet", file=sys.stderr)
+            return 130
+    if not args.quiet:
+        for run, result in zip(runs, results, strict=True):
+            print_summary(result.records, run.rubric, result.timings, console=console)
+            console.print(f"isolation: {result.run_info['isolation']}; wrote {len(result.records)} results "
+                          f"to {run.out}/")
+    return 0
+
+
 def _command(parser: argparse.ArgumentParser, args) -> int:
     if args.command == "grade":
         return _grade(parser, args)
+    if args.command == "grade-samples":
+        return _grade_samples(parser, args)
     if args.command == "export":
         from .tasks.export import main as export_main
 

@@ -46,6 +46,15 @@ def _lane_init(level: str) -> None:
     atexit.register(_zygote.close)
 
 
+def _pool_lane_init(level: str) -> None:
+    """A lane process of a pool: torch single-threaded on the grader's side too (the reference runs
+    here), so N lanes use N cores instead of fighting over them; then the lane's zygote."""
+    import torch
+
+    torch.set_num_threads(1)
+    _lane_init(level)
+
+
 def graded_file_fields(path: Path, rubric) -> dict:
     """The record's ``graded_file`` (relative to the student's path, so regrades stay byte-identical) and,
     when a folder holds several files that could be the submission, a flag naming the one taken."""
@@ -151,28 +160,60 @@ def _gradable(paths: list[Path], rubric: Rubric, finished: Callable) -> list[Pat
     return unique
 
 
-def _grade_in_lanes(paths: list[Path], rubric: Rubric, jobs: int, level: str, config: GradingConfig,
-                    grants: Grants, finished: Callable) -> None:
-    """Grade ``paths`` in ``jobs`` lanes (processes, each with its zygote), ``finished`` per student."""
-    if jobs == 1:
-        _lane_init(level)
+class Lanes:
+    """The parallel lanes of one run, shared by every class graded in it (``make grade`` grades the
+    three sample classes in one pool): ``jobs`` spawned processes, each with its own zygote, or, with one
+    job, a zygote in this process. Several threads may call ``grade`` at once when ``jobs > 1``; a
+    hanging student holds one lane for its own lines' timeouts while the others go on."""
+
+    def __init__(self, jobs: int, level: str) -> None:
+        self.jobs, self.level = max(1, jobs), level
+        self._pool: ProcessPoolExecutor | None = None
+        self._inline: Zygote | None = None
+
+    def grade(self, paths: list[Path], rubric: Rubric, config: GradingConfig, grants: Grants,
+              finished: Callable) -> None:
+        """Grade ``paths``; ``finished(record, seconds, faults)`` in the calling thread per student."""
+        if self.jobs == 1:
+            self._grade_inline(paths, rubric, config, grants, finished)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
+                                             initializer=_pool_lane_init, initargs=(self.level,))
+        futures = [self._pool.submit(_grade_one, str(p), rubric, config, grants.get(student_id(p)))
+                   for p in paths]
         try:
-            for p in paths:
-                finished(*_grade_one(str(p), rubric, config, grants.get(student_id(p))))
-        finally:
-            _zygote.close()
-        return
-    pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=get_context("spawn"), initializer=_lane_init, initargs=(level,)
-    )
-    try:
-        futures = [pool.submit(_grade_one, str(p), rubric, config, grants.get(student_id(p))) for p in paths]
-        for fut in as_completed(futures):
-            finished(*fut.result())
-    except BaseException:  # Ctrl-C: students not started yet are dropped, not graded on the way out
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+            for fut in as_completed(futures):
+                finished(*fut.result())
+        except BaseException:  # Ctrl-C: students not started yet are dropped, not graded on the way out
+            for fut in futures:
+                fut.cancel()
+            raise
+
+    def _grade_inline(self, paths: list[Path], rubric: Rubric, config: GradingConfig, grants: Grants,
+                      finished: Callable) -> None:
+        global _zygote
+        if self._inline is None:
+            _lane_init(self.level)
+            self._inline = _zygote
+        _zygote = self._inline
+        for p in paths:
+            finished(*_grade_one(str(p), rubric, config, grants.get(student_id(p))))
+
+    def close(self, *, cancel: bool = False) -> None:
+        """End the lanes and their zygotes (``cancel``: drop the students not started yet)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool = None
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
+
+    def __enter__(self) -> Lanes:
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        self.close(cancel=exc_type is not None)
 
 
 def grade_class(
@@ -185,16 +226,18 @@ def grade_class(
     on_done: Callable[[str], None] | None = None,
     on_record: Callable[[dict, float], None] | None = None,
     grants: Grants | None = None,
+    lanes: Lanes | None = None,
 ) -> tuple[list[dict], dict[str, float], dict]:
     """Grade every path against ``rubric``; return (records, seconds per student, run info for run.json).
 
     ``level`` is a level the caller resolved (``choose_level``, which the CLI calls once per run); None
     resolves it here, once. ``on_record(record, seconds)`` is called in this process as each student
     finishes (before ``on_done``), so a caller can store records while the class is still being graded.
-    ``grants`` are the TA's review grants (``review.load_grants``). Grader faults go to run info, never
-    to a record.
+    ``grants`` are the TA's review grants (``review.load_grants``). ``lanes``: a pool shared with other
+    classes of the same run (its jobs and level then apply); None starts and ends lanes of its own.
+    Grader faults go to run info, never to a record.
     """
-    level = level if level in levels.LEVELS else choose_level(level)
+    level = lanes.level if lanes is not None else level if level in levels.LEVELS else choose_level(level)
     records: list[dict] = []
     timings: dict[str, float] = {}
     faults: dict[str, list[str]] = {}
@@ -211,9 +254,12 @@ def grade_class(
 
     unique = _gradable(paths, rubric, finished)
     start = time.monotonic()
-    jobs = max(1, min(jobs, len(unique) or 1))
-    if unique:  # else nothing to grade: no zygote to start
-        _grade_in_lanes(unique, rubric, jobs, level, config, grants or {}, finished)
+    jobs = lanes.jobs if lanes is not None else max(1, min(jobs, len(unique) or 1))
+    if unique and lanes is not None:
+        lanes.grade(unique, rubric, config, grants or {}, finished)
+    elif unique:  # else nothing to grade: no zygote to start
+        with Lanes(jobs, level) as own:
+            own.grade(unique, rubric, config, grants or {}, finished)
     records.sort(key=lambda r: r["student"])
     run_info = {
         "isolation": level,

@@ -21,6 +21,7 @@ from ..families.base import (
 )
 from ..families.interface import SourceFacts
 from ..sandbox.runner import Limits, WorkerDied, WorkerSession, WorkerTimeout, Zygote
+from ..sandbox.tripwire_names import op_watch_needed
 from . import review
 from .loader import Submission, load_submission
 from .results import CheckResult, StudentResult
@@ -208,7 +209,8 @@ def grade_submission(
     # input teaches the student's code can surface in another line's feedback.
     phases = [[ln for ln in runnable if ln.visibility != "hidden"],
               *([ln] for ln in runnable if ln.visibility == "hidden")]
-    session = WorkerSession(zygote, sub.source, sub.filename, rubric.module, config.limits)
+    watch = op_watch_needed({line.kind for line in runnable}, sub.source, bool(grants))
+    session = WorkerSession(zygote, sub.source, sub.filename, rubric.module, config.limits, watch)
     facts = SourceFacts(sub.tree, sub.source, sub.scan.aliases)
     hung: set[str] = set()
     try:

@@ -384,7 +384,9 @@ class WorkerSession:
     filename: str
     module: str
     limits: Limits = field(default_factory=Limits)
+    watch_ops: bool = True  # the dispatch-mode tripwire (tripwire_names.op_watch_needed)
     restarts: int = 0
+    round_trips: int = 0  # requests sent (loads included): what ``make bench`` counts per rubric line
     last_end: str = ""
     loaded: protocol.Response | None = None  # the reply to the last load (names the module defines)
     _worker: WorkerProcess | None = None
@@ -397,7 +399,7 @@ class WorkerSession:
     def _start(self) -> protocol.Response:
         self._output = _Tail()
         self._worker = self.zygote.spawn(self.limits)
-        request = operations.Load(self.source, self.filename, self.module).to_wire()
+        request = operations.Load(self.source, self.filename, self.module, self.watch_ops).to_wire()
         self.loaded = self._roundtrip(request, self.limits.load_seconds)
         return self.loaded
 
@@ -417,6 +419,7 @@ class WorkerSession:
         return self._roundtrip(req, timeout)
 
     def _roundtrip(self, req: protocol.Request, timeout: float) -> protocol.Response:
+        self.round_trips += 1
         deadline = time.monotonic() + timeout
         data = memoryview(protocol.encode_request(req))
         try:

@@ -68,6 +68,40 @@ def _expand(pattern: str) -> list[tuple[str, str]]:
     return out
 
 
+# Which watched operators could stand in for the graded computation of a check kind (by the kind's
+# family, its first word). A family missing here is watched for every operator.
+FAMILY_OPS = {
+    "optimizer": ("_fused_*",),
+    "scheduler": (), "minibatches": (), "fit": (),
+    "bn": ("*batch_norm*", "*instance_norm*", "*layer_norm*", "*group_norm*"),
+    "dropout": ("*dropout*",),
+}
+# Operators no code reaches without naming them: torch.ops, torch._C, computed attribute names, eval and
+# the like are policy violations (0 points until a TA grants them), and torch's public functions that
+# run them (torch.optim's, with fused=True) are delegation, wrapped as entry points. The norm and dropout
+# operators are not here: public functions reach them under other names (F.instance_norm runs aten
+# batch_norm), so only the dispatch watch can tell.
+NAMED_ONLY_OPS = {"_fused_*": "_fused"}
+
+
+def op_watch_needed(kinds: set[str], source: str, granted: bool) -> bool:
+    """Whether a worker grading checks of ``kinds`` on ``source`` needs the dispatch-mode tripwire (about
+    12 µs per aten operator, a third of 02's grading time). Not when every operator its families could
+    delegate to can only be reached by naming it, the source names none of them, and no reviewed code was
+    granted (granted code may reach anything: then the watch always runs)."""
+    if granted:
+        return True
+    for kind in kinds:
+        family = kind.split("_")[0]
+        if family not in FAMILY_OPS:
+            return True
+        for pattern in FAMILY_OPS[family]:
+            token = NAMED_ONLY_OPS.get(pattern)
+            if token is None or token in source:
+                return True
+    return False
+
+
 @functools.cache
 def tripwire_config() -> dict:
     """``{"entry_points": ["module:attribute", ...], "ops": [...]}`` for ``kitworker.handlers.tripwires``."""

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..grading.batch import grade_class
+from ..grading.batch import Lanes, grade_class
 from ..grading.engine import DEFAULT_CONFIG, GradingConfig
 from ..grading.loader import student_id
 from ..grading.review import Grants
@@ -22,7 +22,8 @@ from .outdir import Staging, read_contents
 @dataclass
 class ClassRun:
     """What to grade (against ``rubric``, loaded once by the caller) and where. ``reuse_out`` also
-    reuses matching records of a finished ``out``. ``level``: resolved by the caller, or None."""
+    reuses matching records of a finished ``out``. ``level``: resolved by the caller, or None. ``lanes``:
+    a lane pool shared with other classes of the same run (then ``jobs`` and ``level`` are its own)."""
 
     rubric: Rubric
     paths: list[Path]
@@ -34,6 +35,7 @@ class ClassRun:
     reuse_out: bool = False
     config: GradingConfig = DEFAULT_CONFIG
     grants: Grants = field(default_factory=dict)
+    lanes: Lanes | None = None
 
     @property
     def assignment(self) -> str:
@@ -97,6 +99,7 @@ def run_class(
         on_done=on_done,
         on_record=lambda record, secs: staging.save(record, hashes.get(record["student"]), secs),
         grants=run.grants,
+        lanes=run.lanes,
     )
     for sid, (record, seconds) in reused.items():
         records.append(record)
@@ -118,27 +121,43 @@ def run_class(
 
 def run_with_progress(run: ClassRun, console, *, quiet: bool = False) -> RunResult:
     """``run_class`` behind a rich progress bar (students done / to grade, elapsed, last student)."""
+    return run_all_with_progress([run], console, quiet=quiet)[0]
+
+
+def run_all_with_progress(runs: list[ClassRun], console, *, quiet: bool = False) -> list[RunResult]:
+    """Several classes behind one progress display, one bar each. Classes sharing a lane pool of more
+    than one job are graded at the same time (one thread each feeds the pool), so no lane idles at the
+    tail of one class while another waits; otherwise one after the other. Every class finishes (or is
+    refused) before the first error is raised again."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    progress = Progress(
-        TextColumn(f"grading {run.assignment}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        disable=quiet,
-    )
-    task = progress.add_task("", total=len(run.paths))
+    progress = Progress(TextColumn("grading {task.fields[assignment]}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("{task.description}"), console=console, disable=quiet)
 
-    def started(todo: int, reused: int) -> None:
-        if reused:
-            console.print(f"reusing {reused} finished record(s) of unchanged submissions")
-        progress.update(task, total=todo)
+    def one(run: ClassRun) -> RunResult:
+        task = progress.add_task("", total=len(run.paths), assignment=run.assignment)
 
+        def started(todo: int, reused: int) -> None:
+            if reused:
+                prefix = f"{run.assignment}: " if len(runs) > 1 else ""
+                console.print(f"{prefix}reusing {reused} finished record(s) of unchanged submissions")
+            progress.update(task, total=todo)
+
+        return run_class(run, on_start=started,
+                         on_done=lambda sid: progress.update(task, advance=1, description=sid))
+
+    together = len(runs) > 1 and all(r.lanes is not None and r.lanes.jobs > 1 for r in runs)
     with progress:
-        return run_class(
-            run,
-            on_start=started,
-            on_done=lambda sid: progress.update(task, advance=1, description=sid),
-        )
+        if not together:
+            return [one(run) for run in runs]
+        with ThreadPoolExecutor(max_workers=len(runs)) as threads:
+            futures = [threads.submit(one, run) for run in runs]
+            try:
+                wait(futures)
+            except BaseException:  # Ctrl-C: drop the students not started yet, then the threads end
+                for run in runs:
+                    run.lanes.close(cancel=True)
+                raise
+            return [f.result() for f in futures]

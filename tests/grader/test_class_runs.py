@@ -254,12 +254,28 @@ def make_dry(*args: str) -> str:
 
 def test_make_grade_sends_the_sample_class_to_a_folder_of_its_own():
     text = make_dry("grade", f"ASSIGNMENT={A}")
-    assert 'out="grades/samples/$a"' in text and "No SUBMISSIONS given" in text
-    assert "for a in 02_optimizers;" in text
+    assert f"-m autograder grade-samples --assignment {A} --jobs 2" in text
     everything = make_dry("grade")
-    assert "for a in 01_gradient_descent 02_optimizers 03_regularization;" in everything
+    assert "-m autograder grade-samples --jobs 2" in everything  # every class, one lane pool
     real = make_dry("grade", f"ASSIGNMENT={A}", "SUBMISSIONS=submitted")
     assert f"grade --assignment {A} submitted/*" in real and "--out" not in real.split("autograder grade")[1]
+
+
+def test_grade_samples_writes_each_sample_class_to_grades_samples(monkeypatch, tmp_path):
+    from autograder.grading.batch import Lanes
+
+    monkeypatch.chdir(tmp_path)
+    args = cli._parser().parse_args(["grade-samples", "--jobs", "2"])
+    args.grants = {}
+    lanes = Lanes(2, "rlimits")
+    runs = cli._sample_runs(cli._parser(), args, lanes)
+    assert [r.out for r in runs] == [Path("grades/samples") / a for a in cli.assignment_ids()]
+    assert all(r.lanes is lanes for r in runs)  # one pool for the whole run
+    assert {p.name for p in runs[1].paths} == {"alice.py", "bob.py", "carol.py", "dave", "erin.py"}
+    assert all((tmp_path / p).exists() for p in runs[1].paths)
+    with pytest.raises(SystemExit):
+        args.out = tmp_path / "x"  # one folder cannot take three classes
+        cli._sample_runs(cli._parser(), args, lanes)
 
 
 def test_make_grade_passes_submissions_without_assignment_and_the_safety_flags():

@@ -221,3 +221,36 @@ def test_tripwire_names_cover_torchs_implementations_and_never_what_students_bui
     allowed = {"Optimizer", "LRScheduler", "_LRScheduler", "Module", "Function", "wraps", "cast"}
     assert not [n for n in names if n.rpartition(":")[2] in allowed]
     assert {"_fused_*", "*batch_norm*", "*dropout*"} <= set(config["ops"])
+
+
+def test_the_dispatch_watch_is_skipped_only_where_the_policy_decides():
+    """02's optimizers can delegate only to torch._fused_* kernels, which no code reaches without naming
+    them (torch.ops and computed names are policy violations): a source that names none needs no watch.
+    A name, a TA grant, a layer family or a family the table does not know keeps it on."""
+    from autograder.grading.rubric import load_rubric
+    from autograder.sandbox.tripwire_names import op_watch_needed
+
+    kinds = {line.kind for line in load_rubric("02_optimizers").lines}
+    honest = "import torch\nclass SGD(torch.optim.Optimizer):\n    pass\n"
+    assert not op_watch_needed(kinds, honest, granted=False)
+    assert op_watch_needed(kinds, honest + "torch._fused_sgd_\n", granted=False)
+    assert op_watch_needed(kinds, honest, granted=True)
+    assert op_watch_needed(kinds | {"brand_new_check"}, honest, granted=False)
+    layers = {line.kind for line in load_rubric("03_regularization").lines}
+    assert op_watch_needed(layers, HONEST_DROPOUT, granted=False)
+
+
+@pytest.mark.parametrize("variant", ["namespaces"])
+def test_a_worker_loaded_without_the_watch_runs_kernels_unwatched_and_the_grader_decides_that(zyg, variant):
+    """The switch is real (so the rule above is what keeps the kernels out), and the engine leaves it on
+    for a submission that names a fused kernel (tests/submissions/hostile/fused_kernel.py stays forbidden
+    in tests/engine/test_engine_trust.py)."""
+    s = session(zyg, OPS_DROPOUT, prelude=False)
+    s.watch_ops = False
+    try:
+        assert s.load().ok, s.output_tail()
+        reply = s.call(protocol.Request("dropout_run", {"seed": 0, "p": 0.5, "steps": [{"x": "x0"}]},
+                                        {"x0": torch.ones(8, 8)}), 10)
+    finally:
+        s.stop()
+    assert reply.ok, reply.error

@@ -220,11 +220,13 @@ class BatchReplies(Reply):
 @operation("load", Loaded)
 @dataclass(frozen=True)
 class Load(Request):
-    """Execute the student's source as module ``module`` (the session sends this itself)."""
+    """Execute the student's source as module ``module`` (the session sends this itself). ``watch_ops``:
+    whether the dispatch-mode tripwire runs in this worker (``tripwire_names.op_watch_needed``)."""
 
     source: str
     filename: str
     module: str
+    watch_ops: bool = True
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 

@@ -15,6 +15,7 @@ from .registry import HANDLERS, Context, describe_exception, handler
 def _load(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
     """Execute the student's source as module ``module``; report the names it defines."""
     req = ops.Load.from_wire(args, tensors)
+    tripwires.watch_operators(req.watch_ops)
     ctx.filename = req.filename
     module = types.ModuleType(req.module)
     module.__file__ = ctx.filename

@@ -37,6 +37,7 @@ def _make():
     hits: list[str] = []
     channel = [-1, -1]  # (read end, write end) of this worker's hit pipe
     op_patterns: list[str] = []
+    op_watch = [True]  # off for a worker whose submission cannot reach any watched operator (see load)
     verdict: dict = {}  # OpOverload -> label or None
 
     def report(label: str) -> None:
@@ -124,11 +125,16 @@ def _make():
         hits.clear()
         armed_flag[0] = True
         try:
-            with Watch() if op_patterns and watch_ops else contextlib.nullcontext():
+            with Watch() if op_patterns and watch_ops and op_watch[0] else contextlib.nullcontext():
                 yield hits
         finally:
             armed_flag[0] = False
             drain()
+
+    def watch_operators(on: bool) -> None:
+        """Whether this worker runs the dispatch-mode watch at all (set by ``load``, before any student
+        code; the grader decides, see ``tripwire_names.op_watch_needed``)."""
+        op_watch[0] = bool(on)
 
     @contextlib.contextmanager
     def disarmed():
@@ -140,7 +146,7 @@ def _make():
         finally:
             armed_flag[0] = was
 
-    return install, open_channel, armed, disarmed
+    return install, open_channel, armed, disarmed, watch_operators
 
 
-install, open_channel, armed, disarmed = _make()
+install, open_channel, armed, disarmed, watch_operators = _make()

@@ -1,0 +1,96 @@
+"""Several examples per round trip (families/batched.py behind hypo.search): the same examples run, far
+fewer round trips, and every outcome but a pass is the one-by-one search's own: the same shrunk case,
+the same student error, the same hang report."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import strategies as st
+
+from autograder.families import hypo
+from autograder.families.base import CheckContext, Fail, ItemTimedOut, StudentError
+from autograder.sandbox.runner import WorkerTimeout
+from autograder.sandbox.worker import operations as ops
+from autograder.sandbox.worker import protocol
+
+
+class FakeWorker:
+    """A worker whose "student code" is ``fn``: Construct(name, kwargs={"x": n}) answers fn(n) as the
+    message; a negative answer is a raised exception; None is a hang. Answers a Batch part by part."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.trips, self.seen = fn, 0, []
+
+    def answer(self, op: str, args: dict) -> protocol.Response:
+        x = args["kwargs"]["x"]
+        self.seen.append(x)
+        y = self.fn(x)
+        if y is None:
+            raise WorkerTimeout()
+        if y < 0:
+            return protocol.Response(False, error={"type": "ValueError", "message": f"bad {x}", "frames": []})
+        return ops.Raised(None, str(y)).to_response()
+
+    def call(self, req: protocol.Request, timeout: float) -> protocol.Response:
+        self.trips += 1
+        if req.op != "batch":
+            return self.answer(req.op, req.args)
+        replies = []
+        for op, args, _ in ops.Batch.from_wire(req.args, req.tensors).parts():
+            try:
+                r = self.answer(op, args)
+            except WorkerTimeout:
+                raise WorkerTimeout() from None  # the whole batch hangs, as a real worker would
+            replies.append({"ok": r.ok, "value": r.value, "error": r.error})
+        return ops.BatchReplies(replies, {}).to_response()
+
+    def stop(self) -> str:
+        return ""
+
+
+def run(fn, batched: bool, calls_per_example: int = 1, max_examples: int = 40):
+    worker = FakeWorker(fn)
+    ctx = CheckContext(line=SimpleNamespace(name="f", id="f.x"), session=worker, budget_s=30.0)
+
+    def body(x: int) -> None:
+        for k in range(calls_per_example):
+            got = int(ctx.call(ops.Construct("f", {"x": x + k})).message)
+            if got != 2 * (x + k):
+                raise hypo.Mismatch(f"f({x + k}) = {got}")
+
+    old = hypo.BATCHED
+    hypo.BATCHED = batched
+    try:
+        hypo.search(ctx, st.integers(0, 1000), body, max_examples=max_examples,
+                    describe=lambda x, detail: f"x={x}: {detail}", explicit=[3])
+        outcome = None
+    except (Fail, StudentError, ItemTimedOut) as exc:
+        outcome = (type(exc).__name__, getattr(exc, "feedback", None) or getattr(exc, "case", ""))
+    finally:
+        hypo.BATCHED = old
+    return outcome, worker
+
+
+@pytest.mark.parametrize("calls", [1, 3])
+def test_a_passing_search_runs_the_same_examples_in_a_few_round_trips(calls):
+    slow_outcome, slow = run(lambda x: 2 * x, batched=False, calls_per_example=calls)
+    fast_outcome, fast = run(lambda x: 2 * x, batched=True, calls_per_example=calls)
+    assert slow_outcome is fast_outcome is None
+    assert sorted(fast.seen) == sorted(slow.seen) and len(slow.seen) >= 40 * calls
+    assert fast.trips <= calls * 2 < slow.trips  # 41 examples: two batches per round
+
+
+@pytest.mark.parametrize(("fn", "kind"), [
+    (lambda x: 2 * x + (x >= 500), "Fail"),  # a wrong answer from 500 on: shrinks to x=500
+    (lambda x: -1 if x % 7 == 5 else 2 * x, "StudentError"),
+    (lambda x: None if x > 600 else 2 * x, "ItemTimedOut"),
+], ids=["mismatch", "student-error", "hang"])
+def test_every_other_outcome_is_the_one_by_one_searchs_own(fn, kind):
+    slow_outcome, _ = run(fn, batched=False, calls_per_example=2)
+    fast_outcome, _ = run(fn, batched=True, calls_per_example=2)
+    assert slow_outcome[0] == kind
+    assert fast_outcome == slow_outcome
+    if kind == "Fail":
+        assert slow_outcome[1].startswith("x=499: f(500)")  # shrunk to the smallest failing case
