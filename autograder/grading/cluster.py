@@ -48,6 +48,9 @@ def pack(path: Path) -> dict[str, bytes]:
     under a folder (links are not followed; nothing outside the student's folder travels)."""
     path = Path(path)
     if path.is_file() and not path.is_symlink():
+        # the size before the read: a huge file is refused without being read on the trusted side
+        if path.stat().st_size > MAX_SUBMISSION_BYTES:
+            raise SubmissionTooLarge(f"{path.name}: more than {MAX_SUBMISSION_BYTES >> 20} MiB")
         files = {path.name: path.read_bytes()}
     else:
         files, total = {}, 0

@@ -7,15 +7,13 @@ import json
 import shutil
 from pathlib import Path
 
+import distributed  # a pinned requirement: a missing one is a broken venv, which must fail, not skip
 import pytest
 
 from autograder.grading.batch import choose_level
+from autograder.grading.cluster import ClusterLanes, SubmissionTooLarge, pack, unpack
 from autograder.grading.rubric import load_rubric
 from autograder.tasks.classrun import ClassRun, run_class
-
-distributed = pytest.importorskip("distributed")  # a pinned requirement: absent only in a broken venv
-
-from autograder.grading.cluster import ClusterLanes, SubmissionTooLarge, pack, unpack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 A = "01_gradient_descent"
@@ -50,7 +48,7 @@ def test_pack_and_unpack_carry_a_folder_and_refuse_escapes(tmp_path):
         unpack({"../evil.py": b"x"}, tmp_path / "remote3", "evil.py")
 
 
-def test_an_oversized_folder_is_refused_before_it_travels(tmp_path, monkeypatch):
+def test_an_oversized_submission_is_refused_before_it_travels(tmp_path, monkeypatch):
     from autograder.grading import cluster
 
     monkeypatch.setattr(cluster, "MAX_SUBMISSION_BYTES", 10)
@@ -58,6 +56,8 @@ def test_an_oversized_folder_is_refused_before_it_travels(tmp_path, monkeypatch)
     (tmp_path / "big" / "gradient_descent.py").write_text("x = 1\n" * 10)
     with pytest.raises(SubmissionTooLarge):
         pack(tmp_path / "big")
+    with pytest.raises(SubmissionTooLarge):  # a single file too, before it is read
+        pack(tmp_path / "big" / "gradient_descent.py")
 
 
 @pytest.mark.xdist_group("cluster")
