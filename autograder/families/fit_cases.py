@@ -21,6 +21,7 @@ from ..sandbox.worker.handlers import fit_harness as GD
 from ..sandbox.worker.handlers.standins import substituted
 from .compare import tensor_literal
 from .interface import REQUIRED, InterfaceSpec
+from .reproduce import block, show, student_import
 
 
 @dataclass(frozen=True)
@@ -184,22 +185,33 @@ def reference_cached(key: str) -> RunLog:
     return reference_run(CASES[key])
 
 
-def snippet(case: dict) -> str:
-    """The run as code the student can paste under their notebook."""
+STATE = "{k: v.tolist() for k, v in model.state_dict().items()}"  # a model's state, printable
+
+
+def state_literal(state: dict[str, torch.Tensor]) -> str:
+    """The expected model state as the literal ``STATE`` prints for the student's model."""
+    return "{" + ", ".join(f"{k!r}: {v.tolist()!r}" for k, v in state.items()) + "}"
+
+
+def snippet(case: dict, got: str = "", expected: str = "") -> str:
+    """The run as a reproducer, ending by printing ``got`` (an expression of the run) and ``expected``
+    (a literal: torch has no fit of its own)."""
     t = fit_tensors(case)
     kw = case["fit_kwargs"]
-    lines = ["import torch", "from torch import nn", f"from {FIT.module} import fit", ""]
+    lines = ["import torch", "from torch import nn", student_import(FIT.module, "fit"), "", ""]
     if case["setup"] == "probe":
         lines += [
             "class Probe(nn.Module):  # x 1.25 in training, identity in eval mode; counts training batches",
             "    def __init__(self):",
             "        super().__init__()",
             "        self.register_buffer('seen', torch.zeros((), dtype=torch.long))",
+            "",
             "    def forward(self, x):",
             "        if self.training:",
             "            self.seen += 1",
             "            return 1.25 * x",
             "        return x",
+            "",
             "",
             f"model = nn.Sequential(nn.Linear({case['d']}, {case['hidden']}), Probe(), nn.Tanh(), "
             f"nn.Linear({case['hidden']}, 1)).double()",
@@ -222,22 +234,32 @@ def snippet(case: dict) -> str:
         )
     if case["script"] is None:
         lines += [
+            "",
+            "",
             "def loss_fn(pred, target):",
             "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "",
+            "",
         ]
     else:
         lines += [
             f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
+            "",
+            "",
             "def loss_fn(pred, target):",
             "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
             "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
+            "",
+            "",
         ]
     args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
     extra = (", scheduler=sched" if sched else "") + (
         f", generator=torch.Generator().manual_seed({case['seed']})" if case["seed"] is not None else ""
     )
     lines.append(f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {args}{extra})")
-    return "\n".join(lines)
+    if got:
+        lines.append(show(got, expected))
+    return block(*lines)
 
 
 # --- the cases (fixed: every fit line runs the same code on every submission) ----------------------------

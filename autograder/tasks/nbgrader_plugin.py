@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+import nbgrader
 from nbconvert.exporters import NotebookExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
@@ -37,6 +38,14 @@ KIT_KEY = "kit"  # cell / notebook metadata key of the kit
 _zygote = None
 # How this process's KitGrades got each record: from make autograde's lanes, or graded here.
 GRADED = {"from_records": 0, "in_process": 0}
+
+# nbgrader's feedback template without MathJax, which it loads from a CDN (templates/kit_feedback/):
+# the page works offline. Its parent ("feedback") is found in nbgrader's own template folder.
+FEEDBACK_TEMPLATE = "kit_feedback"
+FEEDBACK_TEMPLATE_DIRS = [
+    str(Path(__file__).resolve().parent / "templates"),
+    str(Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates"),
+]
 
 
 def shared_zygote():

@@ -19,10 +19,13 @@ import pytest
 from autograder.grading.engine import grade_submission
 from autograder.grading.results import student_record
 from autograder.grading.rubric import assignment_ids, load_rubric
+from tests.engine.snippets import placed_blocks, run_blocks, shown_pairs, stated_got
 from tests.submissions.known_equivalent import KNOWN_EQUIVALENT
 from tests.submissions.known_wrong import KNOWN_WRONG
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
+# how many reproducers each graded known bug ran (read by the report; not committed)
+SNIPPET_LOG = Path(__file__).resolve().parents[2] / "grades" / "snippet-test" / "runs.txt"
 MARKS = {
     "01_gradient_descent": pytest.mark.gradient_descent,
     "02_optimizers": pytest.mark.optimizers,
@@ -86,6 +89,35 @@ def test_single_bug_loses_exactly_its_lines(wrong, zygote, tmp_path):
             assert not re.search(
                 r"Traceback \(most recent|kitworker|/autograder/|reference\.", item["feedback"]
             )
+    reproducers_run_as_printed(record, path, load_rubric(wrong.assignment).module)
+
+
+def reproducers_run_as_printed(record: dict, path: Path, module: str) -> None:
+    """Every reproducer of the feedback runs as printed, next to the buggy module and pasted under its
+    code as a notebook cell, and prints the student's value (the one the feedback states) and the
+    expected one. The guard of the promise that a student sees the bug by running what we print."""
+    jobs, items = [], []
+    for item in record["items"]:
+        for notebook in (False, True):
+            for code in placed_blocks(item["feedback"], module, notebook):
+                jobs.append({"code": code, "notebook": notebook})
+                items.append(item)
+    exact = 0
+    for job, item, ran in zip(jobs, items, run_blocks(jobs, path) if jobs else [], strict=True):
+        where = (item["id"], "notebook" if job["notebook"] else "module", ran)
+        if item["status"] == "error":  # a crash: running the case shows the same exception
+            assert ran["raised"], where
+            continue
+        assert ran["raised"] is None, where
+        pairs = shown_pairs(ran["stdout"])
+        assert pairs and any(got != expected for got, expected in pairs), where
+        # The value the feedback states is printed too, unless the bug keeps state across calls
+        # (a global counter): then a fresh process cannot replay the grader's earlier calls, and the
+        # snippet still shows a difference (asserted above).
+        exact += all(number in ran["stdout"] for number in stated_got(item["feedback"]))
+    SNIPPET_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with SNIPPET_LOG.open("a") as log:
+        log.write(f"{record['student']} snippets={len(jobs)} exact={exact}\n")
 
 
 @pytest.mark.parametrize("assignment", assignment_ids())

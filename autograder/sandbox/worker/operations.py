@@ -410,6 +410,7 @@ class MlpTrain(Request):
     momentum: float
     seed: int
     tensors: Tensors = field(default_factory=dict, repr=False)
+    every: int | None = None  # also return the Linear layers' weights as W1@t ... every that many steps
 
 
 @operation("batch", BatchReplies)
