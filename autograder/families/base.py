@@ -61,7 +61,8 @@ class StudentError(Exception):
     @classmethod
     def from_construct(cls, out: ops.Raised, case: str) -> StudentError:
         """From a ``construct`` reply that raised where it should not have."""
-        return cls({"type": out.raised, "message": out.message, "frames": []}, "construct", case)
+        frames = [f for f in out.frames if isinstance(f, dict) and isinstance(f.get("line"), int)]
+        return cls({"type": out.raised, "message": out.message, "frames": frames}, "construct", case)
 
 
 class BudgetExhausted(BaseException):

@@ -288,10 +288,11 @@ def fit_loss_bookkeeping(ctx: CheckContext) -> None:
     why = bookkeeping_problem(student_run(ctx, case), case)
     if why:
         ref = reference_cached("bookkeeping")
-        expected = {"train_loss": ref.values("train_loss"), "val_loss": ref.values("val_loss")}
-        raise Fail(f"the recorded losses are wrong on this run: {why}\n"
-                   + snippet(case, "{'train_loss': out['train_loss'], 'val_loss': out['val_loss']}",
-                             repr(expected)))
+        expected = {"train_loss": ref.values("train_loss"), "val_loss": ref.values("val_loss"),
+                    "validation (grad, training)": [(False, False)] * len(ref.values("val_loss") or [])}
+        got = ("{'train_loss': out['train_loss'], 'val_loss': out['val_loss'], "
+               "'validation (grad, training)': validation}")
+        raise Fail(f"the recorded losses are wrong on this run: {why}\n" + snippet(case, got, repr(expected)))
 
 
 # --- early stopping and best weights -------------------------------------------------------------------

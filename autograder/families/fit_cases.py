@@ -193,6 +193,36 @@ def state_literal(state: dict[str, torch.Tensor]) -> str:
     return "{" + ", ".join(f"{k!r}: {v.tolist()!r}" for k, v in state.items()) + "}"
 
 
+def _loss_lines(case: dict) -> list[str]:
+    """The snippet's loss function: plain MSE that notes how each validation loss was computed, or the
+    case's scripted validation losses."""
+    lines: list[str] = []
+    if case["script"] is None:
+        lines += [
+            "validation = []  # how each validation loss was computed: (grad enabled, training mode)",
+            "",
+            "",
+            "def loss_fn(pred, target):",
+            "    if target is y_val:",
+            "        validation.append((torch.is_grad_enabled(), model.training))",
+            "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "",
+            "",
+        ]
+    else:
+        lines += [
+            f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
+            "",
+            "",
+            "def loss_fn(pred, target):",
+            "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
+            "",
+            "",
+        ]
+    return lines
+
+
 def snippet(case: dict, got: str = "", expected: str = "") -> str:
     """The run as a reproducer, ending by printing ``got`` (an expression of the run) and ``expected``
     (a literal: torch has no fit of its own)."""
@@ -232,26 +262,7 @@ def snippet(case: dict, got: str = "", expected: str = "") -> str:
         lines.append(
             f"sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: (k + 1) ** -{sched['power']!r})"
         )
-    if case["script"] is None:
-        lines += [
-            "",
-            "",
-            "def loss_fn(pred, target):",
-            "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
-            "",
-            "",
-        ]
-    else:
-        lines += [
-            f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
-            "",
-            "",
-            "def loss_fn(pred, target):",
-            "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
-            "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
-            "",
-            "",
-        ]
+    lines += _loss_lines(case)
     args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
     extra = (", scheduler=sched" if sched else "") + (
         f", generator=torch.Generator().manual_seed({case['seed']})" if case["seed"] is not None else ""

@@ -143,7 +143,8 @@ def _describe_coverage(ex: dict, detail: str) -> str:
     note = "  # torch.randperm's order; here only the sizes and the coverage count" if ex["shuffle"] else ""
     return (
         f"the batches do not cover range(n) as required on this case: {detail}\n"
-        + snippet([f"batches = [b.tolist() for b in {call}]{note}"], "batches", repr(expected))
+        + snippet([f"batches = [b.tolist() if isinstance(b, torch.Tensor) else b for b in {call}]{note}"],
+                  "batches", repr(expected))
     )
 
 
@@ -208,8 +209,8 @@ def _describe_order(ex: dict, detail: str) -> str:
         seeding, gen = f"g = torch.Generator().manual_seed({seed})", ", generator=g"
     lines = [
         seeding,
-        f"first = torch.cat(list(minibatches({n}, {bs}, shuffle=True{gen}))).tolist()",
-        f"second = torch.cat(list(minibatches({n}, {bs}, shuffle=True{gen}))).tolist()",
+        f"first = [int(i) for batch in minibatches({n}, {bs}, shuffle=True{gen}) for i in batch]",
+        f"second = [int(i) for batch in minibatches({n}, {bs}, shuffle=True{gen}) for i in batch]",
         f"# expected: two torch.randperm({n}) drawn one after the other from seed {seed}",
     ]
     expected = [t.tolist() for t in expected_orders(n, seed, 2)]
