@@ -136,12 +136,15 @@ def function_snippet(ex: dict, backward: bool) -> str:
               "rx, rweight, rbias = inputs()",
               f"ry = F.batch_norm(rx, None, None, rweight, rbias, training=True, eps={ex['eps']!r})"]
     if not backward:
-        return block(*lines, show("y.tolist()", "ry.tolist()"))
-    lines += [f"grad = {tensor_literal(t['grad'], max_elements=LITERAL_MAX)}", "y.backward(grad)",
-              "ry.backward(grad)"]
+        return block(*lines, show("y.tolist() if isinstance(y, torch.Tensor) else f'a {type(y).__name__}'",
+                                  "ry.tolist()"))
+    lines += [f"grad = {tensor_literal(t['grad'], max_elements=LITERAL_MAX)}",
+              "if isinstance(y, torch.Tensor):  # apply must return the output tensor only",
+              "    y.backward(grad)", "ry.backward(grad)"]
     pairs = [("x", "rx")] + ([("weight", "rweight"), ("bias", "rbias")] if ex["affine"] else [])
     for mine, ref in pairs:
-        lines += [f"print('{mine}.grad')", show(f"{mine}.grad.tolist()", f"{ref}.grad.tolist()")]
+        lines += [f"print('{mine}.grad')",
+                  show(f"None if {mine}.grad is None else {mine}.grad.tolist()", f"{ref}.grad.tolist()")]
     return block(*lines)
 
 

@@ -26,6 +26,7 @@ from .fit_cases import (
     STATE,
     RunLog,
     case_of,
+    expected_batches,
     reference_cached,
     request,
     snippet,
@@ -74,11 +75,13 @@ def fit_interface(ctx: CheckContext) -> None:
     case = CASES["interface"]
     problems = _result_problems(student_run(ctx, case).result)
     if problems:
+        kinds = ("{k: type(v).__name__ + (f' of {sorted({type(e).__name__ for e in v})}' "
+                 "if isinstance(v, list) else '') for k, v in out.items()} "
+                 "if isinstance(out, dict) else type(out).__name__")
+        want = {"train_loss": "list of ['float']", "val_loss": "list of ['float']", "best_epoch": "int"}
         raise Fail(
             "fit's return value does not have the required form on this run:\n- " + "\n- ".join(problems)
-            + "\n" + snippet(case, "{k: type(v).__name__ for k, v in out.items()} if isinstance(out, dict) "
-                                "else type(out).__name__",
-                              repr({"train_loss": "list", "val_loss": "list", "best_epoch": "int"}))
+            + "\n" + snippet(case, kinds, repr(want))
         )
 
 
@@ -216,9 +219,15 @@ def fit_training_loop(ctx: CheckContext) -> None:
     case = CASES["loop"]
     why = training_loop_problem(student_run(ctx, case), reference_cached("loop"), case)
     if why:
-        expected = state_literal(reference_cached("loop").state("final"))
+        ref = reference_cached("loop")
+        epochs = len(ref.epochs())
+        expected = (f"{{'weights': {state_literal(ref.state('final'))}, "
+                    f"'batch targets': {expected_batches(case, epochs)!r}, "
+                    f"'calls of minibatches': {epochs}}}")
+        got = (f"{{'weights': {STATE}, 'batch targets': batches, "
+               "'calls of minibatches': len(minibatches_calls)}")
         raise Fail(f"the training loop differs from mini-batch SGD on this run: {why}\n"
-                   + snippet(case, STATE, expected))
+                   + snippet(case, got, expected))
 
 
 # --- loss bookkeeping ----------------------------------------------------------------------------------

@@ -200,11 +200,14 @@ def _loss_lines(case: dict) -> list[str]:
     if case["script"] is None:
         lines += [
             "validation = []  # how each validation loss was computed: (grad enabled, training mode)",
+            "batches = []  # the targets of each training batch, in order",
             "",
             "",
             "def loss_fn(pred, target):",
             "    if target is y_val:",
             "        validation.append((torch.is_grad_enabled(), model.training))",
+            "    else:",
+            "        batches.append(target.tolist())",
             "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
             "",
             "",
@@ -212,9 +215,12 @@ def _loss_lines(case: dict) -> list[str]:
     else:
         lines += [
             f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
+            "batches = []  # the targets of each training batch, in order",
             "",
             "",
             "def loss_fn(pred, target):",
+            "    if target is not y_val:",
+            "        batches.append(target.tolist())",
             "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
             "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
             "",
@@ -223,12 +229,24 @@ def _loss_lines(case: dict) -> list[str]:
     return lines
 
 
+def expected_batches(case: dict, epochs: int) -> list:
+    """The targets of each training batch as DESIGN.md orders them: per epoch, torch.randperm(n) from the
+    generator fit was given, split into batch_size chunks."""
+    if case["seed"] is None:
+        return []
+    y, bs = fit_tensors(case)["y"], case["fit_kwargs"]["batch_size"]
+    gen = torch.Generator().manual_seed(case["seed"])
+    perms = [torch.randperm(len(y), generator=gen) for _ in range(epochs)]
+    return [y[chunk].tolist() for perm in perms for chunk in perm.split(bs)]
+
+
 def snippet(case: dict, got: str = "", expected: str = "") -> str:
     """The run as a reproducer, ending by printing ``got`` (an expression of the run) and ``expected``
     (a literal: torch has no fit of its own)."""
     t = fit_tensors(case)
     kw = case["fit_kwargs"]
-    lines = ["import torch", "from torch import nn", student_import(FIT.module, "fit"), "", ""]
+    lines = ["import sys", "", "import torch", "from torch import nn", student_import(FIT.module, "fit"),
+             "", ""]
     if case["setup"] == "probe":
         lines += [
             "class Probe(nn.Module):  # x 1.25 in training, identity in eval mode; counts training batches",
@@ -267,7 +285,14 @@ def snippet(case: dict, got: str = "", expected: str = "") -> str:
     extra = (", scheduler=sched" if sched else "") + (
         f", generator=torch.Generator().manual_seed({case['seed']})" if case["seed"] is not None else ""
     )
-    lines.append(f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {args}{extra})")
+    lines += ["# count the calls of minibatches where fit looks it up (your module, or the notebook's names)",
+              "home = sys.modules.get(fit.__module__)",
+              "names = vars(home) if home is not None else globals()",
+              "minibatches_calls = []",
+              "if 'minibatches' in names:",
+              "    original = names['minibatches']",
+              "    names['minibatches'] = lambda *a, **k: minibatches_calls.append(1) or original(*a, **k)",
+              f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {args}{extra})"]
     if got:
         lines.append(show(got, expected))
     return block(*lines)

@@ -143,8 +143,9 @@ def _describe_coverage(ex: dict, detail: str) -> str:
     note = "  # torch.randperm's order; here only the sizes and the coverage count" if ex["shuffle"] else ""
     return (
         f"the batches do not cover range(n) as required on this case: {detail}\n"
-        + snippet([f"batches = [b.tolist() if isinstance(b, torch.Tensor) else b for b in {call}]{note}"],
-                  "batches", repr(expected))
+        + snippet([f"batches = [(type(b).__name__, str(getattr(b, 'dtype', None)), "
+                   f"b.tolist() if isinstance(b, torch.Tensor) else b) for b in {call}]{note}"],
+                  "batches", repr([("Tensor", "torch.int64", b) for b in expected]))
     )
 
 

@@ -150,7 +150,18 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
                  "            opt.load_state_dict(state)"]
     body += ["        values.append([p.tolist() for p in params])", "    return values", "", ""]
     make = _make(name, kwargs, groups)
-    tail = [f"got = run(lambda params: {make})", f"expected = run(lambda params: torch.optim.{make})",
+    expected = [f"expected = run(lambda params: torch.optim.{make})"]
+    if groups:  # each parameter as stepped by torch.optim's optimizer built with its group's settings alone
+        settings = ", ".join(repr(g["kwargs"]) for g in groups)
+        expected = [f"settings = [{settings}]  # each group's hyper-parameters",
+                    f"alone = [run(lambda params, i=i: torch.optim.{name}([params[i]], **kw))",
+                    "         for i, kw in enumerate(settings)]",
+                    "steps = range(len(alone[0]))",
+                    "expected = [[run_i[t][i] for i, run_i in enumerate(alone)] for t in steps]"]
+    tail = ["def attempt(make):", "    try:", "        return run(make)",
+            "    except Exception as exc:  # what your code raised stands for the values it did not give",
+            "        return [f'raised {type(exc).__name__}: {exc}']", "", "",
+            f"got = attempt(lambda params: {make})", *expected,
             "for step, (g, e) in enumerate(zip(got, expected), start=1):",
             "    print(f'after step {step}:')", show("g", "e", "    ")]
     return block(*head, *body, *tail)

@@ -44,7 +44,8 @@ def place(feedback: str, module: str, filename: str, notebook: bool) -> str:
     if OPEN not in feedback:
         return feedback
     if notebook:
-        where = "To see it yourself, paste this into a new cell at the end of your notebook and run it:"
+        where = ("To see it yourself, paste this into a new cell at the end of your notebook and run it "
+                 "(then delete that cell: it is not part of your solution):")
     else:
         where = f"To see it yourself, run this in the folder of your {filename} (e.g. saved as repro.py):"
     own = re.compile(rf"^from {re.escape(module)} import [^\n]*\n", re.MULTILINE)

@@ -114,7 +114,7 @@ def reproducers_run_as_printed(record: dict, path: Path, module: str, runner: Sn
     for job, item, ran in zip(jobs, items, results, strict=True):
         where = (item["id"], "notebook" if job["notebook"] else "module", ran)
         if item["status"] == "error":  # a crash: running the case shows the same exception
-            crash = re.search(r"your code raised (\w+)", item["feedback"])
+            crash = re.search(r"your code raised ([A-Z]\w*)", item["feedback"])
             shown = (ran["raised"] or "") + ran["stdout"]
             assert crash and crash.group(1) in shown, where
             continue
