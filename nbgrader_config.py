@@ -68,6 +68,11 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [KitFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
+# Offline feedback pages: the kit's template is nbgrader's own with MathJax (a CDN script) left out.
+from autograder.tasks.nbgrader_plugin import FEEDBACK_TEMPLATE_DIRS, FEEDBACK_TEMPLATE_FILE  # noqa: E402
+
+c.HTMLExporter.template_file = FEEDBACK_TEMPLATE_FILE
+c.HTMLExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS
 
 # nbgrader's gradebook makes SQLAlchemy warn about its own session handling ("Object of type
 # <SubmittedNotebook> not in session ...") several times per student: nothing a TA can act on.

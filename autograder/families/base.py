@@ -41,10 +41,11 @@ class Fail(Exception):
 
     ``feedback`` says what; ``fraction`` is the partial credit earned."""
 
-    def __init__(self, feedback: str, fraction: float = 0.0) -> None:
+    def __init__(self, feedback: str, fraction: float = 0.0, plot: dict | None = None) -> None:
         super().__init__(feedback)
         self.feedback = feedback
         self.fraction = fraction
+        self.plot = plot
 
 
 class StudentError(Exception):
@@ -60,7 +61,8 @@ class StudentError(Exception):
     @classmethod
     def from_construct(cls, out: ops.Raised, case: str) -> StudentError:
         """From a ``construct`` reply that raised where it should not have."""
-        return cls({"type": out.raised, "message": out.message, "frames": []}, "construct", case)
+        frames = [f for f in out.frames if isinstance(f, dict) and isinstance(f.get("line"), int)]
+        return cls({"type": out.raised, "message": out.message, "frames": frames}, "construct", case)
 
 
 class BudgetExhausted(BaseException):
@@ -89,6 +91,9 @@ class CheckContext:
     call_timeout_s: float = 10.0
     facts: Any = None  # interface.SourceFacts of the submission (read from its syntax tree)
     started: float = field(default_factory=time.monotonic)
+    # type names of every exception the student's code raised in this line's calls (caught on purpose
+    # by a handler or not): the engine tells a stub ("not implemented yet") from a wrong value by them
+    raised: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -125,12 +130,34 @@ class CheckContext:
                 raise Forbidden(error["tripwire"])
             if error.get("grader"):  # the worker could not take the request: the kit's fault
                 raise RuntimeError(f"the worker refused {request.OP}: {error.get('message')}")
+            self.raised.add(str(error.get("type", "")))
             raise StudentError(error, request.OP)
         try:
-            return request.Reply.from_wire(resp.value, resp.tensors, request.OP)
+            reply = request.Reply.from_wire(resp.value, resp.tensors, request.OP)
         except ops.OperationError as exc:
             self.session.stop()
             raise WorkerDied(f"the worker sent a malformed reply ({exc})") from None
+        self.raised.update(_raised_types(resp.value))
+        return reply
+
+
+def _raised_types(value: Any, depth: int = 4) -> set[str]:
+    """Exception type names a reply reports under a ``raised`` key, at any nesting up to ``depth``
+    (a construct's Raised record, a step or call record of a trajectory)."""
+    if depth < 0:
+        return set()
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if isinstance(value.get("raised"), str):
+            found.add(value["raised"])
+        items = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return found
+    for item in list(items)[:256]:
+        found |= _raised_types(item, depth - 1)
+    return found
 
 
 __all__ = [

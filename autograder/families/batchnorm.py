@@ -20,6 +20,7 @@ from .base import CheckContext, Fail, StudentError, register
 from .compare import explain_difference, tensor_literal
 from .hypo import Mismatch, search
 from .interface import InterfaceSpec
+from .reproduce import block, show, student_import
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 LITERAL_MAX = 160  # tensors up to this many elements are written out in feedback
@@ -118,20 +119,33 @@ def reference_function(t: dict, affine: bool, eps: float, backward: bool) -> dic
 
 
 def function_snippet(ex: dict, backward: bool) -> str:
+    """The case as a reproducer: the student's BatchNormFunction.apply and torch's F.batch_norm (batch
+    statistics) on fresh copies of the same tensors, printing the output or every gradient of both."""
     t = bn_tensors(ex)
-    head = f"import torch\nfrom {MODULE} import BatchNormFunction"
-    lines = [head, f"x = {tensor_literal(t['x'], requires_grad=backward, max_elements=LITERAL_MAX)}"]
+    rg = backward
+    lines = ["import torch", "import torch.nn.functional as F", student_import(MODULE, "BatchNormFunction"),
+             "", "", "def inputs():", '    """Fresh copies of the case\'s tensors."""',
+             f"    x = {tensor_literal(t['x'], requires_grad=rg, max_elements=LITERAL_MAX)}"]
     if ex["affine"]:
-        lines += [
-            f"weight = {tensor_literal(t['weight'], requires_grad=backward)}",
-            f"bias = {tensor_literal(t['bias'], requires_grad=backward)}",
-        ]
+        lines += [f"    weight = {tensor_literal(t['weight'], requires_grad=rg)}",
+                  f"    bias = {tensor_literal(t['bias'], requires_grad=rg)}"]
     else:
-        lines += ["weight = bias = None"]
-    lines.append(f"y = BatchNormFunction.apply(x, weight, bias, {ex['eps']!r})")
-    if backward:
-        lines.append(f"y.backward({tensor_literal(t['grad'], max_elements=LITERAL_MAX)})")
-    return "\n".join(lines)
+        lines += ["    weight = bias = None"]
+    lines += ["    return x, weight, bias", "", "",
+              "x, weight, bias = inputs()", f"y = BatchNormFunction.apply(x, weight, bias, {ex['eps']!r})",
+              "rx, rweight, rbias = inputs()",
+              f"ry = F.batch_norm(rx, None, None, rweight, rbias, training=True, eps={ex['eps']!r})"]
+    if not backward:
+        return block(*lines, show("y.tolist() if isinstance(y, torch.Tensor) else f'a {type(y).__name__}'",
+                                  "ry.tolist()"))
+    lines += [f"grad = {tensor_literal(t['grad'], max_elements=LITERAL_MAX)}",
+              "if isinstance(y, torch.Tensor):  # apply must return the output tensor only",
+              "    y.backward(grad)", "ry.backward(grad)"]
+    pairs = [("x", "rx")] + ([("weight", "rweight"), ("bias", "rbias")] if ex["affine"] else [])
+    for mine, ref in pairs:
+        lines += [f"print('{mine}.grad')",
+                  show(f"None if {mine}.grad is None else {mine}.grad.tolist()", f"{ref}.grad.tolist()")]
+    return block(*lines)
 
 
 def function_call(ctx: CheckContext, ex: dict, backward: bool) -> dict[str, torch.Tensor]:
@@ -183,17 +197,14 @@ def bn_function_interface(ctx: CheckContext) -> None:
         function_call(ctx, ex, backward=True)
     except StudentError as exc:
         if exc.info.get("type") == "NotImplementedError":
-            raise Fail(
-                f"forward and backward are not implemented yet:\n{function_snippet(ex, True)}\n"
-                f"# raised NotImplementedError"
-            ) from None
+            raise Fail("forward and backward are not implemented yet (NotImplementedError)") from None
     except Mismatch:
         pass
 
 
 def _describe_function(what: str, backward: bool):
     def describe(ex: dict, detail: str) -> str:
-        return f"{what} ({ex['dtype']}):\n{function_snippet(ex, backward)}\n# {detail}"
+        return f"{what} ({ex['dtype']}): {detail}\n{function_snippet(ex, backward)}"
 
     return describe
 

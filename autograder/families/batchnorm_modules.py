@@ -26,6 +26,7 @@ from .batchnorm import DTYPES, LITERAL_MAX, MODULE, bn_diff, bn_tensors, grid
 from .compare import explain_difference, kwargs_literal, tensor_literal
 from .hypo import Mismatch, search
 from .interface import REQUIRED, InterfaceSpec
+from .reproduce import block, show, student_import
 
 # Hypothesis examples per check (modest: each example is a round trip to the worker).
 MAX_EXAMPLES = {"bn_module_train_forward": 15, "bn_module_running_stats": 10, "bn_module_eval": 12}
@@ -164,32 +165,48 @@ class ModuleRun:
                     rec[name] = value.detach().clone()
         return out
 
-    def snippet(self, upto: int | None = None, final: str = "") -> str:
+    def snippet(self, upto: int | None = None) -> str:
+        """The run as a reproducer: the same steps on the student's module and on torch.nn's, printing
+        what the last step gives (output, gradients, running statistics) or what it raised."""
         steps = self.steps if upto is None else self.steps[: upto + 1]
         conv = ".double()" if self.dtype == "float64" else ""
         args = ", ".join([str(self.num_features)] + ([kwargs_literal(self.kwargs)] if self.kwargs else []))
-        lines = [
-            "import torch",
-            f"from {MODULE} import {self.spec.name}",
-            f"bn = {self.spec.name}({args}){conv}",
-        ]
+        lines = ["import torch", student_import(MODULE, self.spec.name), "", "",
+                 "def run(bn):", '    """The steps of the case on the module bn; what the last one gives."""']
         if self.set_values:
-            lines.append("with torch.no_grad():")
-            lines += [f"    bn.{k}.copy_({tensor_literal(v)})" for k, v in self.set_values.items()]
-        single = len(steps) == 1
+            lines.append("    with torch.no_grad():")
+            lines += [f"        bn.{k}.copy_({tensor_literal(v)})" for k, v in self.set_values.items()]
         for s in steps:
-            mode = "bn.train()" if s["train"] else "bn.eval()"
             grad = s.get("g") is not None
-            x = tensor_literal(s["x"], requires_grad=grad, max_elements=LITERAL_MAX)
-            if single:
-                lines += [mode, f"x = {x}", "y = bn(x)"]
-                if grad:
-                    lines.append(f"y.backward({tensor_literal(s['g'], max_elements=LITERAL_MAX)})")
-            else:
-                lines.append(f"{mode}; y = bn({x})")
-        if final:
-            lines.append(final)
-        return "\n".join(lines)
+            lines += ["    bn.train()" if s["train"] else "    bn.eval()",
+                      f"    x = {tensor_literal(s['x'], requires_grad=grad, max_elements=LITERAL_MAX)}",
+                      "    y = bn(x)"]
+            if grad:
+                lines.append(f"    y.backward({tensor_literal(s['g'], max_elements=LITERAL_MAX)})")
+        lines += [
+            "    out = {'y': y.tolist(), 'x.grad': None if x.grad is None else x.grad.tolist()}",
+            "    for name in ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'):",
+            "        value = getattr(bn, name, None)",
+            "        value = value.grad if name in ('weight', 'bias') and value is not None else value",
+            "        out[name + ('.grad' if name in ('weight', 'bias') else '')] = (",
+            "            None if value is None else value.tolist())",
+            "    return out",
+            "",
+            "",
+            "def outcome(bn):",
+            "    try:",
+            "        return run(bn)",
+            "    except Exception as exc:  # torch.nn's modules raise ValueError on some inputs too",
+            "        return {'raised': f'{type(exc).__name__}: {exc}'}",
+            "",
+            "",
+            f"got = outcome({self.spec.name}({args}){conv})",
+            f"expected = outcome(torch.nn.{self.spec.name}({args}){conv})",
+            "for key in sorted(set(got) | set(expected)):",
+            "    print(key)",
+            show("got.get(key)", "expected.get(key)", "    "),
+        ]
+        return block(*lines)
 
 
 def run_module(ctx: CheckContext, run: ModuleRun, catch: bool = False) -> tuple[list[dict], dict]:
@@ -301,8 +318,8 @@ def bn_module_train_forward(ctx: CheckContext) -> None:
     def describe(ex: dict, detail: str) -> str:
         return (
             f"in training mode {spec.name} must normalize with the batch statistics (through "
-            f"BatchNormFunction) and apply weight and bias ({ex['dtype']}):\n"
-            f"{_train_run(spec, ex).snippet()}\n# {detail}\n# {STANDIN_NOTE}"
+            f"BatchNormFunction) and apply weight and bias ({ex['dtype']}): {detail}\n{STANDIN_NOTE}\n"
+            f"{_train_run(spec, ex).snippet()}"
         )
 
     strategy = S.bn_examples(spec.shapes(), track=st.sampled_from([True, False]))
@@ -323,9 +340,6 @@ def bn_module_train_forward(ctx: CheckContext) -> None:
         describe=describe,
         explicit=explicit,
     )
-
-
-STATS_PRINT = "print(bn.running_mean, bn.running_var, bn.num_batches_tracked)"
 
 
 def _stats_run(spec: BatchNormSpec, ex: dict) -> ModuleRun:
@@ -385,8 +399,8 @@ def bn_module_running_stats(ctx: CheckContext) -> None:
         return (
             f"the running statistics differ from torch.nn.{spec.name}'s (running = (1 - momentum) * running "
             "+ momentum * batch statistic, with the unbiased variance; momentum=None: cumulative average; "
-            f"updated in training mode only) ({ex['dtype']}):\n"
-            f"{run.snippet(final=STATS_PRINT)}\n# {detail}"
+            f"updated in training mode only) ({ex['dtype']}): {detail}\n"
+            f"{run.snippet()}"
         )
 
     search(ctx, S.bn_running_stats(spec.shapes()), body, max_examples=MAX_EXAMPLES["bn_module_running_stats"],
@@ -427,7 +441,7 @@ def bn_module_eval(ctx: CheckContext) -> None:
             if ex.get("track", True)
             else f"in eval mode with track_running_stats=False, {spec.name} must use the batch statistics"
         )
-        return f"{what} ({ex['dtype']}):\n{_eval_run(spec, ex).snippet()}\n# {detail}"
+        return f"{what} ({ex['dtype']}): {detail}\n{_eval_run(spec, ex).snippet()}"
 
     strategy = S.bn_examples(spec.shapes(), track=S.bn_tracking())
     explicit = [
@@ -477,10 +491,8 @@ def bn_module_errors(ctx: CheckContext) -> None:
                     if wrong == "rank"
                     else "when there is only one value per channel (no batch statistics)"
                 )
-                raise Fail(
-                    f"like torch.nn.{spec.name}, raise ValueError in {mode} mode {reason}:\n"
-                    f"{run.snippet()}\n# {what}"
-                )
+                raise Fail(f"like torch.nn.{spec.name}, raise ValueError in {mode} mode {reason}; "
+                           f"yours {what}\n{run.snippet()}")
             continue
         y = got.get("y0")
         if rec["raised"] or not isinstance(y, torch.Tensor) or tuple(y.shape) != shape:
@@ -489,10 +501,8 @@ def bn_module_errors(ctx: CheckContext) -> None:
                 if rec["raised"]
                 else (f"y should have the input's shape {shape}")
             )
-            raise Fail(
-                "in eval mode a batch of one sample is fine (the running statistics are used):\n"
-                f"{run.snippet()}\n# {what}"
-            )
+            raise Fail(f"in eval mode a batch of one sample is fine (the running statistics are used); yours "
+                       f"{what}\n{run.snippet()}")
 
 
 # --- convergence: a small MLP with the student's BatchNorm1d --------------------------------------

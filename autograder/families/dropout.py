@@ -16,12 +16,14 @@ import torch
 
 import reference
 
+from ..grading.results import CheckResult
 from ..sandbox.worker import operations as ops
 from . import interface
 from . import layer_training as L
 from .base import CheckContext, Fail, register
 from .compare import explain_difference, fmt_number, kwargs_literal
 from .interface import InterfaceSpec
+from .reproduce import block, show, student_import
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,6 @@ DROPOUT = DropoutSpec(
     convergence=L.MlpProblem(n=256, n_val=512, d=8, hidden=64, steps=250, lr=0.05, momentum=0.9, seed=5),
     p_convergence=0.5,
 )
-HEAD = f"import torch\nfrom {DROPOUT.module} import Dropout"
-
-
 def _input(shape: tuple, seed: int, dtype: torch.dtype) -> torch.Tensor:
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
@@ -114,19 +113,40 @@ def dropout_interface(ctx: CheckContext) -> None:
 # --- training-mode values and gradients ----------------------------------------------------------------
 
 
+def _expected_code(p: float, grad: bool) -> str:
+    """What a correct Dropout gives, from the student's own mask (the elements of y that are 0)."""
+    if p >= 1:
+        return "torch.zeros_like(x)"
+    if p == 0:
+        return "torch.ones_like(x)" if grad else "x.detach()"
+    kept = f"1 / (1 - {p!r})" if grad else f"x.detach() / (1 - {p!r})"
+    return f"torch.where(y != 0, {kept}, 0.0)  # your mask, scaled by 1 / (1 - p)"
+
+
 def case_snippet(
     p: float, seed: int, shape: tuple, dtype: torch.dtype, x_seed: int, calls: int, grad: bool = False
 ) -> str:
-    lines = [HEAD, f"torch.manual_seed({seed})", f"drop = Dropout(p={p!r})"]
-    if calls > 1:
-        lines.append(
-            f"# ... after {calls - 1} earlier call(s) of drop(...) in training mode (see the other cases)"
-        )
+    """The case as a reproducer: the same seed and earlier calls (the RNG's state), then the values
+    (or x.grad) and what a correct Dropout gives with the same mask, where they differ."""
+    lines = ["import torch", student_import(DROPOUT.module, "Dropout"), f"torch.manual_seed({seed})",
+             f"drop = Dropout(p={p!r})"]
+    base = x_seed - (calls - 1)
+    for j in range(calls - 1):  # the earlier cases of the run draw from the RNG first
+        earlier_shape, earlier_dtype = DROPOUT.train_cases[j]
+        lines.append(f"drop({_input_code(earlier_shape, base + j, earlier_dtype)})  # earlier case {j + 1}")
     rg = ".requires_grad_()" if grad else ""
     lines += [f"x = {_input_code(shape, x_seed, dtype)}{rg}", "y = drop(x)"]
     if grad:
-        lines.append("y.backward(torch.ones_like(y))")
-    return "\n".join(lines)
+        lines += ["y.backward(torch.ones_like(y))", "got = x.grad"]
+    else:
+        lines.append("got = y.detach()")
+    lines += [
+        f"expected = {_expected_code(p, grad)}",
+        "differ = ~torch.isclose(got, expected.to(got.dtype), rtol=1e-5, atol=0.0)",
+        "print('elements that differ:', int(differ.sum()), 'of', differ.numel())",
+        show("got[differ][:8].tolist()", "expected[differ][:8].tolist()"),
+    ]
+    return block(*lines)
 
 
 def kept_values_problem(x: torch.Tensor, y: torch.Tensor, p: float, label: str = "y") -> str | None:
@@ -164,23 +184,23 @@ def _train_case_problem(k: int, i: int, p: float, seed: int, tensors: dict, resp
     x, y = tensors[f"x{i}"], resp.tensors.get(f"y{i}")
     why = kept_values_problem(x, y, p)
     if why:
-        return (f"in training mode, Dropout(p={p}) must zero each element or scale it by 1 / (1 - p):\n"
-                f"{case_snippet(p, seed, shape, dtype, 10 * k + i, i + 1)}\n# {why}")
+        return (f"in training mode, Dropout(p={p}) must zero each element or scale it by 1 / (1 - p): {why}\n"
+                f"{case_snippet(p, seed, shape, dtype, 10 * k + i, i + 1)}")
     # The gradient: 1 / (1 - p) where kept, 0 where dropped (p=1: zero or no graph at all).
     g = resp.tensors.get(f"gx{i}")
     with_grad = case_snippet(p, seed, shape, dtype, 10 * k + i, i + 1, grad=True)
     if not resp.requires_grad[i]:
         if p < 1:
             return (f"the output of Dropout(p={p}) in training is not connected to x by autograd "
-                    "(detached, or built without x?): no gradient reaches the layers before it:\n"
-                    f"{with_grad}\n# x.grad is None")
+                    "(detached, or built without x?): no gradient reaches the layers before it "
+                    "(x.grad is None)")
         return None
     expected = torch.where(y != 0, torch.full_like(x, 1.0 / (1.0 - p) if p < 1 else 0.0), torch.zeros_like(x))
     why = explain_difference(expected, g, DROPOUT.rtol[dtype], 0.0, "x.grad") if g is not None \
         else "x.grad is None"
     if why:
         return (f"the gradient of Dropout(p={p}) must be 1 / (1 - p) where an element is kept and 0 "
-                f"where it is dropped:\n{with_grad}\n# {why}")
+                f"where it is dropped: {why}\n{with_grad}")
     return None
 
 
@@ -237,21 +257,21 @@ def _mask_statistics(d1: torch.Tensor, d2: torch.Tensor, p: float) -> tuple:
 def _statistics_problem(ctx: CheckContext, k: int, p: float, x: torch.Tensor) -> str | None:
     seed, shape = 200 + k, DROPOUT.stat_shape
     resp = _run(ctx, p, seed, [{"x": "x", "train": True}, {"x": "x", "train": True}], {"x": x})
-    head = (
-        f"{HEAD}\ntorch.manual_seed({seed})\ndrop = Dropout(p={p!r})\n"
-        f"x = torch.full({shape}, 1.5)\ny1, y2 = drop(x), drop(x)\n"
-    )
+    head = ["import torch", student_import(DROPOUT.module, "Dropout"), f"torch.manual_seed({seed})",
+            f"drop = Dropout(p={p!r})", f"x = torch.full({shape}, 1.5)", "y1, y2 = drop(x), drop(x)"]
     dropped = []
     for i in range(2):
         y = resp.tensors.get(f"y{i}")
         if not isinstance(y, torch.Tensor) or tuple(y.shape) != shape:
-            return head + f"# y{i + 1} should be a tensor of shape {shape}"
+            return (f"Dropout(p={p!r}) on a tensor of shape {shape}: y{i + 1} should be a tensor of that "
+                    "shape\n" + block(*head, show(f"getattr(y{i + 1}, 'shape', type(y{i + 1}))",
+                                                  repr(shape))))
         dropped.append(~(y != 0))
     for code, stat, expected, count, what in _mask_statistics(*dropped, p):
         why = _rate_problem(float(stat), expected, count, what)
         if why:
             return ("the dropout mask must drop each element independently with probability p, afresh "
-                    f"in every call:\n{head}print({code})\n# {why}")
+                    f"in every call: {why}\n" + block(*head, show(f"{code}.item()", f"'{expected:.4f}'")))
     return None
 
 
@@ -270,11 +290,11 @@ def dropout_statistics(ctx: CheckContext) -> None:
     if not (isinstance(ya, torch.Tensor) and isinstance(yb, torch.Tensor) and torch.equal(ya, yb)):
         raise Fail(
             "draw the mask from torch's random number generator (torch.rand, torch.bernoulli, ...), so that "
-            "torch.manual_seed makes a run reproducible:\n"
-            f"{HEAD}\nx = torch.full((100, 200), 1.5)\n"
-            f"torch.manual_seed({seed}); y1 = Dropout(p=0.5)(x)\n"
-            f"torch.manual_seed({seed}); y2 = Dropout(p=0.5)(x)\n"
-            "print(torch.equal(y1, y2))\n# False; expected True"
+            "torch.manual_seed makes a run reproducible: the same seed gave two different masks\n"
+            + block("import torch", student_import(DROPOUT.module, "Dropout"),
+                    "x = torch.full((100, 200), 1.5)", f"torch.manual_seed({seed})", "y1 = Dropout(p=0.5)(x)",
+                    f"torch.manual_seed({seed})", "y2 = Dropout(p=0.5)(x)",
+                    show("torch.equal(y1, y2)", "True"))
         )
 
 
@@ -286,20 +306,23 @@ def _eval_problem(ctx: CheckContext, k: int, p: float, dtype: torch.dtype) -> st
     x = _input(shape, seed, dtype)
     steps = [{"x": "x", "train": True}, {"x": "x", "train": False}, {"x": "x", "train": True}]
     resp = _run(ctx, p, seed, steps, {"x": x})
-    snippet = (f"{HEAD}\ntorch.manual_seed({seed})\ndrop = Dropout(p={p!r})\n"
-               f"x = {_input_code(shape, seed, dtype)}\n")
+    head = ("import torch", student_import(DROPOUT.module, "Dropout"), f"torch.manual_seed({seed})",
+            f"drop = Dropout(p={p!r})", f"x = {_input_code(shape, seed, dtype)}", "drop(x)  # training")
     y_eval = resp.tensors.get("y1")
     if not (isinstance(y_eval, torch.Tensor) and y_eval.dtype == x.dtype and tuple(y_eval.shape) == shape
             and torch.equal(y_eval, x)):
         tensor = isinstance(y_eval, torch.Tensor)
         why = explain_difference(x, y_eval, 0.0, 0.0, "y") if tensor else "not a tensor"
-        return ("in eval mode Dropout must return its input unchanged:\n"
-                f"{snippet}drop(x)  # training\ndrop.eval()\ny = drop(x)\n# {why}")
+        return (f"in eval mode Dropout must return its input unchanged: {why}\n"
+                + block(*head, "drop.eval()", "y = drop(x)", "differ = y != x  # where y is not x",
+                        "print('elements that differ:', int(differ.sum()), 'of', differ.numel())",
+                        show("y[differ][:8].tolist()", "x[differ][:8].tolist()")))
     y_train = resp.tensors.get("y2")
     if isinstance(y_train, torch.Tensor) and torch.equal(y_train, x):
-        return ("after .train() Dropout must drop elements again:\n"
-                f"{snippet}drop(x)\ndrop.eval(); drop(x)\ndrop.train()\ny = drop(x)\n"
-                f"# y equals x; with p={p} about {p:.0%} of its elements should be 0")
+        return (f"after .train() Dropout must drop elements again: y equals x; with p={p} about {p:.0%} "
+                "of its elements should be 0\n"
+                + block(*head, "drop.eval()", "drop(x)", "drop.train()", "y = drop(x)",
+                        show("(y == 0).float().mean().item()", repr(p))))
     return None
 
 
@@ -314,29 +337,71 @@ def dropout_eval(ctx: CheckContext) -> None:
 # --- convergence ---------------------------------------------------------------------------------------
 
 
+CURVE_EVERY = 5  # steps between two points of the convergence plot
+
+
+def _plain_val_loss(w: dict[str, torch.Tensor], data: dict) -> float:
+    """The validation loss of Linear -> ReLU -> Linear with weights ``w`` (dropout off), computed
+    without building modules: nothing here may draw from torch's RNG during a seeded run."""
+    with torch.no_grad():
+        hidden = torch.relu(data["Xv"] @ w["W1"].T + w["b1"])
+        return float(torch.nn.functional.mse_loss(hidden @ w["W2"].T + w["b2"], data["yv"]))
+
+
 @functools.cache
-def _problem() -> tuple[dict, dict, float]:
-    """Data, initial weights and the reference's validation loss (computed once per grader process)."""
+def _problem() -> tuple[dict, dict, float, list[float]]:
+    """Data, initial weights, the reference's validation loss and its curve (once per grader process)."""
     c = DROPOUT.convergence
     data = L.teacher_data(c.seed, c.n, c.n_val, c.d, offset=0.0, noise=0.3, shrink=1.0)
     init = L.init_weights(c.seed + 1, c.d, c.hidden)
-    ref = L.train_reference(DROPOUT.reference(DROPOUT.p_convergence), False, data, init, c)
-    return data, init, L.val_loss(ref, data)
+    curve: list[float] = []
+
+    def snapshot(t: int, model) -> None:
+        if t % CURVE_EVERY == 0:
+            w = {"W1": model[0].weight, "b1": model[0].bias, "W2": model[3].weight, "b2": model[3].bias}
+            curve.append(_plain_val_loss({k: v.detach() for k, v in w.items()}, data))
+
+    middle = DROPOUT.reference(DROPOUT.p_convergence)
+    ref = L.train_reference(middle, False, data, init, c, after_step=snapshot)
+    return data, init, L.val_loss(ref, data), curve
+
+
+def _student_curve(resp, c: L.MlpProblem, data: dict) -> list[float]:
+    curve = []
+    for t in range(CURVE_EVERY, c.steps + 1, CURVE_EVERY):
+        w = {k: resp.tensors.get(f"{k}@{t}") for k in ("W1", "b1", "W2", "b2")}
+        if not all(isinstance(v, torch.Tensor) for v in w.values()):
+            break
+        try:
+            curve.append(_plain_val_loss(w, data))
+        except RuntimeError:  # shapes the layer changed: the final check reports it
+            break
+    return curve
 
 
 @register("dropout_convergence")
-def dropout_convergence(ctx: CheckContext) -> None:
+def dropout_convergence(ctx: CheckContext) -> CheckResult:
     c, p = DROPOUT.convergence, DROPOUT.p_convergence
-    data, init, want = _problem()
+    data, init, want, ref_curve = _problem()
     request = ops.MlpTrain("dropout", ctx.name, {"p": p}, c.steps, c.lr, c.momentum, c.seed,
-                           tensors={"X": data["X"], "y": data["y"], **init})
+                           tensors={"X": data["X"], "y": data["y"], **init}, every=CURVE_EVERY)
     resp = ctx.call(request, timeout=max(ctx.call_timeout_s, 20))
     student = L.train_reference(torch.nn.Identity(), False, data, L.final_weights(resp, init), None)
     got = L.val_loss(student, data)
+    mine = _student_curve(resp, c, data)
+    steps = list(range(CURVE_EVERY, c.steps + 1, CURVE_EVERY))
+    plot = {"title": f"a small MLP with Dropout(p={p}), trained with SGD", "xlabel": "step",
+            "ylabel": "validation MSE, dropout off (log scale)", "log": True,
+            "caption": "the validation loss while training with your Dropout against a correct one's, same "
+                       "data, weights, seed and optimizer",
+            "series": [{"label": "your Dropout", "x": steps[: len(mine)], "y": mine},
+                       {"label": "a correct Dropout", "x": steps[: len(ref_curve)], "y": ref_curve}]}
     if not got <= c.factor * want + c.slack:
         raise Fail(
             f"a small MLP (Linear -> ReLU -> Dropout(p={p}) -> Linear) trained with SGD and "
             f"your Dropout reaches a validation loss of {got:.4g} (evaluated without dropout); with a "
             f"correct Dropout it reaches {want:.4g}. Check the scaling of the kept values (1 / (1 - p)) "
-            "and that gradients flow through the kept elements."
+            "and that gradients flow through the kept elements.",
+            plot=plot,
         )
+    return CheckResult(ctx.line.id, "passed", "", 1.0, plot)

@@ -14,12 +14,25 @@ import math
 
 import torch
 
+from ..grading.results import CheckResult
 from ..sandbox.worker.handlers import fit_harness as GD
 from . import interface
 from . import strategies as S
 from .base import CheckContext, Fail, register
 from .compare import explain_difference, fmt_number
-from .fit_cases import CASES, FIT, RunLog, case_of, reference_cached, request, snippet, validation_loss
+from .fit_cases import (
+    CASES,
+    FIT,
+    STATE,
+    RunLog,
+    case_of,
+    expected_batches,
+    reference_cached,
+    request,
+    snippet,
+    state_literal,
+    validation_loss,
+)
 from .hypo import Mismatch, search
 
 
@@ -62,11 +75,13 @@ def fit_interface(ctx: CheckContext) -> None:
     case = CASES["interface"]
     problems = _result_problems(student_run(ctx, case).result)
     if problems:
+        kinds = ("{k: type(v).__name__ + (f' of {sorted({type(e).__name__ for e in v})}' "
+                 "if isinstance(v, list) else '') for k, v in out.items()} "
+                 "if isinstance(out, dict) else type(out).__name__")
+        want = {"train_loss": "list of ['float']", "val_loss": "list of ['float']", "best_epoch": "int"}
         raise Fail(
-            "fit's return value does not have the required form on this run:\n"
-            + snippet(case)
-            + "\n# "
-            + "\n# ".join(problems)
+            "fit's return value does not have the required form on this run:\n- " + "\n- ".join(problems)
+            + "\n" + snippet(case, kinds, repr(want))
         )
 
 
@@ -204,7 +219,15 @@ def fit_training_loop(ctx: CheckContext) -> None:
     case = CASES["loop"]
     why = training_loop_problem(student_run(ctx, case), reference_cached("loop"), case)
     if why:
-        raise Fail(f"the training loop differs from mini-batch SGD on this run:\n{snippet(case)}\n# {why}")
+        ref = reference_cached("loop")
+        epochs = len(ref.epochs())
+        expected = (f"{{'weights': {state_literal(ref.state('final'))}, "
+                    f"'batch targets': {expected_batches(case, epochs)!r}, "
+                    f"'calls of minibatches': {epochs}}}")
+        got = (f"{{'weights': {STATE}, 'batch targets': batches, "
+               "'calls of minibatches': len(minibatches_calls)}")
+        raise Fail(f"the training loop differs from mini-batch SGD on this run: {why}\n"
+                   + snippet(case, got, expected))
 
 
 # --- loss bookkeeping ----------------------------------------------------------------------------------
@@ -224,7 +247,7 @@ def _epoch_problem(e: int, epoch: dict, train: list, val: list, got: RunLog, cas
         plain = sum(b["value"] for b in batches) / len(batches)
         listed = ", ".join(f"{fmt_number(b['value'])} ({b['n']} objects)" for b in batches)
         return (
-            f"train_loss[{e}] is {train[e]!r}; the batch losses of epoch {e} (each before its step) were "
+            f"train_loss[{e}]: got {train[e]!r}; the batch losses of epoch {e} (each before its step) were "
             f"{listed}: their batch-size-weighted mean is {weighted!r} "
             f"(the plain mean would be {plain!r})"
         )
@@ -245,7 +268,7 @@ def _epoch_problem(e: int, epoch: dict, train: list, val: list, got: RunLog, cas
     want = validation_loss(case["setup"], request(case).tensors, state)
     if not _close(val[e], want, FIT.book_rtol, FIT.book_atol):
         return (
-            f"val_loss[{e}] is {val[e]!r}; one eval-mode forward pass over the whole validation set at "
+            f"val_loss[{e}]: got {val[e]!r}; one eval-mode forward pass over the whole validation set at "
             f"the end of epoch {e} gives {want!r}"
         )
     return None
@@ -273,7 +296,12 @@ def fit_loss_bookkeeping(ctx: CheckContext) -> None:
     case = CASES["bookkeeping"]
     why = bookkeeping_problem(student_run(ctx, case), case)
     if why:
-        raise Fail(f"the recorded losses are wrong on this run:\n{snippet(case)}\n# {why}")
+        ref = reference_cached("bookkeeping")
+        expected = {"train_loss": ref.values("train_loss"), "val_loss": ref.values("val_loss"),
+                    "validation (grad, training)": [(False, False)] * len(ref.values("val_loss") or [])}
+        got = ("{'train_loss': out['train_loss'], 'val_loss': out['val_loss'], "
+               "'validation (grad, training)': validation}")
+        raise Fail(f"the recorded losses are wrong on this run: {why}\n" + snippet(case, got, repr(expected)))
 
 
 # --- early stopping and best weights -------------------------------------------------------------------
@@ -314,12 +342,12 @@ EARLY_EXPLICIT = (
 
 
 def _describe_early(ex: dict, detail: str) -> str:
+    best, epochs = stopping_rule(ex["script"], ex["patience"], len(ex["script"]))
     return (
         "early stopping does not follow the rule (best = first strictly lowest val loss; stop after "
-        "`patience` epochs in a row without a strict improvement):\n"
-        + snippet(_early_case(ex))
-        + "\nprint(out['best_epoch'], len(out['val_loss']))\n# "
-        + detail
+        f"`patience` epochs in a row without a strict improvement): {detail}\n"
+        + snippet(_early_case(ex), "{'best_epoch': out['best_epoch'], 'epochs run': len(out['val_loss'])}",
+                  repr({"best_epoch": best, "epochs run": epochs}))
     )
 
 
@@ -398,27 +426,54 @@ def fit_best_weights(ctx: CheckContext) -> None:
         case = CASES[key]
         why = best_weights_problem(student_run(ctx, case), case)
         if why:
+            expected = state_literal(reference_cached(key).state("final"))
             raise Fail(
-                "the model does not end with the weights of best_epoch on this run:\n"
-                f"{snippet(case)}\n# {why}"
+                f"the model does not end with the weights of best_epoch on this run: {why}\n"
+                + snippet(case, STATE, expected)
             )
 
 
 # --- convergence ---------------------------------------------------------------------------------------
 
 
+def _val_curve(log: RunLog, case: dict, tensors: dict) -> list[float]:
+    """The validation loss at the end of each epoch, computed here from the snapshots of the weights
+    (never from what the student's fit reports)."""
+    curve = []
+    for e in range(len(log.epochs())):
+        state = log.state(f"val{e}")
+        if not state:
+            break
+        curve.append(validation_loss(case["setup"], tensors, state))
+    return curve
+
+
+def _convergence_plot(got: RunLog, ref: RunLog, case: dict, tensors: dict) -> dict:
+    mine, theirs = _val_curve(got, case, tensors), _val_curve(ref, case, tensors)
+    return {"title": "mini-batch SGD with the step size 0.1 / t^0.3 on a small linear regression",
+            "xlabel": "epoch", "ylabel": "validation MSE (log scale)", "log": True,
+            "caption": "the validation loss after each epoch of your fit against a correct fit's, same data, "
+                       "model, optimizer and scheduler",
+            "series": [{"label": "your fit", "x": list(range(len(mine))), "y": mine},
+                       {"label": "a correct fit", "x": list(range(len(theirs))), "y": theirs}]}
+
+
 @register("fit_convergence")
-def fit_convergence(ctx: CheckContext) -> None:
+def fit_convergence(ctx: CheckContext) -> CheckResult:
     case = CASES["convergence"]
     tensors = request(case).tensors
     got = student_run(ctx, case)
     ref = reference_cached("convergence")
     mse = validation_loss(case["setup"], tensors, got.state("final"))
     want = validation_loss(case["setup"], tensors, ref.state("final"))
+    plot = _convergence_plot(got, ref, case, tensors)
     if not (math.isfinite(mse) and mse <= 1.5 * want + 1e-3):
         raise Fail(
             "mini-batch SGD with the lecture's step size 0.1 / t^0.3 (torch's SGD and LambdaLR) "
             "does not fit a "
             f"small linear regression with your fit: the final validation MSE is {mse:.4g}; a correct fit "
-            f"reaches {want:.4g}:\n{snippet(case)}"
+            f"reaches {want:.4g}:\n"
+            + snippet(case, "((model(X_val).reshape(y_val.shape) - y_val) ** 2).mean().item()", repr(want)),
+            plot=plot,
         )
+    return CheckResult(ctx.line.id, "passed", "", 1.0, plot)

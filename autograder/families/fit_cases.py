@@ -21,6 +21,7 @@ from ..sandbox.worker.handlers import fit_harness as GD
 from ..sandbox.worker.handlers.standins import substituted
 from .compare import tensor_literal
 from .interface import REQUIRED, InterfaceSpec
+from .reproduce import block, show, student_import
 
 
 @dataclass(frozen=True)
@@ -184,22 +185,81 @@ def reference_cached(key: str) -> RunLog:
     return reference_run(CASES[key])
 
 
-def snippet(case: dict) -> str:
-    """The run as code the student can paste under their notebook."""
+STATE = "{k: v.tolist() for k, v in model.state_dict().items()}"  # a model's state, printable
+
+
+def state_literal(state: dict[str, torch.Tensor]) -> str:
+    """The expected model state as the literal ``STATE`` prints for the student's model."""
+    return "{" + ", ".join(f"{k!r}: {v.tolist()!r}" for k, v in state.items()) + "}"
+
+
+def _loss_lines(case: dict) -> list[str]:
+    """The snippet's loss function: plain MSE that notes how each validation loss was computed, or the
+    case's scripted validation losses."""
+    lines: list[str] = []
+    if case["script"] is None:
+        lines += [
+            "validation = []  # how each validation loss was computed: (grad enabled, training mode)",
+            "batches = []  # the targets of each training batch, in order",
+            "",
+            "",
+            "def loss_fn(pred, target):",
+            "    if target is y_val:",
+            "        validation.append((torch.is_grad_enabled(), model.training))",
+            "    else:",
+            "        batches.append(target.tolist())",
+            "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "",
+            "",
+        ]
+    else:
+        lines += [
+            f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
+            "batches = []  # the targets of each training batch, in order",
+            "",
+            "",
+            "def loss_fn(pred, target):",
+            "    if target is not y_val:",
+            "        batches.append(target.tolist())",
+            "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
+            "",
+            "",
+        ]
+    return lines
+
+
+def expected_batches(case: dict, epochs: int) -> list:
+    """The targets of each training batch as DESIGN.md orders them: per epoch, torch.randperm(n) from the
+    generator fit was given, split into batch_size chunks."""
+    if case["seed"] is None:
+        return []
+    y, bs = fit_tensors(case)["y"], case["fit_kwargs"]["batch_size"]
+    gen = torch.Generator().manual_seed(case["seed"])
+    perms = [torch.randperm(len(y), generator=gen) for _ in range(epochs)]
+    return [y[chunk].tolist() for perm in perms for chunk in perm.split(bs)]
+
+
+def snippet(case: dict, got: str = "", expected: str = "") -> str:
+    """The run as a reproducer, ending by printing ``got`` (an expression of the run) and ``expected``
+    (a literal: torch has no fit of its own)."""
     t = fit_tensors(case)
     kw = case["fit_kwargs"]
-    lines = ["import torch", "from torch import nn", f"from {FIT.module} import fit", ""]
+    lines = ["import sys", "", "import torch", "from torch import nn", student_import(FIT.module, "fit"),
+             "", ""]
     if case["setup"] == "probe":
         lines += [
             "class Probe(nn.Module):  # x 1.25 in training, identity in eval mode; counts training batches",
             "    def __init__(self):",
             "        super().__init__()",
             "        self.register_buffer('seen', torch.zeros((), dtype=torch.long))",
+            "",
             "    def forward(self, x):",
             "        if self.training:",
             "            self.seen += 1",
             "            return 1.25 * x",
             "        return x",
+            "",
             "",
             f"model = nn.Sequential(nn.Linear({case['d']}, {case['hidden']}), Probe(), nn.Tanh(), "
             f"nn.Linear({case['hidden']}, 1)).double()",
@@ -220,24 +280,22 @@ def snippet(case: dict) -> str:
         lines.append(
             f"sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: (k + 1) ** -{sched['power']!r})"
         )
-    if case["script"] is None:
-        lines += [
-            "def loss_fn(pred, target):",
-            "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
-        ]
-    else:
-        lines += [
-            f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
-            "def loss_fn(pred, target):",
-            "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
-            "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
-        ]
+    lines += _loss_lines(case)
     args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
     extra = (", scheduler=sched" if sched else "") + (
         f", generator=torch.Generator().manual_seed({case['seed']})" if case["seed"] is not None else ""
     )
-    lines.append(f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {args}{extra})")
-    return "\n".join(lines)
+    lines += ["# count the calls of minibatches where fit looks it up (your module, or the notebook's names)",
+              "home = sys.modules.get(fit.__module__)",
+              "names = vars(home) if home is not None else globals()",
+              "minibatches_calls = []",
+              "if 'minibatches' in names:",
+              "    original = names['minibatches']",
+              "    names['minibatches'] = lambda *a, **k: minibatches_calls.append(1) or original(*a, **k)",
+              f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {args}{extra})"]
+    if got:
+        lines.append(show(got, expected))
+    return block(*lines)
 
 
 # --- the cases (fixed: every fit line runs the same code on every submission) ----------------------------

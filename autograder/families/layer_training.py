@@ -83,7 +83,7 @@ def one_thread() -> Iterator[None]:
 
 def train_reference(
     middle: nn.Module, batchnorm: bool, data: dict, weights: dict, problem: MlpProblem | None,
-    order: torch.Tensor | None = None,
+    order: torch.Tensor | None = None, after_step=None,
 ) -> nn.Sequential:
     """The grader's own run of the worker's ``mlp_train`` (``problem`` None: no training, the model just
     holds ``weights``), in eval mode at the end; the grader's RNG state is left as it was."""
@@ -91,7 +91,8 @@ def train_reference(
     if problem is not None:
         with torch.random.fork_rng(), one_thread():
             problems.train_mlp(model, data["X"], data["y"], steps=problem.steps, lr=problem.lr,
-                               momentum=problem.momentum, seed=problem.seed, order=order)
+                               momentum=problem.momentum, seed=problem.seed, order=order,
+                               after_step=None if after_step is None else lambda t: after_step(t, model))
     return model.eval()
 
 

@@ -17,6 +17,7 @@ from . import strategies as S
 from .base import CheckContext, Fail, register
 from .hypo import Mismatch, search
 from .interface import InterfaceSpec
+from .reproduce import block, show, student_import
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,11 @@ MINIBATCHES = MinibatchesSpec(
 )
 
 
-def snippet(calls: list[str], extra: str = "") -> str:
-    return "\n".join(
-        ["import torch", f"from {MINIBATCHES.module} import minibatches", *calls] + ([extra] if extra else [])
-    )
+def snippet(calls: list[str], got: str, expected: str) -> str:
+    """A reproducer: the calls, then the student's batches (``got``) and the expected ones, a literal
+    (torch has no minibatches of its own)."""
+    return block("import torch", student_import(MINIBATCHES.module, "minibatches"), *calls,
+                 show(got, expected))
 
 
 # --- interface -----------------------------------------------------------------------------------------
@@ -133,12 +135,17 @@ def coverage_problem(n: int, batch_size: int, shuffle: bool, reply: dict, order:
 
 
 def _describe_coverage(ex: dict, detail: str) -> str:
+    n, bs = ex["n"], ex["batch_size"]
     gen = f", generator=torch.Generator().manual_seed({ex['seed']})" if ex["shuffle"] else ""
+    order = expected_orders(n, ex["seed"], 1)[0] if ex["shuffle"] else torch.arange(n)
+    expected = [b.tolist() for b in order.split(bs)] if n and bs > 0 else []
+    call = f"minibatches({n}, {bs}, shuffle={ex['shuffle']}{gen})"
+    note = "  # torch.randperm's order; here only the sizes and the coverage count" if ex["shuffle"] else ""
     return (
-        "the batches do not cover range(n) as required on this case:\n"
-        + snippet([f"batches = list(minibatches({ex['n']}, {ex['batch_size']}, "
-                   f"shuffle={ex['shuffle']}{gen}))"])
-        + f"\n# {detail}"
+        f"the batches do not cover range(n) as required on this case: {detail}\n"
+        + snippet([f"batches = [(type(b).__name__, str(getattr(b, 'dtype', None)), "
+                   f"b.tolist() if isinstance(b, torch.Tensor) else b) for b in {call}]{note}"],
+                  "batches", repr([("Tensor", "torch.int64", b) for b in expected]))
     )
 
 
@@ -198,21 +205,20 @@ def _order_problem(ex: dict, resp: ops.Batches) -> str | None:
 def _describe_order(ex: dict, detail: str) -> str:
     n, bs, seed = ex["n"], ex["batch_size"], ex["seed"]
     if ex["global_rng"]:
-        seeding = ref_seeding = f"torch.manual_seed({seed})"
-        gen = ref_gen = ""
+        seeding, gen = f"torch.manual_seed({seed})", ""
     else:
         seeding, gen = f"g = torch.Generator().manual_seed({seed})", ", generator=g"
-        ref_seeding, ref_gen = f"g2 = torch.Generator().manual_seed({seed})", ", generator=g2"
     lines = [
         seeding,
-        f"first = torch.cat(list(minibatches({n}, {bs}, shuffle=True{gen})))",
-        f"second = torch.cat(list(minibatches({n}, {bs}, shuffle=True{gen})))",
-        ref_seeding,
-        f"expected_first, expected_second = torch.randperm({n}{ref_gen}), torch.randperm({n}{ref_gen})",
+        f"first = [int(i) for batch in minibatches({n}, {bs}, shuffle=True{gen}) for i in batch]",
+        f"second = [int(i) for batch in minibatches({n}, {bs}, shuffle=True{gen}) for i in batch]",
+        f"# expected: two torch.randperm({n}) drawn one after the other from seed {seed}",
     ]
+    expected = [t.tolist() for t in expected_orders(n, seed, 2)]
     return (
         "the shuffled order is not torch.randperm(n, generator=generator), "
-        "one fresh permutation per call:\n" + snippet(lines) + f"\n# {detail}"
+        f"one fresh permutation per call: {detail}\n"
+        + snippet(lines, "[first, second]", repr(expected))
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
+from ..grading.results import CheckResult
 from ..sandbox.worker import operations as ops
 from ..sandbox.worker.handlers import problems
 from . import interface
@@ -19,6 +20,7 @@ from .base import CheckContext, Fail, StudentError, register
 from .compare import explain_difference, kwargs_literal, tensor_literal, tolerance
 from .hypo import Mismatch, search
 from .optimizer_table import SPECS, Convergence, OptimizerSpec
+from .reproduce import block, show, student_import
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -107,34 +109,62 @@ def first_difference(expected, got, dtype: torch.dtype, label="params") -> str |
 # --- feedback: the failing case as code ----------------------------------------------------------------
 
 
-def snippet(name: str, params, grads, kwargs: dict, groups=None, extra: str = "") -> str:
-    """The failing case as code the student can paste under their notebook."""
-    lines = ["import torch", f"params = [{', '.join(tensor_literal(p, requires_grad=True) for p in params)}]"]
-    lines.append("grads = [  # one row per step, one entry per parameter (None: no gradient)")
-    for row in grads:
-        lines.append("    [" + ", ".join("None" if g is None else tensor_literal(g) for g in row) + "],")
-    lines.append("]")
-    if groups:
-        spec = ", ".join(
-            "{'params': ["
-            + ", ".join(f"params[{i}]" for i in g["params"])
-            + "]"
-            + "".join(f", {k!r}: {v!r}" for k, v in g["kwargs"].items())
-            + "}"
-            for g in groups
-        )
-        lines.append(f"opt = {name}([{spec}])")
-    else:
-        lines.append(f"opt = {name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)})")
-    lines += [
-        "for row in grads:",
-        "    for p, g in zip(params, row):",
-        "        p.grad = g",
-        "    opt.step()",
-    ]
-    if extra:
-        lines.append(extra)
-    return "\n".join(lines)
+MODULE = "optimizers"
+
+
+def _make(name: str, kwargs: dict, groups) -> str:
+    """The constructor call of ``name`` on ``params`` (a list of param dicts when there are groups)."""
+    if not groups:
+        return f"{name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)})"
+    spec = ", ".join(
+        "{'params': [" + ", ".join(f"params[{i}]" for i in g["params"]) + "]"
+        + "".join(f", {k!r}: {v!r}" for k, v in g["kwargs"].items()) + "}"
+        for g in groups
+    )
+    return f"{name}([{spec}])"
+
+
+def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: float | None = None,
+            resume_at: int | None = None) -> str:
+    """The failing case as a reproducer: the same steps with the student's class and with
+    torch.optim's, printing both parameter values after every step. ``new_lr``: every group's lr is
+    set to it before step 2 (what a scheduler does); ``resume_at``: after that step the optimizer is
+    rebuilt and resumed from a deep copy of its state_dict()."""
+    head = ["import copy"] if resume_at else []
+    head += ["import torch", student_import(MODULE, name)]
+    body = ["", "", "def run(make):", '    """The steps of the case with the optimizer make(params)."""',
+            f"    params = [{', '.join(tensor_literal(p, requires_grad=True) for p in params)}]",
+            "    grads = [  # one row per step, one entry per parameter (None: no gradient)"]
+    body += ["        [" + ", ".join("None" if g is None else tensor_literal(g) for g in row) + "],"
+             for row in grads]
+    body += ["    ]", "    opt = make(params)", "    values = []",
+             "    for step, row in enumerate(grads, start=1):"]
+    if new_lr is not None:
+        body += ["        if step == 2:  # a scheduler's change: every group's lr from step 2 on",
+                 "            for group in opt.param_groups:", f"                group['lr'] = {new_lr!r}"]
+    body += ["        for p, g in zip(params, row):", "            p.grad = None if g is None else g.clone()",
+             "        opt.step()"]
+    if resume_at:
+        body += [f"        if step == {resume_at}:  # interrupt and resume from a copy of the state",
+                 "            state = copy.deepcopy(opt.state_dict())", "            opt = make(params)",
+                 "            opt.load_state_dict(state)"]
+    body += ["        values.append([p.tolist() for p in params])", "    return values", "", ""]
+    make = _make(name, kwargs, groups)
+    expected = [f"expected = run(lambda params: torch.optim.{make})"]
+    if groups:  # each parameter as stepped by torch.optim's optimizer built with its group's settings alone
+        settings = ", ".join(repr(g["kwargs"]) for g in groups)
+        expected = [f"settings = [{settings}]  # each group's hyper-parameters",
+                    f"alone = [run(lambda params, i=i: torch.optim.{name}([params[i]], **kw))",
+                    "         for i, kw in enumerate(settings)]",
+                    "steps = range(len(alone[0]))",
+                    "expected = [[run_i[t][i] for i, run_i in enumerate(alone)] for t in steps]"]
+    tail = ["def attempt(make):", "    try:", "        return run(make)",
+            "    except Exception as exc:  # what your code raised stands for the values it did not give",
+            "        return [f'raised {type(exc).__name__}: {exc}']", "", "",
+            f"got = attempt(lambda params: {make})", *expected,
+            "for step, (g, e) in enumerate(zip(got, expected), start=1):",
+            "    print(f'after step {step}:')", show("g", "e", "    ")]
+    return block(*head, *body, *tail)
 
 
 def _call(spec: OptimizerSpec, kwargs: dict) -> str:
@@ -145,8 +175,8 @@ def _describe(name: str, what: str):
     def describe(ex: dict, detail: str) -> str:
         params, grads = make_tensors(ex)
         return (
-            f"{what} differs from torch.optim.{name}'s convention on this case ({ex['dtype']}):\n"
-            f"{snippet(name, params, grads, ex['kwargs'])}\n# {detail}"
+            f"{what} differs from torch.optim.{name}'s on this case ({ex['dtype']}): {detail}\n"
+            f"{snippet(name, params, grads, ex['kwargs'])}"
         )
 
     return describe
@@ -159,14 +189,9 @@ def _resume_at(ex: dict) -> int:
 def _describe_resume(spec: OptimizerSpec):
     def describe(ex: dict, detail: str) -> str:
         params, grads = make_tensors(ex)
-        k = _resume_at(ex)
         return (
-            "state_dict() / load_state_dict() does not resume training exactly:\n"
-            + snippet(spec.name, params, grads[:k], ex["kwargs"])
-            + "\nstate = copy.deepcopy(opt.state_dict())"
-            + f"\nopt2 = {spec.name}([p.detach().clone().requires_grad_() "
-            f"for p in params]{', ' if ex['kwargs'] else ''}{kwargs_literal(ex['kwargs'])})\n"
-            "opt2.load_state_dict(state)  # then continue with opt2 on the remaining gradients\n# " + detail
+            f"state_dict() / load_state_dict() does not resume training exactly ({ex['dtype']}): {detail}\n"
+            + snippet(spec.name, params, grads, ex["kwargs"], resume_at=_resume_at(ex))
         )
 
     return describe
@@ -235,7 +260,8 @@ def optimizer_errors(ctx: CheckContext) -> None:
     ok = ctx.call(_construct(spec, {}, step=True))
     if ok.raised:
         raise StudentError.from_construct(
-            ok, f"opt = {spec.name}([torch.zeros(2, requires_grad=True)]); p.grad = torch.ones(2); opt.step()"
+            ok, f"p = torch.zeros(2, requires_grad=True); opt = {spec.name}([p]); p.grad = torch.ones(2); "
+                "opt.step()"
         )
     missed = []
     for err in spec.errors:
@@ -339,10 +365,9 @@ def param_groups(ctx: CheckContext) -> None:
     def describe(ex: dict, detail: str) -> str:
         params, grads, groups, _ = _groups_case(ex)
         return (
-            "param groups are not handled independently:\n"
-            + snippet(spec.name, params, grads, {}, groups)
-            + f"\n# (from step 2 on, every group's lr is set to {ex['new_lr']})\n# "
-            + detail
+            f"param groups are not handled independently ({ex['dtype']}; from step 2 on, every group's lr "
+            f"is set to {ex['new_lr']}): {detail}\n"
+            + snippet(spec.name, params, grads, {}, groups, new_lr=ex["new_lr"])
         )
 
     search(ctx, S.param_groups(spec.kwargs()), body, max_examples=12, describe=describe)
@@ -411,41 +436,76 @@ def _problem_loss(problem: str, data: dict[str, torch.Tensor], w: torch.Tensor) 
         return float(problems.build(problem, data).full(w))
 
 
-def _reference_problem(spec: OptimizerSpec, conv: Convergence, data: dict, kwargs: dict) -> torch.Tensor:
+def _reference_problem(spec: OptimizerSpec, conv: Convergence, data: dict, kwargs: dict,
+                       every: int | None = None) -> list[float]:
+    """The reference's loss after every ``every`` steps (default: the last step only)."""
     problem = problems.build(conv.problem, data)
     w = problem.init.clone().requires_grad_(True)
     opt = spec.reference([w], foreach=False, **kwargs)
+    every = every or conv.steps
+    losses = []
     for t in range(conv.steps):
         opt.zero_grad()
         problem.loss(w, t).backward()
         opt.step()
-    return w.detach()
+        if (t + 1) % every == 0:
+            losses.append(_problem_loss(conv.problem, data, w.detach()))
+    return losses
+
+
+CURVE_POINTS = 60  # snapshots of the parameters per convergence run (the grader computes the losses)
+
+
+def _run_curves(ctx: CheckContext, spec: OptimizerSpec, conv: Convergence, data: dict,
+                kwargs: dict) -> tuple[list[int], list[float], list[float]]:
+    """The student's and the reference's loss curves on the problem, at the same steps. Raises Fail when
+    the student's run gives no parameters back."""
+    every = max(1, conv.steps // CURVE_POINTS)
+    request = ops.OptimizerProblem(spec.name, conv.problem, spec.spelled_out(kwargs), conv.steps, every=every,
+                                   tensors=data)
+    resp = ctx.call(request, timeout=max(ctx.call_timeout_s, 20))
+    steps = list(range(every, conv.steps + 1, every))
+    got = []
+    for t in steps:
+        w = resp.tensors.get(f"w@{t}")
+        if w is None or w.shape != data["init"].shape:
+            raise Fail(f"{conv.story}: no parameters came back after step {t}")
+        got.append(_problem_loss(conv.problem, data, w))
+    return steps, got, _reference_problem(spec, conv, data, kwargs, every)
+
+
+def _plot(spec: OptimizerSpec, conv: Convergence, runs: list[tuple[str, dict, list, list, list]]) -> dict:
+    series = []
+    for _, kwargs, steps, got, want in runs:
+        call = f"{spec.name}({kwargs_literal(kwargs)})"
+        series += [{"label": f"your {call}", "x": steps, "y": got},
+                   {"label": f"torch.optim.{call}", "x": steps, "y": want}]
+    # the student's curves first (solid), then the references (dashed)
+    series = series[0::2] + series[1::2]
+    return {"title": conv.story, "xlabel": "step", "ylabel": "loss (log scale)", "log": True,
+            "caption": f"the loss of your {spec.name} against torch.optim.{spec.name}'s on the same "
+                       f"problem, same start and hyper-parameters ({conv.steps} steps)",
+            "series": series}
 
 
 @register("optimizer_convergence")
-def convergence(ctx: CheckContext) -> None:
+def convergence(ctx: CheckContext) -> CheckResult:
     spec = SPECS[ctx.name]
     conv = spec.convergence
     data = conv.data()
-    finals = {}
+    runs, problems_found = [], []
     for label, kwargs in conv.runs:
-        request = ops.OptimizerProblem(spec.name, conv.problem, spec.spelled_out(kwargs), conv.steps,
-                                       tensors=data)
-        resp = ctx.call(request, timeout=max(ctx.call_timeout_s, 20))
-        w = resp.tensors.get(f"w@{conv.steps}")
-        if w is None or w.shape != data["init"].shape:
-            raise Fail(f"{conv.story}: no final parameters came back")
-        got = _problem_loss(conv.problem, data, w)
-        want = _problem_loss(conv.problem, data, _reference_problem(spec, conv, data, kwargs))
-        finals[label] = (got, want)
-        if not got <= conv.factor * want + conv.slack:
-            raise Fail(
-                f"{conv.story}: after {conv.steps} steps of {spec.name}({kwargs_literal(kwargs)}) "
-                f"the loss is "
-                f"{got:.4g}; a correct implementation reaches {want:.4g}"
-            )
-    if conv.problem == "quadratic" and not finals["momentum"][0] < finals["plain"][0]:
-        raise Fail(
-            f"{conv.story}: momentum should beat plain SGD on the zig-zag valley "
-            f"(loss {finals['momentum'][0]:.3g} with momentum vs {finals['plain'][0]:.3g} without)"
-        )
+        steps, got, want = _run_curves(ctx, spec, conv, data, kwargs)
+        runs.append((label, kwargs, steps, got, want))
+        if not got[-1] <= conv.factor * want[-1] + conv.slack:
+            call = f"{spec.name}({kwargs_literal(kwargs)})"
+            problems_found.append(f"after {conv.steps} steps of {call} the loss is {got[-1]:.4g}; a correct "
+                                  f"implementation reaches {want[-1]:.4g}")
+    finals = {label: got[-1] for label, _, _, got, _ in runs}
+    if not problems_found and conv.problem == "quadratic" and not finals["momentum"] < finals["plain"]:
+        problems_found.append(f"momentum should beat plain SGD on the zig-zag valley (loss "
+                              f"{finals['momentum']:.3g} with momentum vs {finals['plain']:.3g} without)")
+    plot = _plot(spec, conv, runs)
+    if problems_found:
+        raise Fail(f"{conv.story}: {problems_found[0]} (the plot shows both loss curves)", plot=plot)
+    return CheckResult(ctx.line.id, "passed", "", 1.0, plot)

@@ -19,6 +19,7 @@ from . import strategies as S
 from .base import CheckContext, Fail, register
 from .hypo import Mismatch, search
 from .interface import InterfaceSpec
+from .reproduce import EXPECTED, GOT, block, student_import
 
 
 @dataclass(frozen=True)
@@ -81,31 +82,68 @@ def _lrs(ctx: CheckContext, base_lrs: list[float], power: float | None, steps: i
 # --- feedback: the failing case as code ----------------------------------------------------------------
 
 
-def snippet(base_lrs: list[float], power: float | None, steps: int, extra: str = "") -> str:
+def snippet(base_lrs: list[float], power: float | None, steps: int, resume_at: int | None = None) -> str:
+    """The failing case as a reproducer: every group's lr right after construction and after each
+    sched.step(), with the student's PowerDecayLR and with torch's LambdaLR on the same rule; with
+    ``resume_at``, both are rebuilt after that step and resumed from deep copies of their state_dicts."""
     groups = ", ".join(f'{{"params": [params[{i}]], "lr": {lr!r}}}' for i, lr in enumerate(base_lrs))
     power_arg = "" if power is None else f", power={power!r}"
-    lines = [
+    rule = f"lambda k: 1 / (k + 1) ** {0.3 if power is None else power!r}"
+    lines = ["import copy"] if resume_at else []
+    lines += [
         "import torch",
-        f"from {SCHEDULE.module} import PowerDecayLR",
-        f"params = [torch.zeros(1, requires_grad=True) for _ in range({len(base_lrs)})]",
-        f"opt = torch.optim.SGD([{groups}])",
-        f"sched = PowerDecayLR(opt{power_arg})",
-        "lrs = [[g['lr'] for g in opt.param_groups]]  # right after construction",
-        f"for k in range({steps}):",
-        "    opt.step()",
-        "    sched.step()",
-        "    lrs.append([g['lr'] for g in opt.param_groups])",
+        student_import(SCHEDULE.module, SCHEDULE.name),
+        "",
+        "",
+        "def run(make):",
+        '    """The lrs of every group after construction and after each step, with make(opt)."""',
+        f"    params = [torch.zeros(1, requires_grad=True) for _ in range({len(base_lrs)})]",
+        f"    opt = torch.optim.SGD([{groups}])",
+        "    sched = make(opt)",
+        "    lrs = [[g['lr'] for g in opt.param_groups]]  # right after construction",
+        f"    for k in range(1, {steps + 1}):",
+        "        opt.step()",
+        "        sched.step()",
     ]
-    if extra:
-        lines.append(extra)
-    return "\n".join(lines)
+    if resume_at:
+        lines += [
+            f"        if k == {resume_at}:  # interrupt, rebuild both, resume from copies of their states",
+            "            states = copy.deepcopy((opt.state_dict(), sched.state_dict()))",
+            f"            opt = torch.optim.SGD([{groups}])",
+            "            sched = make(opt)",
+            "            opt.load_state_dict(states[0])",
+            "            sched.load_state_dict(states[1])",
+        ]
+    lines += [
+        "        lrs.append([g['lr'] for g in opt.param_groups])",
+        "    return lrs",
+        "",
+        "",
+        "def attempt(make):",
+        "    try:",
+        "        return run(make)",
+        "    except Exception as exc:  # what your code raised stands for the lrs it did not give",
+        "        return [f'raised {type(exc).__name__}: {exc}']",
+        "",
+        "",
+        f"got = attempt(lambda opt: {SCHEDULE.name}(opt{power_arg}))",
+        "# the same case once more: a scheduler keeps all its state in itself, so this repeats got",
+        f"again = attempt(lambda opt: {SCHEDULE.name}(opt{power_arg}))",
+        f"expected = run(lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, {rule}))",
+        "for k, (g, a, e) in enumerate(zip(got, again, expected, strict=False)):",
+        "    print(f'after {k} call(s) of sched.step():')",
+        f"    print({GOT + '     '!r}, g)",
+        "    if a != g:",
+        f"        print({GOT!r}, a, '(the same case run again)')",
+        f"    print({EXPECTED!r}, e)",
+    ]
+    return block(*lines)
 
 
 def _describe_schedule(ex: dict, detail: str) -> str:
     return (
-        "the learning rates differ from base_lr / (k + 1) ** power on this case:\n"
+        f"the learning rates differ from base_lr / (k + 1) ** power on this case: {detail}\n"
         + snippet(ex["base_lrs"], ex["power"], ex["steps"])
-        + f"\n# {detail}"
     )
 
 
@@ -114,20 +152,9 @@ def _resume_at(ex: dict) -> int:
 
 
 def _describe_resume(ex: dict, detail: str) -> str:
-    k = _resume_at(ex)
-    rest = ex["steps"] - k
     return (
-        "state_dict() / load_state_dict() does not resume the schedule:\n"
-        + snippet(ex["base_lrs"], ex["power"], k)
-        + "\nimport copy\nopt_state = copy.deepcopy(opt.state_dict())\n"
-        "sched_state = copy.deepcopy(sched.state_dict())\n"
-        f"opt = torch.optim.SGD([{{'params': [p], 'lr': lr}} "
-        f"for p, lr in zip(params, {ex['base_lrs']!r})])\n"
-        f"sched = PowerDecayLR(opt, power={ex['power']!r})\n"
-        "opt.load_state_dict(opt_state)\nsched.load_state_dict(sched_state)\n"
-        f"for k in range({rest}):  # the lrs must continue as without the interruption\n"
-        "    opt.step()\n    sched.step()\n    lrs.append([g['lr'] for g in opt.param_groups])\n# "
-        + detail
+        f"state_dict() / load_state_dict() does not resume the schedule: {detail}\n"
+        + snippet(ex["base_lrs"], ex["power"], ex["steps"], resume_at=_resume_at(ex))
     )
 
 
@@ -158,7 +185,7 @@ def scheduler_schedule(ctx: CheckContext) -> None:
                 if not _lr_close(g, w):
                     when = "right after construction" if k == 0 else f"after {k} call(s) of sched.step()"
                     raise Mismatch(
-                        f"lrs[{k}][{i}] ({when}, group {i}, base_lr={ex['base_lrs'][i]!r}) is {g!r}; "
+                        f"group {i}'s lr {when} (base_lr={ex['base_lrs'][i]!r}): got {g!r}, "
                         f"expected {ex['base_lrs'][i]!r} / {k + 1} ** {ex['power']!r} = {w!r}"
                     )
 
@@ -185,8 +212,8 @@ def scheduler_state_dict_resume(ctx: CheckContext) -> None:
             for i, (p, r) in enumerate(zip(p_row, r_row, strict=False)):
                 if not (isinstance(p, float) and _lr_close(r, p)):
                     raise Mismatch(
-                        f"after {k} steps group {i}'s lr is {r!r} in the resumed run but {p!r} "
-                        "without the interruption"
+                        f"after {k} steps group {i}'s lr: got {r!r} in the resumed run, expected {p!r} "
+                        f"as without the interruption after step {_resume_at(ex)}"
                     )
 
     search(ctx, S.schedule_resumes(), body, max_examples=12, describe=_describe_resume,

@@ -5,11 +5,13 @@ line's check against it, and return a ``StudentResult``. Nothing a student does 
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import families  # noqa: F401  (registers every check kind)
+from ..families import reproduce
 from ..families.base import (
     REGISTRY,
     BudgetExhausted,
@@ -41,6 +43,9 @@ class GradingConfig:
 
 DEFAULT_CONFIG = GradingConfig()
 GRADER_FAULT = "internal grader fault in this check (not your fault); a TA will look"
+NOT_IMPLEMENTED = "NotImplementedError"
+NOT_YET = "not implemented yet"
+NOT_LOADED = "not graded: the submission could not be loaded (see the error above)"
 
 
 def _sandbox_fault(exc: WorkerDied) -> bool:
@@ -55,7 +60,11 @@ def _format_student_error(sub: Submission, info: dict, prefix: str) -> str:
         prefix = f"memory limit exceeded ({GradingConfig().limits.memory_bytes >> 30} GiB): {prefix}"
     text = f"{prefix}{info.get('type', 'Error')}: {message}".rstrip()
     for frame in info.get("frames", [])[-3:]:
-        text += f"\n  at {sub.where(frame['line'])}, in {frame['function']}: {frame['code']}"
+        line = frame.get("line") or 0
+        # the line is quoted from the submission as loaded here, never from what the worker says
+        code = sub.quote(line) if isinstance(line, int) else ""
+        where = f"{sub.where(line)} (in {frame.get('function', '?')})"
+        text += f"\n  {where}: {code or '(source not available)'}"
     return text
 
 
@@ -75,15 +84,29 @@ def _run_line(
     call_timeout = config.after_hang_call_s if line.name in hung else config.call_timeout_s
     ctx = CheckContext(line=line, session=session, budget_s=config.item_budget_s, call_timeout_s=call_timeout,
                        facts=facts)
+    result = _outcome(line, sub, ctx, config, hung, faults)
+    if result.status in ("failed", "error") and NOT_IMPLEMENTED in ctx.raised:
+        return CheckResult(line.id, "missing", f"{NOT_YET}: `{line.name}` still raises {NOT_IMPLEMENTED}")
+    placed = reproduce.place(result.feedback, sub.module, sub.filename, notebook=sub.kind == "ipynb")
+    return dataclasses.replace(result, feedback=placed) if placed != result.feedback else result
+
+
+def _outcome(line: RubricLine, sub: Submission, ctx: CheckContext, config: GradingConfig,
+             hung: set[str], faults: list[str]) -> CheckResult:
+    """How the line's check ended, as a status and its message (one status per cause)."""
+    call_timeout = ctx.call_timeout_s
     check = REGISTRY[line.kind]
     try:
         outcome = check(ctx)
         return outcome or CheckResult(line.id, "passed", "", 1.0)
     except Fail as exc:
-        return CheckResult(line.id, "failed", exc.feedback, exc.fraction)
+        return CheckResult(line.id, "failed", exc.feedback, exc.fraction, exc.plot)
     except Forbidden as exc:
         return CheckResult(line.id, "forbidden", f"forbidden: {exc}")
     except StudentError as exc:
+        if exc.info.get("type") == NOT_IMPLEMENTED:
+            ctx.raised.add(NOT_IMPLEMENTED)
+            return CheckResult(line.id, "missing", f"{NOT_YET}: `{line.name}` still raises {NOT_IMPLEMENTED}")
         if exc.info.get("missing"):
             return CheckResult(
                 line.id, "missing", f"`{exc.info.get('message')}` is not defined in your submission"
@@ -124,9 +147,12 @@ def _start(session: WorkerSession, sub: Submission, config: GradingConfig,
     try:
         loaded = session.load()
     except WorkerTimeout:
+        limits = config.limits
         return "timeout", (
-            f"{sub.filename}: module-level code ran longer than {config.limits.load_seconds:g} s "
-            "(move experiments into cells tagged 'experiment' or under if __name__ == '__main__':)"
+            f"{sub.filename}: module-level code used more than {limits.load_seconds:g} s of CPU time "
+            f"(or ran {limits.load_wall_seconds:g} s): everything outside functions and classes runs "
+            "before any check. Move experiments into cells tagged 'experiment' (the export command of "
+            "the notebook's Submitting section drops them) or under if __name__ == '__main__':"
         )
     except WorkerDied as exc:
         if _sandbox_fault(exc):
@@ -168,24 +194,26 @@ def _decide_statically(sub: Submission, rubric: Rubric, grants: dict[str, str],
 def _run_phase(
     lines: list[RubricLine], sub: Submission, session: WorkerSession, config: GradingConfig, hung: set[str],
     facts: SourceFacts, out: dict[str, CheckResult], result: StudentResult,
-) -> None:
-    """Start a fresh worker for ``lines`` and run each of them in it."""
+) -> str | None:
+    """Start a fresh worker for ``lines`` and run each of them in it. Returns the status of every line
+    when the submission failed to load (None when it loaded, or when the sandbox failed)."""
     failed = _start(session, sub, config, result.grader_faults)
     if failed:
         status, msg = failed
         if msg != GRADER_FAULT:
             if msg not in result.errors:
                 result.errors.append(msg)
-            msg = f"not graded: {msg}"
+            msg = NOT_LOADED
         for line in lines:
             out[line.id] = CheckResult(line.id, status, msg)
-        return
+        return status if msg == NOT_LOADED else None
     defined = _defined(session)
     for line in lines:
         if line.name not in defined:
             out[line.id] = CheckResult(line.id, "missing", f"`{line.name}` is not defined in your submission")
         else:
             out[line.id] = _run_line(line, sub, session, config, hung, result.grader_faults, facts)
+    return None
 
 
 def grade_submission(
@@ -201,7 +229,7 @@ def grade_submission(
     result = StudentResult(student=sub.student, assignment=rubric.assignment, isolation=zygote.level)
     if sub.load_error:
         result.errors.append(sub.load_error)
-        result.checks = _all_lines(rubric, "error", f"not graded: {sub.load_error}")
+        result.checks = _all_lines(rubric, "error", NOT_LOADED)
         return result
     out: dict[str, CheckResult] = {}
     runnable = _decide_statically(sub, rubric, grants or {}, out, result)
@@ -214,10 +242,26 @@ def grade_submission(
     facts = SourceFacts(sub.tree, sub.source, sub.scan.aliases)
     hung: set[str] = set()
     try:
+        not_loaded = None  # the status of a failed load: the same module-level code fails again
         for lines in phases:
-            if lines:
-                _run_phase(lines, sub, session, config, hung, facts, out, result)
+            if lines and not_loaded:
+                out.update({ln.id: CheckResult(ln.id, not_loaded, NOT_LOADED) for ln in lines})
+            elif lines:
+                not_loaded = _run_phase(lines, sub, session, config, hung, facts, out, result)
     finally:
         session.stop()
     result.checks = _forbid_whole_names([out[line.id] for line in rubric.lines])
+    _summarize_stubs(result)
     return result
+
+
+def _summarize_stubs(result: StudentResult) -> None:
+    """Nothing implemented yet: one line at the top of the record instead of the same message on every
+    rubric line (each line then points up to it)."""
+    checks = result.checks
+    if not checks or any(c.status != "missing" for c in checks):
+        return
+    result.errors.insert(0, "Nothing is implemented yet: every graded name still raises "
+                            f"{NOT_IMPLEMENTED} or is not defined. Each line below is graded once you "
+                            "replace its `raise NotImplementedError` with your code.")
+    result.checks = [CheckResult(c.id, "missing", f"{c.feedback} (see above)") for c in checks]

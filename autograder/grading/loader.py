@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +28,15 @@ IGNORED_IN_FOLDERS = {"conftest.py", "sitecustomize.py", "usercustomize.py", "se
 
 @dataclass(frozen=True)
 class Cell:
-    """Where one notebook cell starts in the assembled source (1-based line) and its index."""
+    """Where one graded notebook cell starts in the assembled source (1-based line), its index among
+    all cells, and its number among the notebook's code cells (1-based, what a student can count)."""
 
     index: int
     first_line: int
+    code_number: int = 0
+
+
+_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)", re.MULTILINE)
 
 
 @dataclass
@@ -51,13 +57,27 @@ class Submission:
     load_error: str | None = None
 
     def where(self, line: int) -> str:
-        """Human location of a source line: 'line 12' or 'cell 4, line 3' for notebooks."""
+        """Where a source line is, in words a student can follow: 'line 12' in a file; in a notebook
+        'the cell defining `Adam`, line 3', or 'code cell 4, line 3' for a cell defining nothing
+        (markdown cells are not counted)."""
         if not self.cells:
             return f"line {line}"
-        cell = max(
-            (c for c in self.cells if c.first_line <= line), key=lambda c: c.first_line, default=self.cells[0]
-        )
-        return f"cell {cell.index + 1}, line {line - cell.first_line + 1}"
+        at = max((k for k, c in enumerate(self.cells) if c.first_line <= line),
+                 key=lambda k: self.cells[k].first_line, default=0)
+        cell = self.cells[at]
+        end = self.cells[at + 1].first_line - 1 if at + 1 < len(self.cells) else None
+        body = "\n".join(self.source.splitlines()[cell.first_line - 1: end])
+        names = _DEFINITION.findall(body)
+        local = f"line {line - cell.first_line + 1}"
+        if names:
+            shown = ", ".join(f"`{n}`" for n in names[:3]) + (" ..." if len(names) > 3 else "")
+            return f"the cell defining {shown}, {local}"
+        return f"code cell {cell.code_number or cell.index + 1}, {local}"
+
+    def quote(self, line: int) -> str:
+        """The source line ``line`` (1-based) as the student wrote it, stripped; '' when out of range."""
+        lines = self.source.splitlines()
+        return lines[line - 1].strip() if 1 <= line <= len(lines) else ""
 
 
 def student_id(path: Path) -> str:
@@ -207,7 +227,11 @@ def pick_cells(sub: Submission) -> None:
         sub.load_error = f"{sub.filename}: not a valid notebook (JSON with a 'cells' list){detail}"
         return
     sub.source, starts = graded_source(cells)
-    sub.cells = [Cell(index=index, first_line=line) for index, line in starts]
+    code_numbers = {}
+    for index, cell in enumerate(cells):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            code_numbers[index] = len(code_numbers) + 1
+    sub.cells = [Cell(index, line, code_numbers.get(index, 0)) for index, line in starts]
     if not sub.source.strip():
         sub.load_error = f"{sub.filename}: the notebook has no code cells to grade"
 

@@ -32,6 +32,9 @@ class CheckResult:
     status: Status
     feedback: str = ""
     fraction: float = 0.0
+    # data for a picture of the line (``reporters/plots.py``): a convergence line's loss curves, the
+    # student's and the reference's on the same problem, computed on the grader's side
+    plot: dict | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -73,6 +76,7 @@ def item_records(result: StudentResult, rubric) -> list[dict]:
                 "status": check.status,
                 "feedback": check.feedback,
                 "visibility": line.visibility,
+                **({"plot": check.plot} if check.plot else {}),
             }
         )
     return items

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jinja2
 
+from ..families import reproduce
+from . import plots
 from ._common import fmt_points, paired_items, student_filename, write_text
 from .visibility import is_hidden, student_view
 
@@ -46,27 +48,59 @@ def _flag(flag: dict) -> dict:
     }
 
 
+# One status per cause, in words a student reads first (results.py holds the closed set).
+STATUS_LABELS = {
+    "passed": "passed",
+    "failed": "wrong result",
+    "error": "your code crashed",
+    "timeout": "timed out",
+    "missing": "not implemented yet",
+    "forbidden": "forbidden",
+    "review": "waiting for a TA's review",
+}
+
+
+def feedback_parts(text: str) -> list[tuple[str, bool]]:
+    """A feedback text as ``(text, is_code)`` pieces: prose, and the reproducer blocks as code."""
+    parts, last = [], 0
+    for match in reproduce.BLOCK.finditer(text):
+        if text[last:match.start()].strip():
+            parts.append((text[last:match.start()].strip("\n"), False))
+        parts.append((match.group(1), True))
+        last = match.end()
+    if text[last:].strip():
+        parts.append((text[last:].strip("\n"), False))
+    return parts
+
+
+def _row(line, item: dict, rubric) -> dict:
+    plot = item.get("plot")
+    drawn = plots.svg(plot) if plots.valid(plot) else ""
+    return {
+        "id": item["id"],
+        "anchor": f"item-{item['id']}",
+        "check": line.check,
+        "score": fmt_points(item["score"]),
+        "max_score": fmt_points(item["max_score"]),
+        "status": item["status"],
+        "status_label": STATUS_LABELS.get(item["status"], item["status"]),
+        "hidden": is_hidden(item, rubric),
+        "description": _segments(line.description),
+        "feedback": item["feedback"],
+        "feedback_parts": feedback_parts(item["feedback"]),
+        "plot": drawn,
+        "plot_caption": str(plot.get("caption", "")) if drawn else "",
+    }
+
+
 def feedback_context(record: dict, rubric, *, published: bool = False) -> dict:
-    """The template's data, from the student view of the record grouped by graded name."""
+    """The template's data, from the student view of the record: what is not passed first (with its
+    reproducer and plot), the curves of passed lines, then the score by part and the passed lines."""
     view = student_view(record, rubric, published=published)
     pairs = paired_items(view, rubric)
     groups = []
     for name in rubric.graded_names:
-        rows = [
-            {
-                "id": item["id"],
-                "anchor": f"item-{item['id']}",
-                "check": line.check,
-                "score": fmt_points(item["score"]),
-                "max_score": fmt_points(item["max_score"]),
-                "status": item["status"],
-                "hidden": is_hidden(item, rubric),
-                "description": _segments(line.description),
-                "feedback": item["feedback"],
-            }
-            for line, item in pairs
-            if line.name == name
-        ]
+        rows = [_row(line, item, rubric) for line, item in pairs if line.name == name]
         earned = sum(item["score"] for line, item in pairs if line.name == name)
         groups.append(
             {
@@ -74,8 +108,10 @@ def feedback_context(record: dict, rubric, *, published: bool = False) -> dict:
                 "score": fmt_points(earned),
                 "max_score": fmt_points(rubric.points_of(name)),
                 "rows": rows,
+                "passed": sum(row["status"] == "passed" for row in rows),
             }
         )
+    rows = [row for group in groups for row in group["rows"]]
     return {
         "student": view["student"],
         "assignment": view["assignment"],
@@ -84,7 +120,9 @@ def feedback_context(record: dict, rubric, *, published: bool = False) -> dict:
         "score": fmt_points(view["score"]),
         "max_score": fmt_points(view["max_score"]),
         "groups": groups,
-        "details": [row for group in groups for row in group["rows"] if row["status"] != "passed"],
+        "details": [row for row in rows if row["status"] != "passed"],
+        "passed": [row for row in rows if row["status"] == "passed"],
+        "plotted_passed": [row for row in rows if row["status"] == "passed" and row["plot"]],
         "errors": list(view.get("errors", [])),
         "flags": [_flag(flag) for flag in view.get("flags", [])],
     }

@@ -45,4 +45,5 @@ def student_view(record: dict, rubric=None, *, published: bool = False) -> dict:
             item["visibility"] = "hidden"
             if not published:
                 item["feedback"] = HIDDEN_FEEDBACK
+                item.pop("plot", None)  # a picture of a hidden line is part of its details
     return view

@@ -49,7 +49,10 @@ class Limits:
     memory_bytes: int = 4 * GiB
     file_bytes: int = 64 << 20
     cpu_seconds: int = 600
-    load_seconds: float = 20.0  # module-level code of the submission
+    # Module-level code of the submission: CPU seconds of the worker (a busy grading machine must not
+    # turn a slow import into a timeout), with a wall-clock backstop for code that sleeps or blocks.
+    load_seconds: float = 20.0
+    load_wall_seconds: float = 60.0
     max_tasks: int = 64
 
 
@@ -362,6 +365,22 @@ def _kill_direct(worker: WorkerProcess) -> None:
         pass
 
 
+CPU_POLL_S = 0.1  # how often a CPU budget is checked while waiting
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds of process ``pid`` (all its threads, and its children once reaped),
+    from /proc; None where that cannot be read (not Linux, the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    # after the ")" that ends the command name: state is field 0, utime 11, stime 12, cutime 13, cstime 14
+    return sum(int(f) for f in fields[11:15]) / ticks
+
+
 class _Tail:
     """The last ``keep`` bytes of a stream plus the total length."""
 
@@ -391,6 +410,7 @@ class WorkerSession:
     loaded: protocol.Response | None = None  # the reply to the last load (names the module defines)
     _worker: WorkerProcess | None = None
     _output: _Tail = field(default_factory=_Tail)
+    _cpu_budget: float | None = None
 
     @property
     def pid(self) -> int | None:
@@ -400,7 +420,8 @@ class WorkerSession:
         self._output = _Tail()
         self._worker = self.zygote.spawn(self.limits)
         request = operations.Load(self.source, self.filename, self.module, self.watch_ops).to_wire()
-        self.loaded = self._roundtrip(request, self.limits.load_seconds)
+        limits = self.limits
+        self.loaded = self._roundtrip(request, limits.load_wall_seconds, cpu_budget=limits.load_seconds)
         return self.loaded
 
     def load(self) -> protocol.Response:
@@ -418,9 +439,14 @@ class WorkerSession:
                 raise WorkerDied("the submission failed to load again after a restart")
         return self._roundtrip(req, timeout)
 
-    def _roundtrip(self, req: protocol.Request, timeout: float) -> protocol.Response:
+    def _roundtrip(self, req: protocol.Request, timeout: float,
+                   cpu_budget: float | None = None) -> protocol.Response:
+        """Send ``req`` and read its reply within ``timeout`` wall seconds and, when ``cpu_budget`` is
+        given, within that many CPU seconds of the worker (measured here, from /proc: the student's code
+        cannot fake it)."""
         self.round_trips += 1
         deadline = time.monotonic() + timeout
+        self._cpu_budget = cpu_budget
         data = memoryview(protocol.encode_request(req))
         try:
             while data:
@@ -452,8 +478,10 @@ class WorkerSession:
             if w.pidfd >= 0:
                 watch.append(w.pidfd)
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self._over_cpu_budget():
                 raise WorkerTimeout()
+            if self._cpu_budget is not None:
+                left = min(left, CPU_POLL_S)
             if write:
                 readable, writable, _ = select.select(watch, [fd], [], left)
             else:
@@ -464,6 +492,12 @@ class WorkerSession:
                 return True
             if w.pidfd in readable:
                 raise EOFError("the worker process ended")
+
+    def _over_cpu_budget(self) -> bool:
+        if self._cpu_budget is None:
+            return False
+        used = process_cpu_seconds(self._worker.pid)
+        return used is not None and used > self._cpu_budget
 
     def _drain(self) -> None:
         w = self._worker

@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+import nbgrader
 from nbconvert.exporters import NotebookExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
@@ -37,6 +38,15 @@ KIT_KEY = "kit"  # cell / notebook metadata key of the kit
 _zygote = None
 # How this process's KitGrades got each record: from make autograde's lanes, or graded here.
 GRADED = {"from_records": 0, "in_process": 0}
+
+# nbgrader's feedback template without MathJax, which it loads from a CDN: templates/feedback/ comes
+# before nbgrader's own feedback/ folder, so its mathjax.html.j2 shadows nbconvert's (the page works
+# offline) and its kit_index.html.j2 extends nbgrader's index.html.j2.
+FEEDBACK_TEMPLATE_FILE = "kit_index.html.j2"
+FEEDBACK_TEMPLATE_DIRS = [
+    str(Path(__file__).resolve().parent / "templates"),
+    str(Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates"),
+]
 
 
 def shared_zygote():
@@ -51,11 +61,13 @@ def shared_zygote():
 
 
 def cell_text(items: list[dict], rubric, *, published: bool) -> str:
-    """The student-facing text of one test cell: one line per rubric line of its graded name, with the
-    feedback of lines not passed (hidden lines only once published), exactly as the kit's HTML shows it."""
+    """The student-facing text of one test cell: one line per rubric line of its graded name, the lines
+    not passed first with their feedback (hidden lines only once published), as the kit's HTML shows
+    it, then the passed ones."""
     view = student_view({"assignment": rubric.assignment, "items": items}, rubric, published=published)
     lines = []
-    for item in view["items"]:
+    ordered = sorted(view["items"], key=lambda item: item["status"] == "passed")  # stable: rubric order
+    for item in ordered:
         hidden = " (hidden)" if item.get("visibility") == "hidden" else ""
         text = f"{item['id']}{hidden}: {item['status']} ({item['score']:g}/{item['max_score']:g})"
         if item["status"] != "passed" and item["feedback"]:

@@ -19,10 +19,13 @@ import pytest
 from autograder.grading.engine import grade_submission
 from autograder.grading.results import student_record
 from autograder.grading.rubric import assignment_ids, load_rubric
+from tests.engine.snippets import SnippetRunner, placed_blocks, shown_pairs, stated_got
 from tests.submissions.known_equivalent import KNOWN_EQUIVALENT
 from tests.submissions.known_wrong import KNOWN_WRONG
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
+# how many reproducers each graded known bug ran (read by the report; not committed)
+SNIPPET_LOG = Path(__file__).resolve().parents[2] / "grades" / "snippet-test" / "runs.txt"
 MARKS = {
     "01_gradient_descent": pytest.mark.gradient_descent,
     "02_optimizers": pytest.mark.optimizers,
@@ -73,10 +76,17 @@ def test_equivalent_rewrite_keeps_full_marks(variant, zygote, tmp_path):
     assert lost(grade(path, variant.assignment, zygote)) == {}, variant.style
 
 
+@pytest.fixture(scope="session")
+def snippet_runner():
+    runner = SnippetRunner()
+    yield runner
+    runner.close()
+
+
 @pytest.mark.parametrize(
     "wrong", [pytest.param(w, id=w.name, marks=MARKS[w.assignment]) for w in KNOWN_WRONG]
 )
-def test_single_bug_loses_exactly_its_lines(wrong, zygote, tmp_path):
+def test_single_bug_loses_exactly_its_lines(wrong, zygote, tmp_path, snippet_runner):
     path = write_variant(tmp_path, wrong.assignment, wrong.base, wrong.old, wrong.new)
     record = grade(path, wrong.assignment, zygote)
     assert set(lost(record)) == set(wrong.fails), (wrong.reason, lost(record))
@@ -86,6 +96,38 @@ def test_single_bug_loses_exactly_its_lines(wrong, zygote, tmp_path):
             assert not re.search(
                 r"Traceback \(most recent|kitworker|/autograder/|reference\.", item["feedback"]
             )
+    reproducers_run_as_printed(record, path, load_rubric(wrong.assignment).module, snippet_runner)
+
+
+def reproducers_run_as_printed(record: dict, path: Path, module: str, runner: SnippetRunner) -> None:
+    """Every reproducer of the feedback runs as printed, next to the buggy module and pasted under its
+    code as a notebook cell, and prints the student's value (the one the feedback states) and the
+    expected one. The guard of the promise that a student sees the bug by running what we print."""
+    jobs, items = [], []
+    for item in record["items"]:
+        for notebook in (False, True):
+            for code in placed_blocks(item["feedback"], module, notebook):
+                jobs.append({"code": code, "notebook": notebook})
+                items.append(item)
+    exact = 0
+    results = runner.run(jobs, path, path.parent) if jobs else []
+    for job, item, ran in zip(jobs, items, results, strict=True):
+        where = (item["id"], "notebook" if job["notebook"] else "module", ran)
+        if item["status"] == "error":  # a crash: running the case shows the same exception
+            crash = re.search(r"your code raised ([A-Z]\w*)", item["feedback"])
+            shown = (ran["raised"] or "") + ran["stdout"]
+            assert crash and crash.group(1) in shown, where
+            continue
+        assert ran["raised"] is None, where
+        pairs = shown_pairs(ran["stdout"])
+        assert pairs and any(got != expected for got, expected in pairs), where
+        # The value the feedback states is printed too, unless the bug keeps state across calls
+        # (a global counter): then a fresh process cannot replay the grader's earlier calls, and the
+        # snippet still shows a difference (asserted above).
+        exact += all(number in ran["stdout"] for number in stated_got(item["feedback"]))
+    SNIPPET_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with SNIPPET_LOG.open("a") as log:
+        log.write(f"{record['student']} snippets={len(jobs)} exact={exact}\n")
 
 
 @pytest.mark.parametrize("assignment", assignment_ids())

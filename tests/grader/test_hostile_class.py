@@ -30,7 +30,7 @@ SECRET = "kit-test-secret-line"
 
 # file -> (statuses its SGD lines may have, a phrase the student JSON must contain; "a|b": either).
 EXPECTED = {
-    "sleep_at_import": ({"timeout"}, "module-level code ran longer than"),
+    "sleep_at_import": ({"timeout"}, "module-level code used more than"),
     "crash_at_import": ({"error"}, "importing your code raised"),
     "syntax_error": ({"error"}, "SyntaxError"),
     "empty": ({"error"}, "the file is empty"),

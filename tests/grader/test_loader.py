@@ -60,7 +60,23 @@ def test_notebook_error_location_names_the_cell(tmp_path):
         ]
     )
     sub = load(tmp_path, "bob.ipynb", nb)
-    assert sub.load_error.startswith("bob.ipynb, cell 3, line 2: SyntaxError")
+    where = "the cell defining `SGD`, line 2"
+    assert sub.load_error.startswith(f"bob.ipynb, {where}: SyntaxError"), sub.load_error
+
+
+def test_a_cell_defining_nothing_is_named_by_its_code_cell_number(tmp_path):
+    nb = notebook(
+        [
+            {"cell_type": "markdown", "source": "# title", "metadata": {}},
+            code("import torch"),
+            {"cell_type": "markdown", "source": "x", "metadata": {}},
+            code("a = 1\nb = (:"),
+        ]
+    )
+    sub = load(tmp_path, "bob.ipynb", nb)
+    # the second code cell, whatever the markdown cells around it
+    assert sub.load_error.startswith("bob.ipynb, code cell 2, line 2: SyntaxError"), sub.load_error
+    assert sub.load_error.endswith("b = (:")
 
 
 def test_indented_magic_keeps_the_block_valid(tmp_path):

@@ -51,7 +51,8 @@ def test_a_non_python_cell_magic_drops_its_whole_cell(tmp_path, magic):
 
 def test_a_dropped_cell_keeps_the_line_numbers_of_later_cells(tmp_path):
     sub = load_nb(tmp_path, "import torch", "%%bash\necho hi\necho there", "x = 1\ndef f(:\n    pass")
-    assert sub.load_error.startswith("alice.ipynb, cell 3, line 2: SyntaxError"), sub.load_error
+    where = "the cell defining `f`, line 2"
+    assert sub.load_error.startswith(f"alice.ipynb, {where}: SyntaxError"), sub.load_error
     assert sub.source.split("\n")[1:4] == ["", "", ""]  # the bash cell's three lines, blanked
 
 

@@ -91,3 +91,14 @@ def test_nbgrader_feedback_text_withholds_hidden_details_until_published():
     published = KitFeedback(published=True).preprocess(nb, resources)[0].cells[0].outputs[0].text
     assert SECRET in published and f"{hidden.id} (hidden): failed (0/" in published
     assert nb.cells[0].outputs[1].data["text/plain"] == "1.0"  # the points nbgrader reads are untouched
+
+
+def test_nbgrader_feedback_text_lists_what_failed_first():
+    rubric = load_rubric(A)
+    name = rubric.graded_names[0]
+    lines = [line for line in rubric.lines if line.name == name]
+    last = lines[-1]
+    record = build_record(rubric, "ann", {last.id: "failed"}, feedback={last.id: "got 2.0, expected 1.0"})
+    text = cell_text([i for i in record["items"] if i["id"].startswith(f"{name}.")], rubric, published=True)
+    assert text.index(f"{last.id}") < text.index(f"{lines[0].id}: passed")
+    assert text.count(": passed (") == len(lines) - 1 and "got 2.0, expected 1.0" in text

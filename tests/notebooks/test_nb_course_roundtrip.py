@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -103,6 +104,8 @@ def check_feedback(course: Path) -> None:
     assert "not a valid notebook" in page and "every graded part scores 0" in page
     hang = (course / "feedback" / "dora" / A / f"{A}.html").read_text()
     assert "minibatches.coverage: timeout (0/2)" in hang and "PowerDecayLR.schedule: passed" in hang
+    for shown in (page, hang):  # offline: no script or stylesheet from a CDN (nbgrader's MathJax)
+        assert not re.search(r"<(script|link)\b[^>]*(src|href)=[\"']?(https?:)?//", shown), shown[:2000]
 
 
 def check_export_and_make_grade(course: Path, tmp_path: Path) -> None:

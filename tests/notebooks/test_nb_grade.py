@@ -32,3 +32,7 @@ def test_grader_gives_the_solution_full_marks_and_the_release_zero(assignment, t
               for item in solution["items"] if item["status"] != "passed"]
     assert solution["score"] == solution["max_score"], failed
     assert stub["score"] == 0 and stub["max_score"] == solution["max_score"]
+    # a stub is "not implemented yet" on every line, said once at the top, not once per line
+    assert {item["status"] for item in stub["items"]} == {"missing"}, stub["items"]
+    assert stub["errors"][0].startswith("Nothing is implemented yet"), stub["errors"]
+    assert all(item["feedback"].endswith("(see above)") for item in stub["items"])

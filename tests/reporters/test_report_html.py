@@ -1,4 +1,5 @@
-"""Feedback page: escaped, self-contained, grouped by graded name, no hidden feedback."""
+"""Feedback page: escaped, self-contained, failures first (passed lines collapsed), reproducers as code,
+plots inline, no hidden feedback nor hidden plot before publishing."""
 
 from __future__ import annotations
 
@@ -49,7 +50,12 @@ def test_feedback_is_escaped(rubric, tmp_path):
 
 
 def test_feedback_whitespace_kept_in_pre(page):
-    assert "<pre>visible feedback:\n    step 3: got 0.5, expected 0.25</pre>" in page
+    assert '<pre class="text">visible feedback:\n    step 3: got 0.5, expected 0.25</pre>' in page
+
+
+def test_long_lines_wrap_instead_of_being_cut_off(page):
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "white-space: pre-wrap" in style and "white-space: pre;" not in style
 
 
 def test_self_contained(page):
@@ -60,24 +66,56 @@ def test_self_contained(page):
         assert forbidden not in page
 
 
-def test_items_grouped_by_graded_name(rubric, page):
-    captions = re.findall(r"<caption>(\w+):", page)
-    assert captions == list(rubric.graded_names)
+def test_score_by_graded_name_and_every_line_listed(rubric, page):
+    parts = re.findall(r'<tr><th scope="row"><code>(\w+)</code></th>', page)
+    assert parts == list(rubric.graded_names)
     for line in rubric.lines:
         assert f"<code>{line.id}</code>" in page
     assert "Total: " in page and f"/ {rubric.max_score:g} points" in page
     assert rubric.title in page
 
 
-def test_only_non_passed_feedback_shown(rubric, tmp_path):
+def test_failures_first_then_the_passed_lines_collapsed(rubric, tmp_path):
     passed, failed = rubric.lines[0], rubric.lines[1]
     record = build_record(
         rubric, "s1", {failed.id: "timeout"}, feedback={passed.id: "PASSED-NOTE", failed.id: "TIMEOUT-NOTE"}
     )
     html = render_feedback_html(record, rubric)
     assert "PASSED-NOTE" not in html
-    assert "<pre>TIMEOUT-NOTE</pre>" in html
-    assert f'href="#item-{failed.id}"' in html and f'id="item-{failed.id}"' in html
+    assert '<pre class="text">TIMEOUT-NOTE</pre>' in html and f'id="item-{failed.id}"' in html
+    collapsed = html.split("<details>", 1)[1].split("</details>", 1)[0]
+    assert f"<code>{passed.id}</code>" in collapsed and f"<code>{failed.id}</code>" not in collapsed
+    assert html.index("TIMEOUT-NOTE") < html.index("<details>")
+    assert "timed out" in html  # the status in words
+
+
+def test_a_reproducer_is_shown_as_code_after_its_explanation(rubric):
+    line = rubric.lines[1]
+    text = ("the update differs: got 2.0, expected 1.0\nTo see it yourself, run this:\n"
+            "```python\nprint('got:', 2.0)\n```")
+    record = build_record(rubric, "s1", {line.id: "failed"}, feedback={line.id: text})
+    html = render_feedback_html(record, rubric)
+    assert '<pre class="code"><code>print(&#39;got:&#39;, 2.0)</code></pre>' in html
+    assert "```" not in html
+
+
+PLOT = {"title": "zig-zag valley", "caption": "CURVE-CAPTION", "xlabel": "step", "ylabel": "loss",
+        "log": True, "series": [{"label": "your SGD", "x": [0, 10, 20], "y": [4.0, 2.0, 1.0]},
+                   {"label": "torch.optim.SGD", "x": [0, 10, 20], "y": [4.0, 1.0, 0.25]}]}
+
+
+def test_a_plot_is_inline_svg_and_a_hidden_one_waits_for_publishing(rubric, hidden_line):
+    record = build_record(rubric, "s1", {hidden_line.id: "failed"}, feedback={hidden_line.id: "LOSS-NOTE"})
+    for item in record["items"]:
+        if item["id"] == hidden_line.id:
+            item["plot"] = PLOT
+    before = render_feedback_html(record, rubric)
+    assert "<svg" not in before and "CURVE-CAPTION" not in before
+    after = render_feedback_html(record, rubric, published=True)
+    assert after.count("<svg") == 1 and "CURVE-CAPTION" in after
+    # offline: nothing to fetch (the SVG's xmlns names are namespaces, never requested)
+    for forbidden in ("<script", "<link", "src=", "@import", 'href="http', "xlink:href=\"http"):
+        assert forbidden not in after
 
 
 def test_errors_and_review_flags_listed(rubric):

@@ -27,7 +27,8 @@ VARIANTS = {
 }
 
 # Small but workable limits: torch maps ~0.7 GiB of address space before any student code runs.
-SMALL = Limits(memory_bytes=2 * GiB, file_bytes=4 << 20, cpu_seconds=30, load_seconds=5.0, max_tasks=32)
+SMALL = Limits(memory_bytes=2 * GiB, file_bytes=4 << 20, cpu_seconds=30, load_seconds=5.0,
+               load_wall_seconds=20.0, max_tasks=32)
 
 # A test submission starts with this: it registers a "call" handler that runs one of its own module
 # functions and returns its JSON-able result, so a test can ask the worker what it could do.

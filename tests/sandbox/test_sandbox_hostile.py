@@ -33,8 +33,9 @@ from ._support import (
 
 pytestmark = pytest.mark.hostile
 
-QUICK = dataclasses.replace(SMALL, load_seconds=1.0)
-HANG = dataclasses.replace(SMALL, load_seconds=0.5)
+QUICK = dataclasses.replace(SMALL, load_seconds=1.0, load_wall_seconds=2.0)
+# a hang at import costs CPU (busy loop) or only wall time (sleep): both budgets are small here
+HANG = dataclasses.replace(SMALL, load_seconds=0.5, load_wall_seconds=1.0)
 
 
 # --- ending or hanging the worker ------------------------------------------------------------------
@@ -54,6 +55,23 @@ def test_hang_at_import_is_killed_at_the_deadline(zyg, variant, body):
         s.load()
     assert time.monotonic() - start < 2.5
     assert not wait_gone(tag)
+
+
+@pytest.mark.parametrize("variant", variants_promising("hang"))
+def test_the_import_budget_counts_cpu_time_not_waiting(zyg, variant):
+    """A busy machine must not turn a slow import into a timeout: the budget is the worker's CPU time
+    (read by the grader from /proc), and only the wall-clock backstop bounds waiting."""
+    limits = dataclasses.replace(SMALL, load_seconds=0.5, load_wall_seconds=15.0)
+    waits = session(zyg, "import time\ntime.sleep(1.5)\ndef fine():\n    return 1\n", limits)
+    try:
+        assert waits.load().ok  # 1.5 s of wall time, next to no CPU time
+    finally:
+        waits.stop()
+    busy = session(zyg, "while True:\n    pass\n", limits)
+    start = time.monotonic()
+    with pytest.raises(WorkerTimeout):
+        busy.load()
+    assert time.monotonic() - start < 10  # killed for its CPU time, long before the backstop
 
 
 @pytest.mark.parametrize("variant", variants_promising("hang"))

@@ -20,7 +20,7 @@ from ._support import REPO, SMALL
 pytestmark = pytest.mark.hostile
 
 SAMPLES = sorted((REPO / "tests" / "submissions" / "hostile").glob("*.py"))
-LIMITS = dataclasses.replace(SMALL, load_seconds=1.5)
+LIMITS = dataclasses.replace(SMALL, load_seconds=1.5, load_wall_seconds=3.0)
 
 
 def _tasks(zygote) -> int | None:

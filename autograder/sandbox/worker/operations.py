@@ -153,6 +153,7 @@ class Raised(Reply):
     raised: str | None = None  # the exception's type name
     message: str = ""
     mro: list = field(default_factory=list)  # names of the exception's classes (ValueError subclasses)
+    frames: list = field(default_factory=list)  # the student's own frames (line, function), to locate it
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
@@ -412,6 +413,7 @@ class MlpTrain(Request):
     momentum: float
     seed: int
     tensors: Tensors = field(default_factory=dict, repr=False)
+    every: int | None = None  # also return the Linear layers' weights as W1@t ... every that many steps
 
 
 @operation("batch", BatchReplies)

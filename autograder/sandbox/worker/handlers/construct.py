@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from .. import operations as ops
-from ..registry import Context, raised
+from ..registry import Context, describe_exception, raised
 from .common import graded_op, tupled
 
 
@@ -26,5 +26,5 @@ def construct(ctx: Context, req: ops.Construct) -> ops.Raised:
         else:
             cls(**kwargs)
     except Exception as exc:  # noqa: BLE001 - the point is to see what it raises
-        return ops.Raised(**raised(exc))
+        return ops.Raised(**raised(exc), frames=describe_exception(exc, ctx.filename)["frames"])
     return ops.Raised()

@@ -28,11 +28,18 @@ def mlp_train(ctx: Context, req: ops.MlpTrain) -> ops.TensorsOnly:
         kwargs = tupled(req.kwargs)
         student = cls(tensors["W1"].shape[0], **kwargs) if batchnorm else cls(**kwargs)
         model = problems.mlp(tensors, student, batchnorm=batchnorm).to(X.dtype)
+        first, last = model[0], model[3]
+        out: dict[str, torch.Tensor] = {}
+
+        def snapshot(t: int) -> None:
+            if req.every and t % int(req.every) == 0:
+                out.update({f"W1@{t}": plain(first.weight), f"b1@{t}": plain(first.bias),
+                            f"W2@{t}": plain(last.weight), f"b2@{t}": plain(last.bias)})
+
         problems.train_mlp(model, X, y, steps=req.steps, lr=req.lr, momentum=req.momentum,
-                           seed=int(req.seed), order=tensors.get("order"))
-    first, last = model[0], model[3]
-    out = {"W1": plain(first.weight), "b1": plain(first.bias),
-           "W2": plain(last.weight), "b2": plain(last.bias)}
+                           seed=int(req.seed), order=tensors.get("order"), after_step=snapshot)
+    out.update({"W1": plain(first.weight), "b1": plain(first.bias),
+                "W2": plain(last.weight), "b2": plain(last.bias)})
     if batchnorm:
         for name in ("weight", "bias", "running_mean", "running_var"):
             value = getattr(student, name, None)

@@ -93,9 +93,10 @@ def mlp(weights: dict[str, torch.Tensor], middle: nn.Module, *, batchnorm: bool)
 
 
 def train_mlp(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float, momentum: float,
-              seed: int, order: torch.Tensor | None = None) -> None:
+              seed: int, order: torch.Tensor | None = None, after_step=None) -> None:
     """``steps`` steps of SGD on the mean squared error, torch's RNG seeded with ``seed`` first; step t
-    uses the samples ``order[t]`` (the whole set when ``order`` is None)."""
+    uses the samples ``order[t]`` (the whole set when ``order`` is None); ``after_step(t)`` is called
+    after step t."""
     params = list(model.parameters())
     buffers: list = [None] * len(params)
     torch.manual_seed(seed)
@@ -106,3 +107,5 @@ def train_mlp(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int,
             p.grad = None
         nn.functional.mse_loss(model(xb), yb).backward()
         sgd_step(params, buffers, lr, momentum)
+        if after_step is not None:  # snapshots for a loss curve (the step number, 1-based)
+            after_step(t + 1)

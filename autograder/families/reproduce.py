@@ -1,0 +1,57 @@
+"""Reproducers: the failing case of a check as code a student runs as printed.
+
+Every family writes its case with ``block(code)``: a fenced ``python`` block inside the feedback text,
+so that the engine can say where to run it (``place``: under the notebook, or next to the module) and
+the kit's tests can find and run every block. A block imports what it uses, imports the graded name
+from the student's module with ``from <module> import <Name>`` (dropped for a notebook, whose cells
+define the names already), performs every step the feedback mentions, and ends by printing the
+compared values on lines that start with ``got:`` and ``expected:``.
+"""
+
+from __future__ import annotations
+
+import re
+
+OPEN, CLOSE = "```python", "```"
+BLOCK = re.compile(r"^```python\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
+GOT, EXPECTED = "got:", "expected:"
+
+
+def block(*lines: str) -> str:
+    """A reproducer block from lines of code (each may hold several lines)."""
+    code = "\n".join(line.rstrip("\n") for line in lines)
+    return f"{OPEN}\n{code}\n{CLOSE}"
+
+
+def student_import(module: str, *names: str) -> str:
+    """The import of graded names from the student's module (the engine drops it for notebooks)."""
+    return f"from {module} import {', '.join(names)}"
+
+
+def show(got: str, expected: str, indent: str = "") -> str:
+    """Two print lines: the student's value and the expected one (expressions of the snippet)."""
+    return f"{indent}print({GOT + '     '!r}, {got})\n{indent}print({EXPECTED!r}, {expected})"
+
+
+def blocks(feedback: str) -> list[str]:
+    """The code of every reproducer block in a feedback text."""
+    return BLOCK.findall(feedback)
+
+
+def place(feedback: str, module: str, filename: str, notebook: bool) -> str:
+    """Say where each block runs, and fit its imports to the submission: a notebook's cells define the
+    graded names, so the import of the student's module goes; a ``.py`` keeps it."""
+    if OPEN not in feedback:
+        return feedback
+    if notebook:
+        where = ("To see it yourself, paste this into a new cell at the end of your notebook and run it "
+                 "(then delete that cell: it is not part of your solution):")
+    else:
+        where = f"To see it yourself, run this in the folder of your {filename} (e.g. saved as repro.py):"
+    own = re.compile(rf"^from {re.escape(module)} import [^\n]*\n", re.MULTILINE)
+
+    def fit(match: re.Match) -> str:
+        code = own.sub("", match.group(1) + "\n").rstrip("\n") if notebook else match.group(1)
+        return f"{where}\n{OPEN}\n{code}\n{CLOSE}"
+
+    return BLOCK.sub(fit, feedback)
