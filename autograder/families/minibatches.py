@@ -134,6 +134,17 @@ def coverage_problem(n: int, batch_size: int, shuffle: bool, reply: dict, order:
     return None
 
 
+def _coverage_global_seed(ex: dict) -> int:
+    """The seed of torch's global RNG for a coverage example (the grader's run and its reproducer)."""
+    return ex["seed"] + 1
+
+
+def _order_global_seed(ex: dict) -> int:
+    """The seed of torch's global RNG for an order example: with a generator it differs from the
+    generator's, so code that ignores the generator shows."""
+    return ex["seed"] if ex["global_rng"] else ex["seed"] + 7919
+
+
 def _describe_coverage(ex: dict, detail: str) -> str:
     n, bs = ex["n"], ex["batch_size"]
     gen = f", generator=torch.Generator().manual_seed({ex['seed']})" if ex["shuffle"] else ""
@@ -143,7 +154,8 @@ def _describe_coverage(ex: dict, detail: str) -> str:
     note = "  # torch.randperm's order; here only the sizes and the coverage count" if ex["shuffle"] else ""
     return (
         f"the batches do not cover range(n) as required on this case: {detail}\n"
-        + snippet([f"batches = [(type(b).__name__, str(getattr(b, 'dtype', None)), "
+        + snippet([f"torch.manual_seed({_coverage_global_seed(ex)})  # torch's global RNG, as graded",
+                   f"batches = [(type(b).__name__, str(getattr(b, 'dtype', None)), "
                    f"b.tolist() if isinstance(b, torch.Tensor) else b) for b in {call}]{note}"],
                   "batches", repr([("Tensor", "torch.int64", b) for b in expected]))
     )
@@ -158,7 +170,7 @@ def minibatches_coverage(ctx: CheckContext) -> None:
             "kwargs": {"shuffle": ex["shuffle"]},
             "generator": "shared" if ex["shuffle"] else None,
         }
-        resp = ctx.call(ops.MinibatchesRun([call], seed=ex["seed"], global_seed=ex["seed"] + 1))
+        resp = ctx.call(ops.MinibatchesRun([call], seed=ex["seed"], global_seed=_coverage_global_seed(ex)))
         why = coverage_problem(
             ex["n"],
             ex["batch_size"],
@@ -207,7 +219,9 @@ def _describe_order(ex: dict, detail: str) -> str:
     if ex["global_rng"]:
         seeding, gen = f"torch.manual_seed({seed})", ""
     else:
-        seeding, gen = f"g = torch.Generator().manual_seed({seed})", ", generator=g"
+        seeding = (f"torch.manual_seed({_order_global_seed(ex)})  # the global RNG: another seed than g's\n"
+                   f"g = torch.Generator().manual_seed({seed})")
+        gen = ", generator=g"
     lines = [
         seeding,
         f"first = [int(i) for batch in minibatches({n}, {bs}, shuffle=True{gen}) for i in batch]",
@@ -234,8 +248,7 @@ def minibatches_generator(ctx: CheckContext) -> None:
             "kwargs": {"shuffle": True},
             "generator": None if ex["global_rng"] else "shared",
         }
-        # The global RNG gets another seed than the generator: ignoring the generator must show.
-        global_seed = ex["seed"] if ex["global_rng"] else ex["seed"] + 7919
+        global_seed = _order_global_seed(ex)
         why = _order_problem(ex, ctx.call(ops.MinibatchesRun([call, call], ex["seed"], global_seed)))
         if why:
             raise Mismatch(why)
