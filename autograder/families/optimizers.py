@@ -107,8 +107,10 @@ def first_difference(expected, got, dtype: torch.dtype, label="params") -> str |
 # --- feedback: the failing case as code ----------------------------------------------------------------
 
 
-def snippet(name: str, params, grads, kwargs: dict, groups=None, extra: str = "") -> str:
-    """The failing case as code the student can paste under their notebook."""
+def snippet(name: str, params, grads, kwargs: dict, groups=None, extra: str = "",
+            lr_changes: dict[int, float] | None = None, refill: bool = False) -> str:
+    """The failing case as code the student can paste under their notebook (``lr_changes``: the lr
+    set before step t; ``refill``: grads copied into the existing ``p.grad``)."""
     lines = ["import torch", f"params = [{', '.join(tensor_literal(p, requires_grad=True) for p in params)}]"]
     lines.append("grads = [  # one row per step, one entry per parameter (None: no gradient)")
     for row in grads:
@@ -126,12 +128,19 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, extra: str = ""
         lines.append(f"opt = {name}([{spec}])")
     else:
         lines.append(f"opt = {name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)})")
-    lines += [
-        "for row in grads:",
-        "    for p, g in zip(params, row):",
-        "        p.grad = g",
-        "    opt.step()",
-    ]
+    lines.append("for t, row in enumerate(grads):" if lr_changes else "for row in grads:")
+    for t, lr in (lr_changes or {}).items():
+        lines += [f"    if t == {t}:", "        for group in opt.param_groups:",
+                  f"            group['lr'] = {lr!r}"]
+    if refill:
+        lines += ["    for p, g in zip(params, row):  # the same grad tensor, refilled in place",
+                  "        if p.grad is not None and g is not None:",
+                  "            p.grad.copy_(g)",
+                  "        else:",
+                  "            p.grad = None if g is None else g.clone()"]
+    else:
+        lines += ["    for p, g in zip(params, row):", "        p.grad = g"]
+    lines.append("    opt.step()")
     if extra:
         lines.append(extra)
     return "\n".join(lines)
@@ -141,13 +150,19 @@ def _call(spec: OptimizerSpec, kwargs: dict) -> str:
     return f"{spec.name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)})"
 
 
+def _lr_changes(ex: dict) -> dict[int, float]:
+    """The example's lr change (before step ``lr_at``), none when it falls after the last step."""
+    at = ex.get("lr_at")
+    return {at: ex["new_lr"]} if at is not None and at < ex["steps"] else {}
+
+
 def _describe(name: str, what: str):
     def describe(ex: dict, detail: str) -> str:
         params, grads = make_tensors(ex)
-        return (
-            f"{what} differs from torch.optim.{name}'s convention on this case ({ex['dtype']}):\n"
-            f"{snippet(name, params, grads, ex['kwargs'])}\n# {detail}"
-        )
+        code = snippet(name, params, grads, ex["kwargs"], lr_changes=_lr_changes(ex),
+                       refill=ex.get("refill", False))
+        return (f"{what} differs from torch.optim.{name}'s convention on this case ({ex['dtype']}):\n"
+                f"{code}\n# {detail}")
 
     return describe
 
@@ -175,20 +190,45 @@ def _describe_resume(spec: OptimizerSpec):
 # --- step-for-step equivalence ------------------------------------------------------------------------
 
 
+def _grads_untouched(grads, tensors: dict) -> None:
+    """``p.grad`` after each step must be exactly the gradient that was set (step reads it only)."""
+    for t, row in enumerate(grads):
+        for i, g in enumerate(row):
+            after = tensors.get(f"grad{i}@{t}")
+            if g is not None and (after is None or after.shape != g.shape or not torch.equal(after, g)):
+                now = "None" if after is None else tensor_literal(after)
+                raise Mismatch(
+                    f"step {t + 1} changed params[{i}].grad: it was set to {tensor_literal(g)}, after "
+                    f"opt.step() it is {now}. step() must not modify p.grad (write grad = grad.add(...), "
+                    "not p.grad.add_(...)): the training loop, gradient clipping or logging read it after"
+                )
+
+
 def _equivalence(
-    ctx: CheckContext, strategy, explicit: tuple[dict, ...], max_examples: int, what: str
+    ctx: CheckContext, strategy, explicit: tuple[dict, ...], max_examples: int, what: str,
+    explore: bool = False,
 ) -> None:
     spec = SPECS[ctx.name]
 
     def body(ex: dict) -> None:
         params, grads = make_tensors(ex)
-        got = student_run(ctx, run_request(spec, params, grads, ex["kwargs"]))
-        why = first_difference(reference_run(spec, params, grads, ex["kwargs"]), got, DTYPES[ex["dtype"]])
+        changes = {t: [lr] for t, lr in _lr_changes(ex).items()}
+        request = run_request(spec, params, grads, ex["kwargs"], lr_changes=changes,
+                              refill=ex.get("refill", False), report_grads="refill" in ex)
+        reply = ctx.call(request)
+        got = student_trajectory(reply, request.n_params, request.steps)
+        expected = reference_run(spec, params, grads, ex["kwargs"], lr_changes=changes)
+        why = first_difference(expected, got, DTYPES[ex["dtype"]])
         if why:
             raise Mismatch(why)
+        if "refill" in ex:
+            _grads_untouched(grads, reply.tensors)
 
     base = {"shapes": [(3,)], "steps": 3, "seed": 1, "scale": 1.0, "none_rate": 0.0}
     examples = [dict(base, dtype=d, kwargs=kw) for kw in explicit for d in ("float64", "float32")]
+    if explore:  # each hand-picked case once more, driven like a training loop with a scheduler
+        examples += [dict(base, dtype="float64", kwargs=kw, lr_at=1, new_lr=0.3, refill=True)
+                     for kw in explicit]
     search(
         ctx, strategy, body, max_examples=max_examples, describe=_describe(spec.name, what), explicit=examples
     )
@@ -208,7 +248,8 @@ def step_defaults(ctx: CheckContext) -> None:
 @register("optimizer_step_hyperparams")
 def step_hyperparams(ctx: CheckContext) -> None:
     spec = SPECS[ctx.name]
-    _equivalence(ctx, S.optimizer_run(spec.kwargs()), spec.explicit, 40, "the update")
+    _equivalence(ctx, S.optimizer_run(spec.kwargs(), explore=True), spec.explicit, 40, "the update",
+                 explore=True)
 
 
 # --- interface and errors ---------------------------------------------------------------------------
@@ -243,10 +284,15 @@ def optimizer_errors(ctx: CheckContext) -> None:
         if err.error.__name__ not in out.mro:
             got = f"raised {out.raised}" if out.raised else "raised nothing"
             missed.append(f"{_call(spec, err.kwargs)} should raise ValueError; it {got}")
+    for kwargs in spec.accepted:
+        out = ctx.call(_construct(spec, kwargs))
+        if out.raised:
+            missed.append(f"{_call(spec, kwargs)} is valid (torch.optim accepts it); it raised {out.raised}")
     if missed:
-        fraction = 1 - len(missed) / len(spec.errors)
+        fraction = 1 - len(missed) / (len(spec.errors) + len(spec.accepted))
         raise Fail(
-            "invalid hyper-parameters must raise ValueError (like torch.optim):\n- " + "\n- ".join(missed),
+            "invalid hyper-parameters must raise ValueError and boundary values must be accepted "
+            "(like torch.optim):\n- " + "\n- ".join(missed),
             fraction=round(fraction, 3),
         )
 
@@ -345,7 +391,9 @@ def param_groups(ctx: CheckContext) -> None:
             + detail
         )
 
-    search(ctx, S.param_groups(spec.kwargs()), body, max_examples=12, describe=describe)
+    frozen = set(spec.frozen_group_keys)  # constructor-only in torch: never varied per group
+    per_group = spec.kwargs().map(lambda kw: {k: v for k, v in kw.items() if k not in frozen})
+    search(ctx, S.param_groups(per_group), body, max_examples=12, describe=describe)
 
 
 # --- closure -----------------------------------------------------------------------------------------

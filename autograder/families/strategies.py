@@ -22,7 +22,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 LR = [1e-2, 0.1, 0.5, 1e-3]
-WEIGHT_DECAY = [0.0, 0.1, 0.01]
+# 1.0 is an edge value of its own: a branch written `if weight_decay != 1` only differs there.
+WEIGHT_DECAY = [0.0, 0.1, 0.01, 1.0]
 MAXIMIZE = [False, True]
 
 
@@ -93,20 +94,26 @@ scales = st.sampled_from([1.0, 1e-4, 1e3])
 
 
 def optimizer_run(
-    kwargs: st.SearchStrategy[dict], *, steps=(1, 6), none_rate=(0.0, 0.3)
+    kwargs: st.SearchStrategy[dict], *, steps=(1, 6), none_rate=(0.0, 0.3), explore: bool = False
 ) -> st.SearchStrategy:
-    """One step-equivalence example: shapes, steps, dtype, seed, gradient scale, None-grad rate, kwargs."""
-    return st.fixed_dictionaries(
-        {
-            "shapes": shapes,
-            "steps": st.integers(*steps),
-            "dtype": dtypes,
-            "seed": seeds,
-            "scale": scales,
-            "none_rate": st.sampled_from(none_rate),
-            "kwargs": kwargs,
-        }
-    )
+    """One step-equivalence example: shapes, steps, dtype, seed, gradient scale, None-grad rate, kwargs.
+
+    ``explore`` adds how the training loop drives the optimizer: ``lr_at``/``new_lr``, a scheduler's
+    change of the group's lr before that step (None: never), and ``refill``, grads copied in place into
+    the same ``p.grad`` tensor (``zero_grad(set_to_none=False)``) instead of fresh tensors."""
+    fields = {
+        "shapes": shapes,
+        "steps": st.integers(*steps),
+        "dtype": dtypes,
+        "seed": seeds,
+        "scale": scales,
+        "none_rate": st.sampled_from(none_rate),
+        "kwargs": kwargs,
+    }
+    if explore:
+        fields.update(lr_at=st.sampled_from([None, 1, 2]), new_lr=st.sampled_from([0.3, 0.05]),
+                      refill=st.booleans())
+    return st.fixed_dictionaries(fields)
 
 
 def param_groups(kwargs: st.SearchStrategy[dict]) -> st.SearchStrategy:

@@ -933,3 +933,87 @@ KNOWN_WRONG += [
        {"Adam.step_defaults", "Adam.step_hyperparams", "Adam.convergence"},
        "Updates the first moment out of place, so the stored average never accumulates and steps shrink 10x."),
 ]
+
+# Issue 11: bugs that only show when the training loop drives the optimizer as a real one does (lr
+# changed by a scheduler, grads refilled in place, p.grad read after the step), at edge values of the
+# hyper-parameters, or at the boundary of the valid range.
+KNOWN_WRONG += [
+    _w(OPT, "sgd_weight_decay_into_grad", "correct/loop.py",
+       "                if weight_decay != 0:\n"
+       "                    d_p = d_p.add(p, alpha=weight_decay)\n",
+       "                if weight_decay != 0:\n"
+       "                    d_p = d_p.add_(p, alpha=weight_decay)  # saves a copy\n",
+       {"SGD.step_hyperparams"},
+       "Adds the weight decay to the gradient in place, so p.grad is changed by step()."),
+    _w(OPT, "sgd_buffer_is_the_grad", "correct/loop.py",
+       "                        buf = d_p.detach().clone()\n",
+       "                        buf = d_p.detach()\n",
+       {"SGD.step_hyperparams"},
+       "Makes the first momentum buffer p.grad itself, not a copy: wrong once grads are zeroed in place."),
+    _w(OPT, "sgd_lecture_momentum", "correct/loop.py",
+       "                    if buf is None:\n"
+       "                        # first step: the buffer is the gradient itself (no dampening)\n"
+       "                        buf = d_p.detach().clone()\n"
+       '                        state["momentum_buffer"] = buf\n'
+       "                    else:\n"
+       "                        buf.mul_(momentum).add_(d_p, alpha=1 - dampening)\n"
+       "                    if nesterov:\n"
+       "                        d_p = d_p.add(buf, alpha=momentum)\n"
+       "                    else:\n"
+       "                        d_p = buf\n"
+       "\n"
+       "                p.add_(d_p, alpha=-lr)\n",
+       "                    # the lecture's form: h = mu * h + lr * g, then p = p - h\n"
+       "                    if buf is None:\n"
+       "                        buf = d_p.mul(lr)\n"
+       '                        state["momentum_buffer"] = buf\n'
+       "                    else:\n"
+       "                        buf.mul_(momentum).add_(d_p, alpha=lr * (1 - dampening))\n"
+       "                    if nesterov:\n"
+       "                        p.sub_(d_p.mul(lr).add(buf, alpha=momentum))\n"
+       "                    else:\n"
+       "                        p.sub_(buf)\n"
+       "                    continue\n"
+       "\n"
+       "                p.add_(d_p, alpha=-lr)\n",
+       {"SGD.step_hyperparams"},
+       "Keeps the lecture's velocity h = mu*h + lr*g: equal to torch only while lr never changes."),
+    _w(OPT, "sgd_zero_lr_refused", "correct/loop.py",
+       "        if lr < 0.0:\n"
+       '            raise ValueError(f"Invalid learning rate: {lr}")\n'
+       "        if momentum < 0.0:\n",
+       "        if lr <= 0.0:\n"
+       '            raise ValueError(f"Invalid learning rate: {lr}")\n'
+       "        if momentum < 0.0:\n",
+       {"SGD.errors"},
+       "Refuses lr=0, which torch accepts (a frozen group, or a warm-up starting at 0)."),
+    _w(OPT, "adam_zero_beta_refused", "correct/loop.py",
+       "        if not 0.0 <= betas[1] < 1.0:\n",
+       "        if not 0.0 < betas[1] < 1.0:\n",
+       {"Adam.errors"},
+       "Refuses beta2=0 (a second moment of the last gradient only), which torch accepts."),
+    _w(OPT, "rmsprop_decay_only_below_one", "correct/loop.py",
+       "                if weight_decay != 0:\n"
+       "                    grad = grad.add(p, alpha=weight_decay)\n"
+       "\n"
+       "                square_avg",
+       "                if 0 < weight_decay < 1:  # a decay is a fraction\n"
+       "                    grad = grad.add(p, alpha=weight_decay)\n"
+       "\n"
+       "                square_avg",
+       {"RMSprop.step_hyperparams"},
+       "Applies weight decay only when it is below 1, so weight_decay=1.0 is silently ignored."),
+    _w(OPT, "adagrad_maximize_negates_grad", "correct/loop.py",
+       "                grad = -p.grad if maximize else p.grad\n"
+       "                if weight_decay != 0:\n"
+       "                    grad = grad.add(p, alpha=weight_decay)\n"
+       "\n"
+       "                clr",
+       "                grad = p.grad.neg_() if maximize else p.grad\n"
+       "                if weight_decay != 0:\n"
+       "                    grad = grad.add(p, alpha=weight_decay)\n"
+       "\n"
+       "                clr",
+       {"Adagrad.step_hyperparams"},
+       "Negates p.grad in place for maximize, so the gradient the training loop sees is flipped."),
+]

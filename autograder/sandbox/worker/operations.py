@@ -262,7 +262,9 @@ class OptimizerRun(Request):
     """Set the grads, ``step()``, record the params after every step (``p{i}@{t}``). ``groups``: param
     groups ``{"params": [indices], "kwargs": {...}}``; ``lr_changes``: ``{step: [lr per group]}`` set
     before that step; ``resume_at``: after that many steps continue in a fresh optimizer through
-    ``state_dict()``."""
+    ``state_dict()``; ``refill``: grads copied in place into the existing ``p.grad`` (as after
+    ``zero_grad(set_to_none=False)``), not fresh tensors; ``report_grads``: the reply also carries
+    ``grad{i}@{t}``, ``p.grad`` right after step t (absent when None)."""
 
     name: str
     n_params: int
@@ -271,6 +273,8 @@ class OptimizerRun(Request):
     groups: list | None = None
     lr_changes: dict | None = None
     resume_at: int | None = None
+    refill: bool = False
+    report_grads: bool = False
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
