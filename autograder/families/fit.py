@@ -413,8 +413,8 @@ def fit_convergence(ctx: CheckContext) -> None:
     tensors = request(case).tensors
     got = student_run(ctx, case)
     ref = reference_cached("convergence")
-    mse = validation_loss(case["setup"], tensors, got.state("final"))
-    want = validation_loss(case["setup"], tensors, ref.state("final"))
+    mse = validation_loss(case["setup"], tensors, got.state("final"), mse=True)
+    want = validation_loss(case["setup"], tensors, ref.state("final"), mse=True)
     if not (math.isfinite(mse) and mse <= 1.5 * want + 1e-3):
         raise Fail(
             "mini-batch SGD with the lecture's step size 0.1 / t^0.3 (torch's SGD and LambdaLR) "

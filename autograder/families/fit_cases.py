@@ -121,14 +121,18 @@ def request(case: dict) -> ops.FitRun:
     return ops.FitRun(**{k: case[k] for k in fields}, tensors=fit_tensors(case))
 
 
-def validation_loss(setup: str, tensors: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> float:
-    """The loss of one eval-mode no-grad forward pass over the validation set with ``state``."""
+def validation_loss(setup: str, tensors: dict[str, torch.Tensor], state: dict[str, torch.Tensor],
+                    mse: bool = False) -> float:
+    """The loss (``fit_loss``; with ``mse``, the plain MSE) of one eval-mode no-grad forward pass over
+    the validation set with ``state``."""
     model = GD.build_model(setup, tensors)
     model.load_state_dict(state)
     model.eval()
     with torch.no_grad():
         pred = model(tensors["Xv"])
-        return float(((pred.reshape(tensors["yv"].shape) - tensors["yv"]) ** 2).mean())
+        if mse:
+            return float(((pred.reshape(tensors["yv"].shape) - tensors["yv"]) ** 2).mean())
+        return float(GD.fit_loss(pred, tensors["yv"]))
 
 
 class RunLog:
@@ -222,14 +226,16 @@ def snippet(case: dict) -> str:
         )
     if case["script"] is None:
         lines += [
-            "def loss_fn(pred, target):",
-            "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "def loss_fn(pred, target):  # MSE plus a small term in the prediction alone",
+            f"    return ((pred.reshape(target.shape) - target) ** 2).mean() + {GD.PRED_WEIGHT} * "
+            "pred.mean()",
         ]
     else:
         lines += [
             f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
             "def loss_fn(pred, target):",
-            "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
+            f"    loss = ((pred.reshape(target.shape) - target) ** 2).mean() + {GD.PRED_WEIGHT} * "
+            "pred.mean()",
             "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
         ]
     args = ", ".join(f"{k}={v!r}" for k, v in kw.items())

@@ -331,6 +331,16 @@ def bn_examples(
     )
 
 
+def bn_needs() -> st.SearchStrategy[str]:
+    """Which of x, weight, bias require grad in a backward example (all of them most often)."""
+    return st.sampled_from(["xwb", "xwb", "x", "wb", "w", "b", "xw", "xb"])
+
+
+def bn_needs_valid(ex: dict) -> dict:
+    """Without weight and bias only x can require grad (else there is nothing to differentiate)."""
+    return ex if ex["affine"] else dict(ex, needs="x")
+
+
 def bn_tracking() -> st.SearchStrategy[bool]:
     """track_running_stats, True twice as often (what most modules use)."""
     return st.sampled_from([True, True, False])
@@ -340,7 +350,7 @@ def bn_running_stats(shapes: st.SearchStrategy[tuple]) -> st.SearchStrategy[dict
     """Several training forwards (an eval forward among them, sometimes) and a momentum."""
     return bn_examples(
         shapes,
-        momentum=st.sampled_from([0.1, 0.5, None, 0.9]),
+        momentum=st.sampled_from([0.1, 0.5, None, 0.9, 0.0]),
         steps=st.integers(1, 4),
         eval_at=st.sampled_from([None, 1]),
         track=bn_tracking(),

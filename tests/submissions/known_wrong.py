@@ -653,7 +653,7 @@ KNOWN_WRONG: list[WrongSubmission] = [
        "Ignores self.training, so dropout is also applied in eval mode."),
     _w(REG, "dropout_p1_nan", "correct/loop.py",
        "        if self.p == 1:\n"
-       "            return torch.zeros_like(x)\n",
+       "            return x * 0.0  # zeros that stay in the graph: backward gives zero gradients\n",
        "",
        {"Dropout.train_values"},
        "No special case for p = 1: 0 * x / 0 gives NaN instead of zeros."),
@@ -1016,4 +1016,68 @@ KNOWN_WRONG += [
        "                clr",
        {"Adagrad.step_hyperparams"},
        "Negates p.grad in place for maximize, so the gradient the training loop sees is flipped."),
+]
+
+KNOWN_WRONG += [
+    _w(REG, "dropout_p1_detached_zeros", "correct/loop.py",
+       "            return x * 0.0  # zeros that stay in the graph: backward gives zero gradients\n",
+       "            return torch.zeros_like(x)\n",
+       {"Dropout.train_values"},
+       "Returns torch.zeros_like(x) for p = 1: right values, but loss.backward() then raises."),
+]
+
+KNOWN_WRONG += [
+    _w(REG, "bnf_bias_grad_follows_weight_flag", "correct/loop.py",
+       "        grad_weight = (grad_out * x_hat).sum(dim=dims) if weight is not None else None\n"
+       "        grad_bias = grad_out.sum(dim=dims) if ctx.has_bias else None\n",
+       "        grad_weight = (grad_out * x_hat).sum(dim=dims) if ctx.needs_input_grad[1] else None\n"
+       "        grad_bias = grad_out.sum(dim=dims) if ctx.needs_input_grad[1] else None\n",
+       {"BatchNormFunction.backward"},
+       "Skips the bias gradient by reading the weight's entry of ctx.needs_input_grad (copy-paste)."),
+    _w(REG, "bn1d_running_stats_with_grad", "correct/loop.py",
+       "            with torch.no_grad():\n"
+       "                batch_mean = x.mean(dim=dims)\n"
+       "                batch_var = x.var(dim=dims, unbiased=True)\n"
+       "                self.running_mean.mul_(1 - factor).add_(batch_mean, alpha=factor)\n"
+       "                self.running_var.mul_(1 - factor).add_(batch_var, alpha=factor)\n",
+       "            batch_mean = x.mean(dim=dims)\n"
+       "            batch_var = x.var(dim=dims, unbiased=True)\n"
+       "            self.running_mean.mul_(1 - factor).add_(batch_mean, alpha=factor)\n"
+       "            self.running_var.mul_(1 - factor).add_(batch_var, alpha=factor)\n",
+       {"BatchNorm1d.running_stats"},
+       "Updates the running statistics with grad enabled: right values, but the buffers keep x's graph."),
+    _w(REG, "bn1d_momentum_zero_is_none", "correct/loop.py",
+       "            if self.momentum is None:\n"
+       "                factor = 1.0 / self.num_batches_tracked.item()\n"
+       "            else:\n"
+       "                factor = self.momentum\n"
+       "            with torch.no_grad():\n"
+       "                batch_mean = x.mean(dim=dims)\n",
+       "            factor = self.momentum or 1.0 / self.num_batches_tracked.item()\n"
+       "            with torch.no_grad():\n"
+       "                batch_mean = x.mean(dim=dims)\n",
+       {"BatchNorm1d.running_stats"},
+       "Writes `momentum or 1/k`, so momentum=0.0 (frozen statistics) becomes a cumulative average."),
+]
+
+KNOWN_WRONG += [
+    _w(GD, "mb_raises_only_when_iterated", "correct/loop.py",
+       '        raise ValueError(f"batch_size must be at least 1, got {batch_size}")\n'
+       "    return _batches(n, batch_size, shuffle, generator)\n"
+       "\n"
+       "\n"
+       "def _batches(n, batch_size, shuffle, generator):\n",
+       '        raise ValueError(f"batch_size must be at least 1, got {batch_size}")\n',
+       {"minibatches.interface"},
+       "Checks batch_size inside a generator function, so the ValueError only comes on iteration."),
+    _w(GD, "fit_train_loss_arguments_swapped", "correct/loop.py",
+       "            loss = loss_fn(model(X[idx]), y[idx])\n",
+       "            loss = loss_fn(y[idx], model(X[idx]))\n",
+       {"fit.training_loop"},
+       "Calls loss_fn(target, prediction) in training, the reverse of torch's loss_fn(input, target)."),
+    _w(GD, "fit_val_loss_arguments_swapped", "correct/loop.py",
+       "            val_loss = loss_fn(model(X_val), y_val).item()\n",
+       "            val_loss = loss_fn(y_val, model(X_val)).item()\n",
+       {"fit.loss_bookkeeping"},
+       "Calls loss_fn(target, prediction) for the validation loss."),
 ]

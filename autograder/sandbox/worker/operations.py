@@ -366,11 +366,13 @@ class DropoutRun(Request):
 @operation("bn_function_run", FunctionOutput)
 @dataclass(frozen=True)
 class BnFunctionRun(Request):
-    """``y = name.apply(x, weight, bias, eps)``; with ``backward``, ``y.backward(grad)``."""
+    """``y = name.apply(x, weight, bias, eps)``; with ``backward``, ``y.backward(grad)``, where only the
+    inputs named in ``needs`` (``x``, ``w``, ``b``) require grad."""
 
     eps: float
     backward: bool
     name: str = "BatchNormFunction"
+    needs: str = "xwb"
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
@@ -389,7 +391,9 @@ class BnModuleState(Request):
 @dataclass(frozen=True)
 class BnModuleRun(Request):
     """Construct the module (values in ``set`` copied from tensors), then per step: mode, forward,
-    optionally backward; outputs, gradients and buffers recorded after every step."""
+    optionally backward; outputs, gradients and buffers recorded after every step. A step's ``rg``: its
+    input requires grad even without a backward. ``probe``: afterwards, whether ``copy.deepcopy`` of
+    the module and a backward through an eval-mode output work (in the last step's record)."""
 
     name: str
     num_features: int
@@ -398,6 +402,7 @@ class BnModuleRun(Request):
     set: dict
     steps: list
     catch: bool = False
+    probe: bool = False
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
