@@ -80,6 +80,8 @@ class OptimizerSpec:
     # refuses them. Checked against torch itself by tests/reference.
     accepted: tuple[dict, ...] = ()
     explicit: tuple[dict, ...] = ()  # hand-picked cases every grade tries (one per hyper-parameter)
+    # The device line's configurations besides the defaults: those that create more state.
+    device_configs: tuple[dict, ...] = ()
     keyword_only: tuple[str, ...] = ("maximize",)
     linked: tuple[tuple[str, ...], ...] = ()  # hyper-parameters a param group overrides together
     gaps: tuple[ConventionGap, ...] = ()
@@ -171,6 +173,8 @@ SGD = OptimizerSpec(
               {"maximize": True, "weight_decay": 0.1, "momentum": 0.5},
               {"weight_decay": 1.0, "momentum": 0.5}, {"momentum": 0, "dampening": 0, "weight_decay": 0}),
     linked=(("momentum", "dampening", "nesterov"),),
+    device_configs=({"momentum": 0.9}, {"momentum": 0.9, "nesterov": True},
+                    {"momentum": 0.5, "dampening": 0.1, "weight_decay": 0.1, "maximize": True}),
 )
 
 ADAGRAD = OptimizerSpec(
@@ -203,6 +207,8 @@ ADAGRAD = OptimizerSpec(
             "reading, so param groups never vary it: torch's own Adagrad keeps full marks.",
         ),
     ),
+    device_configs=({"lr_decay": 0.1, "weight_decay": 0.1, "maximize": True},
+                    {"initial_accumulator_value": 0.1}),
 )
 
 RMSPROP = OptimizerSpec(
@@ -226,6 +232,8 @@ RMSPROP = OptimizerSpec(
     explicit=({"alpha": 0.5}, {"eps": 0.1}, {"momentum": 0.9}, {"centered": True},
               {"centered": True, "momentum": 0.5}, {"weight_decay": 0.1}, {"maximize": True},
               {"weight_decay": 1.0}),
+    device_configs=({"momentum": 0.9, "centered": True, "weight_decay": 0.1, "maximize": True},
+                    {"centered": True}, {"momentum": 0.5}),
 )
 
 BETA = r"Invalid beta parameter at index {}: {}"
@@ -250,6 +258,7 @@ ADAM = OptimizerSpec(
                             story="Rosenbrock valley"),
     explicit=({"betas": (0.5, 0.9)}, {"eps": 0.1}, {"weight_decay": 0.1}, {"amsgrad": True},
               {"maximize": True}, {"amsgrad": True, "betas": (0.95, 0.5)}, {"weight_decay": 1.0}),
+    device_configs=({"amsgrad": True, "weight_decay": 0.1, "maximize": True},),
 )
 
 SPECS: dict[str, OptimizerSpec] = {s.name: s for s in (SGD, ADAGRAD, RMSPROP, ADAM)}

@@ -1081,3 +1081,23 @@ KNOWN_WRONG += [
        {"fit.loss_bookkeeping"},
        "Calls loss_fn(target, prediction) for the validation loss."),
 ]
+
+# The device line: code that is right on the CPU but cannot run where the data lives.
+KNOWN_WRONG += [
+    _w(OPT, "rmsprop_state_on_cpu", "correct/loop.py",
+       '                    state["square_avg"] = torch.zeros_like(p)\n',
+       '                    state["square_avg"] = torch.zeros(p.shape, dtype=p.dtype)\n',
+       {"RMSprop.device"},
+       "Creates the running average with torch.zeros(p.shape): on the CPU even for GPU parameters."),
+    _w(OPT, "sgd_host_sync_for_logging", "correct/loop.py",
+       "                d_p = -p.grad if maximize else p.grad\n",
+       "                d_p = -p.grad if maximize else p.grad\n"
+       "                self.last_grad_norm = float(d_p.norm())  # for my training plots\n",
+       {"SGD.device"},
+       "Reads the gradient norm with float() in every step: a host sync that stalls the GPU."),
+    _w(REG, "dropout_mask_on_cpu", "correct/loop.py",
+       "        keep = torch.rand_like(x) >= self.p\n",
+       "        keep = torch.rand(x.shape) >= self.p\n",
+       {"Dropout.device"},
+       "Draws the mask with torch.rand(x.shape), on the CPU whatever the input's device."),
+]

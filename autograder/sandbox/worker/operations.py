@@ -209,6 +209,12 @@ class ModuleSteps(Reply):
 
 
 @dataclass(frozen=True)
+class DeviceReport(Reply):
+    runs: list  # per device and config: what raised, which state/buffer tensors sit on another device
+    tensors: Tensors = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
 class BatchReplies(Reply):
     replies: list  # per request: {"ok", "value", "error"} as in a single reply
     tensors: Tensors = field(default_factory=dict, repr=False)
@@ -403,6 +409,19 @@ class BnModuleRun(Request):
     steps: list
     catch: bool = False
     probe: bool = False
+    tensors: Tensors = field(default_factory=dict, repr=False)
+
+
+@operation("device_run", DeviceReport)
+@dataclass(frozen=True)
+class DeviceRun(Request):
+    """Run the graded ``name`` (``kind``: optimizer, dropout, bn_function, bn_module) with no data on
+    ``meta``, and on ``cuda`` when the worker has a GPU: per entry of ``configs`` (constructor keywords),
+    two optimizer steps, or a training and an eval forward and backward."""
+
+    name: str
+    kind: str
+    configs: list
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
