@@ -124,4 +124,12 @@ KNOWN_EQUIVALENT += [
         "        if not (0 <= betas[1] and betas[1] < 1):\n",
         "the beta range written with ints and two comparisons",
     ),
+    EquivalentSubmission(
+        "02_optimizers",
+        "adagrad_initial_accumulator_from_constructor",
+        "correct/loop.py",
+        '                    state["sum"] = torch.full_like(p, group["initial_accumulator_value"])\n',
+        '                    state["sum"] = torch.full_like(p, self.defaults["initial_accumulator_value"])\n',
+        "initial_accumulator_value from the constructor only, as torch.optim.Adagrad reads it",
+    ),
 ]

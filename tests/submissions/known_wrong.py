@@ -310,7 +310,7 @@ KNOWN_WRONG: list[WrongSubmission] = [
        '            lr = self.defaults["lr"]\n'
        '            momentum = group["momentum"]\n'
        '            dampening = group["dampening"]\n',
-       {"SGD.param_groups"},
+       {"SGD.param_groups", "SGD.step_hyperparams"},
        "Reads lr from self.defaults, so per-group lrs and scheduler changes are ignored."),
     _w(OPT, "sgd_none_grad_not_skipped", "correct/loop.py",
        "            for p in group[\"params\"]:\n"
@@ -366,11 +366,8 @@ KNOWN_WRONG: list[WrongSubmission] = [
        '                    state["sum"] = torch.zeros_like(p)\n',
        {"Adagrad.step_hyperparams"},
        "Always starts the accumulator at zero."),
-    _w(OPT, "adagrad_initial_acc_from_defaults", "correct/loop.py",
-       '                    state["sum"] = torch.full_like(p, group["initial_accumulator_value"])\n',
-       '                    state["sum"] = torch.full_like(p, self.defaults["initial_accumulator_value"])\n',
-       {"Adagrad.param_groups"},
-       "Reads initial_accumulator_value from the constructor defaults (as torch does), not from the group."),
+    # (Reading initial_accumulator_value from the constructor defaults is torch's own behaviour: it is in
+    # known_equivalent.py since issue 11.)
     _w(OPT, "adagrad_update_before_accumulate", "correct/loop.py",
        '                state["sum"].addcmul_(grad, grad, value=1)\n'
        '                std = state["sum"].sqrt().add_(eps)\n',
