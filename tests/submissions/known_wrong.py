@@ -1098,3 +1098,56 @@ KNOWN_WRONG += [
        {"Dropout.device"},
        "Draws the mask with torch.rand(x.shape), on the CPU whatever the input's device."),
 ]
+
+KNOWN_WRONG += [
+    _w(OPT, "adagrad_sum_on_cpu", "correct/loop.py",
+       '                    state["sum"] = torch.full_like(p, group["initial_accumulator_value"])\n',
+       '                    state["sum"] = torch.full(p.shape, group["initial_accumulator_value"], dtype=p.dtype)\n',
+       {"Adagrad.device"},
+       "Creates the accumulator with torch.full(p.shape, ...): on the CPU whatever the parameter's device."),
+    _w(OPT, "adam_nan_guard_syncs", "correct/loop.py",
+       "            amsgrad = group[\"amsgrad\"]\n"
+       "            maximize = group[\"maximize\"]\n"
+       "\n"
+       "            for p in group[\"params\"]:\n"
+       "                if p.grad is None:\n"
+       "                    continue\n",
+       "            amsgrad = group[\"amsgrad\"]\n"
+       "            maximize = group[\"maximize\"]\n"
+       "\n"
+       "            for p in group[\"params\"]:\n"
+       "                if p.grad is None:\n"
+       "                    continue\n"
+       "                if not torch.isfinite(p.grad).all():  # guard against NaN gradients\n"
+       '                    raise ValueError("non-finite gradient")\n',
+       {"Adam.device"},
+       "Guards against NaN gradients with an `if` on a tensor: a host sync in every step."),
+    _w(REG, "bnf_variance_assert_syncs", "correct/loop.py",
+       "        inv_std = 1.0 / torch.sqrt(var + eps)\n",
+       "        assert (var >= 0).all(), \"negative variance\"\n"
+       "        inv_std = 1.0 / torch.sqrt(var + eps)\n",
+       {"BatchNormFunction.device"},
+       "Asserts on a tensor in forward: the assert reads the value on the host (a sync)."),
+    _w(REG, "bn1d_nan_guard_syncs", "correct/loop.py",
+       "        if x.dim() != 2 and x.dim() != 3:\n",
+       "        if torch.isnan(x).any():\n"
+       '            raise ValueError("NaN in the input")\n'
+       "        if x.dim() != 2 and x.dim() != 3:\n",
+       {"BatchNorm1d.device"},
+       "Checks the input for NaN with an `if` on a tensor: a host sync in every forward."),
+    _w(REG, "bn2d_nan_guard_syncs", "correct/loop.py",
+       "        if x.dim() != 4:\n",
+       "        if torch.isnan(x).any():\n"
+       '            raise ValueError("NaN in the input")\n'
+       "        if x.dim() != 4:\n",
+       {"BatchNorm2d.device"},
+       "Checks the input for NaN with an `if` on a tensor: a host sync in every forward."),
+]
+
+KNOWN_WRONG += [
+    _w(OPT, "adagrad_lr_decay_from_defaults", "correct/loop.py",
+       '            lr_decay = group["lr_decay"]\n',
+       '            lr_decay = self.defaults["lr_decay"]\n',
+       {"Adagrad.param_groups"},
+       "Reads lr_decay from self.defaults, so a group's own lr_decay is ignored."),
+]
