@@ -104,17 +104,19 @@ FUNCTION = FunctionSpec(
 )
 
 
-def reference_function(t: dict, affine: bool, eps: float, backward: bool) -> dict[str, torch.Tensor]:
-    x = t["x"].clone().requires_grad_(backward)
-    w = t["weight"].clone().requires_grad_(backward) if affine else None
-    b = t["bias"].clone().requires_grad_(backward) if affine else None
+def reference_function(t: dict, affine: bool, eps: float, backward: bool, needs: str = "xwb"
+                       ) -> dict[str, torch.Tensor]:
+    """The reference's output and the gradients of the inputs in ``needs`` (those that require grad)."""
+    x = t["x"].clone().requires_grad_(backward and "x" in needs)
+    w = t["weight"].clone().requires_grad_(backward and "w" in needs) if affine else None
+    b = t["bias"].clone().requires_grad_(backward and "b" in needs) if affine else None
     y = FUNCTION.reference.apply(x, w, b, eps)
     out = {"y": y.detach()}
     if backward:
         y.backward(t["grad"])
-        out["gx"] = x.grad
-        if affine:
-            out["gw"], out["gb"] = w.grad, b.grad
+        for key, tensor in (("gx", x), ("gw", w), ("gb", b)):
+            if tensor is not None and tensor.grad is not None:
+                out[key] = tensor.grad
     return out
 
 
@@ -122,13 +124,13 @@ def function_snippet(ex: dict, backward: bool) -> str:
     """The case as a reproducer: the student's BatchNormFunction.apply and torch's F.batch_norm (batch
     statistics) on fresh copies of the same tensors, printing the output or every gradient of both."""
     t = bn_tensors(ex)
-    rg = backward
+    needs = ex.get("needs", "xwb") if backward else ""  # which inputs require grad
     lines = ["import torch", "import torch.nn.functional as F", student_import(MODULE, "BatchNormFunction"),
              "", "", "def inputs():", '    """Fresh copies of the case\'s tensors."""',
-             f"    x = {tensor_literal(t['x'], requires_grad=rg, max_elements=LITERAL_MAX)}"]
+             f"    x = {tensor_literal(t['x'], requires_grad='x' in needs, max_elements=LITERAL_MAX)}"]
     if ex["affine"]:
-        lines += [f"    weight = {tensor_literal(t['weight'], requires_grad=rg)}",
-                  f"    bias = {tensor_literal(t['bias'], requires_grad=rg)}"]
+        lines += [f"    weight = {tensor_literal(t['weight'], requires_grad='w' in needs)}",
+                  f"    bias = {tensor_literal(t['bias'], requires_grad='b' in needs)}"]
     else:
         lines += ["    weight = bias = None"]
     lines += ["    return x, weight, bias", "", "",
@@ -142,7 +144,7 @@ def function_snippet(ex: dict, backward: bool) -> str:
               "if isinstance(y, torch.Tensor):  # apply must return the output tensor only",
               "    y.backward(grad)", "ry.backward(grad)"]
     pairs = [("x", "rx")] + ([("weight", "rweight"), ("bias", "rbias")] if ex["affine"] else [])
-    for mine, ref in pairs:
+    for mine, ref in (pair for pair in pairs if pair[0][0] in needs):
         lines += [f"print('{mine}.grad')",
                   show(f"None if {mine}.grad is None else {mine}.grad.tolist()", f"{ref}.grad.tolist()")]
     return block(*lines)
@@ -155,7 +157,8 @@ def function_call(ctx: CheckContext, ex: dict, backward: bool) -> dict[str, torc
         sent.update(weight=t["weight"], bias=t["bias"])
     if backward:
         sent["grad"] = t["grad"]
-    resp = ctx.call(ops.BnFunctionRun(ex["eps"], backward, name=ctx.name, tensors=sent))
+    resp = ctx.call(ops.BnFunctionRun(ex["eps"], backward, name=ctx.name, needs=ex.get("needs", "xwb"),
+                                      tensors=sent))
     if resp.type != "Tensor" or "y" not in resp.tensors:
         raise Mismatch(
             f"BatchNormFunction.apply must return the output tensor y only; it returned a {resp.type}"
@@ -231,12 +234,9 @@ def bn_function_forward(ctx: CheckContext) -> None:
 def bn_function_backward(ctx: CheckContext) -> None:
     def body(ex: dict) -> None:
         got = function_call(ctx, ex, backward=True)
-        want = reference_function(bn_tensors(ex), ex["affine"], ex["eps"], backward=True)
-        labels = (
-            (("gx", "x.grad"), ("gw", "weight.grad"), ("gb", "bias.grad"))
-            if ex["affine"]
-            else (("gx", "x.grad"),)
-        )
+        want = reference_function(bn_tensors(ex), ex["affine"], ex["eps"], backward=True, needs=ex["needs"])
+        labels = [(f"g{k}", label) for k, label in (("x", "x.grad"), ("w", "weight.grad"), ("b", "bias.grad"))
+                  if f"g{k}" in want]
         for key, label in labels:
             why = bn_diff(want[key], got.get(key), label)
             if why:
@@ -249,6 +249,10 @@ def bn_function_backward(ctx: CheckContext) -> None:
         "normalization, as torch.autograd.gradcheck would find",
         True,
     )
-    explicit = tuple(dict(ex, dtype="float64") for ex in FUNCTION.explicit)
-    search(ctx, S.bn_examples(S.bn_shapes_any(), dtypes=("float64",)), body,
-           max_examples=FUNCTION.max_examples, describe=describe, explicit=explicit)
+    # Which inputs require grad varies (ctx.needs_input_grad): each hand-picked case with all of them,
+    # the first one also with each single input and with the parameters only.
+    explicit = tuple(dict(ex, dtype="float64", needs="xwb" if ex["affine"] else "x")
+                     for ex in FUNCTION.explicit)
+    explicit += tuple(dict(explicit[0], needs=n) for n in ("x", "w", "b", "wb"))
+    examples = S.bn_examples(S.bn_shapes_any(), dtypes=("float64",), needs=S.bn_needs()).map(S.bn_needs_valid)
+    search(ctx, examples, body, max_examples=FUNCTION.max_examples, describe=describe, explicit=explicit)

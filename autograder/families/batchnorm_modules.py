@@ -117,13 +117,14 @@ class ModuleRun:
     kwargs: dict
     dtype: str
     set_values: dict[str, torch.Tensor]
-    steps: list[dict]  # {"train": bool, "x": tensor, "g": tensor | None}
+    steps: list[dict]  # {"train": bool, "x": tensor, "g": tensor | None, "rg": x requires grad anyway}
+    probe: bool = False  # ask the worker whether deepcopy and backward through eval work afterwards
 
     def request(self, catch: bool = False) -> ops.BnModuleRun:
         tensors, steps = {}, []
         for i, s in enumerate(self.steps):
             tensors[f"x{i}"] = s["x"]
-            step = {"train": s["train"], "x": f"x{i}"}
+            step = {"train": s["train"], "x": f"x{i}", **({"rg": True} if s.get("rg") else {})}
             if s.get("g") is not None:
                 tensors[f"g{i}"] = s["g"]
                 step["g"] = f"g{i}"
@@ -131,7 +132,7 @@ class ModuleRun:
         for k, v in self.set_values.items():
             tensors[f"set.{k}"] = v
         return ops.BnModuleRun(self.spec.name, self.num_features, self.kwargs, self.dtype,
-                               {k: f"set.{k}" for k in self.set_values}, steps, catch, tensors)
+                               {k: f"set.{k}" for k in self.set_values}, steps, catch, self.probe, tensors)
 
     def reference(self, catch: bool = False) -> list[dict]:
         """What the reference module does on the same script (same record layout as the worker's)."""
@@ -178,8 +179,9 @@ class ModuleRun:
             lines += [f"        bn.{k}.copy_({tensor_literal(v)})" for k, v in self.set_values.items()]
         for s in steps:
             grad = s.get("g") is not None
+            rg = grad or bool(s.get("rg"))  # a training input inside a network requires grad
             lines += ["    bn.train()" if s["train"] else "    bn.eval()",
-                      f"    x = {tensor_literal(s['x'], requires_grad=grad, max_elements=LITERAL_MAX)}",
+                      f"    x = {tensor_literal(s['x'], requires_grad=rg, max_elements=LITERAL_MAX)}",
                       "    y = bn(x)"]
             if grad:
                 lines.append(f"    y.backward({tensor_literal(s['g'], max_elements=LITERAL_MAX)})")
@@ -190,6 +192,9 @@ class ModuleRun:
             "        value = value.grad if name in ('weight', 'bias') and value is not None else value",
             "        out[name + ('.grad' if name in ('weight', 'bias') else '')] = (",
             "            None if value is None else value.tolist())",
+            "    # the running statistics must carry no autograd history (deepcopy and backward need that)",
+            "    history = sorted(n for n, b in bn.named_buffers() if b.requires_grad)",
+            "    out['buffers with autograd history'] = history",
             "    return out",
             "",
             "",
@@ -348,9 +353,11 @@ def _stats_run(spec: BatchNormSpec, ex: dict) -> ModuleRun:
         t = bn_tensors(ex, seed_shift=k)
         # An eval forward in between must leave the statistics alone (without tracking there are none,
         # and what eval mode then computes is the eval line's business).
-        steps.append({"train": k != ex.get("eval_at") or not ex.get("track", True), "x": t["x"], "g": None})
+        # The input requires grad, as inside a network: the statistics must not keep its graph.
+        steps.append({"train": k != ex.get("eval_at") or not ex.get("track", True), "x": t["x"], "g": None,
+                      "rg": True})
     kw = _module_kwargs(ex)
-    return ModuleRun(spec, ex["shape"][1], kw, ex["dtype"], {}, steps)
+    return ModuleRun(spec, ex["shape"][1], kw, ex["dtype"], {}, steps, probe=True)
 
 
 BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
@@ -370,6 +377,25 @@ def _untracked_problem(steps: list[dict]) -> str | None:
     return None
 
 
+def _history_problem(steps: list[dict]) -> str | None:
+    """Running statistics are plain numbers: no autograd graph in the buffers, so the module can be
+    copied and an eval output backpropagated (torch updates them under torch.no_grad())."""
+    for i, rec in enumerate(steps):
+        kept = [name for name, has in rec.get("history", {}).items() if has]
+        if kept:
+            return (f"after forward {i + 1}: bn.{kept[0]} is part of the autograd graph (requires_grad or "
+                    "grad_fn set): update the running statistics under torch.no_grad() (or from "
+                    "x.detach()), else copy.deepcopy(bn) fails and backward through an eval output raises")
+    probe = steps[-1].get("probe", {}) if steps else {}
+    calls = {"deepcopy": "copy.deepcopy(bn)", "eval_backward": "bn.eval(); bn(x).sum().backward()"}
+    for what, call in calls.items():
+        if probe.get(what):
+            return (f"after these forwards, {call} raised {probe[what]['raised']}: "
+                    f"{probe[what].get('message', '')} (keep the running statistics free of autograd "
+                    "history)")
+    return None
+
+
 def _stats_explicit(spec: BatchNormSpec) -> list[dict]:
     base = {"affine": True, "eps": 1e-5, "seed": 11, "offset": 2.0, "scale": 1.0, "steps": 3, "eval_at": None,
             "track": True}
@@ -377,6 +403,7 @@ def _stats_explicit(spec: BatchNormSpec) -> list[dict]:
     return [
         dict(base, shape=shape, momentum=0.1, dtype="float64"),
         dict(base, shape=shape, momentum=None, dtype="float64"),
+        dict(base, shape=shape, momentum=0.0, dtype="float64"),
         dict(base, shape=shape, momentum=0.5, dtype="float32", steps=4, eval_at=1),
         dict(base, shape=spec.explicit_shapes[0], momentum=0.1, dtype="float32"),
         dict(base, shape=shape, momentum=0.1, dtype="float64", track=False),
@@ -391,6 +418,7 @@ def bn_module_running_stats(ctx: CheckContext) -> None:
         run = _stats_run(spec, ex)
         steps, got = run_module(ctx, run)
         why = _untracked_problem(steps) if not ex.get("track", True) else _compare_steps(run, got, BUFFERS)
+        why = why or _history_problem(steps)
         if why:
             raise Mismatch(why)
 

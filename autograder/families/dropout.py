@@ -186,7 +186,7 @@ def _train_case_problem(k: int, i: int, p: float, seed: int, tensors: dict, resp
     if why:
         return (f"in training mode, Dropout(p={p}) must zero each element or scale it by 1 / (1 - p): {why}\n"
                 f"{case_snippet(p, seed, shape, dtype, 10 * k + i, i + 1)}")
-    # The gradient: 1 / (1 - p) where kept, 0 where dropped (p=1: zero or no graph at all).
+    # The gradient: 1 / (1 - p) where kept, 0 where dropped; p=1 too (zero gradients, as torch).
     g = resp.tensors.get(f"gx{i}")
     with_grad = case_snippet(p, seed, shape, dtype, 10 * k + i, i + 1, grad=True)
     if not resp.requires_grad[i]:
@@ -194,7 +194,9 @@ def _train_case_problem(k: int, i: int, p: float, seed: int, tensors: dict, resp
             return (f"the output of Dropout(p={p}) in training is not connected to x by autograd "
                     "(detached, or built without x?): no gradient reaches the layers before it "
                     "(x.grad is None)")
-        return None
+        return (f"the output of Dropout(p={p}) in training is not connected to x by autograd, so "
+                "backward through the network raises; torch gives zero gradients there (x * 0 keeps "
+                "the graph, torch.zeros_like(x) does not)")
     expected = torch.where(y != 0, torch.full_like(x, 1.0 / (1.0 - p) if p < 1 else 0.0), torch.zeros_like(x))
     why = explain_difference(expected, g, DROPOUT.rtol[dtype], 0.0, "x.grad") if g is not None \
         else "x.grad is None"

@@ -444,7 +444,7 @@ def _val_curve(log: RunLog, case: dict, tensors: dict) -> list[float]:
         state = log.state(f"val{e}")
         if not state:
             break
-        curve.append(validation_loss(case["setup"], tensors, state))
+        curve.append(validation_loss(case["setup"], tensors, state, mse=True))
     return curve
 
 
@@ -464,8 +464,8 @@ def fit_convergence(ctx: CheckContext) -> CheckResult:
     tensors = request(case).tensors
     got = student_run(ctx, case)
     ref = reference_cached("convergence")
-    mse = validation_loss(case["setup"], tensors, got.state("final"))
-    want = validation_loss(case["setup"], tensors, ref.state("final"))
+    mse = validation_loss(case["setup"], tensors, got.state("final"), mse=True)
+    want = validation_loss(case["setup"], tensors, ref.state("final"), mse=True)
     plot = _convergence_plot(got, ref, case, tensors)
     if not (math.isfinite(mse) and mse <= 1.5 * want + 1e-3):
         raise Fail(

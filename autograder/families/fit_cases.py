@@ -122,14 +122,18 @@ def request(case: dict) -> ops.FitRun:
     return ops.FitRun(**{k: case[k] for k in fields}, tensors=fit_tensors(case))
 
 
-def validation_loss(setup: str, tensors: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> float:
-    """The loss of one eval-mode no-grad forward pass over the validation set with ``state``."""
+def validation_loss(setup: str, tensors: dict[str, torch.Tensor], state: dict[str, torch.Tensor],
+                    mse: bool = False) -> float:
+    """The loss (``fit_loss``; with ``mse``, the plain MSE) of one eval-mode no-grad forward pass over
+    the validation set with ``state``."""
     model = GD.build_model(setup, tensors)
     model.load_state_dict(state)
     model.eval()
     with torch.no_grad():
         pred = model(tensors["Xv"])
-        return float(((pred.reshape(tensors["yv"].shape) - tensors["yv"]) ** 2).mean())
+        if mse:
+            return float(((pred.reshape(tensors["yv"].shape) - tensors["yv"]) ** 2).mean())
+        return float(GD.fit_loss(pred, tensors["yv"]))
 
 
 class RunLog:
@@ -193,9 +197,14 @@ def state_literal(state: dict[str, torch.Tensor]) -> str:
     return "{" + ", ".join(f"{k!r}: {v.tolist()!r}" for k, v in state.items()) + "}"
 
 
+# The loss every fit run trains with (``fit_harness.fit_loss``): MSE plus a small term in the prediction
+# alone, so a loss_fn called with its arguments swapped changes the numbers.
+_LOSS = f"((pred.reshape(target.shape) - target) ** 2).mean() + {GD.PRED_WEIGHT} * pred.mean()"
+
+
 def _loss_lines(case: dict) -> list[str]:
-    """The snippet's loss function: plain MSE that notes how each validation loss was computed, or the
-    case's scripted validation losses."""
+    """The snippet's loss function (``fit_loss``) that notes how each validation loss was computed, or
+    the case's scripted validation losses."""
     lines: list[str] = []
     if case["script"] is None:
         lines += [
@@ -208,7 +217,7 @@ def _loss_lines(case: dict) -> list[str]:
             "        validation.append((torch.is_grad_enabled(), model.training))",
             "    else:",
             "        batches.append(target.tolist())",
-            "    return ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "    return " + _LOSS,
             "",
             "",
         ]
@@ -221,7 +230,7 @@ def _loss_lines(case: dict) -> list[str]:
             "def loss_fn(pred, target):",
             "    if target is not y_val:",
             "        batches.append(target.tolist())",
-            "    loss = ((pred.reshape(target.shape) - target) ** 2).mean()",
+            "    loss = " + _LOSS,
             "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
             "",
             "",

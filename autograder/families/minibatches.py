@@ -76,8 +76,14 @@ def minibatches_interface(ctx: CheckContext) -> None:
             missed.append(
                 f"list(minibatches({call['n']}, {call['batch_size']})) should raise ValueError; it {got}"
             )
+        elif out.get("when") == "iteration":
+            missed.append(
+                f"minibatches({call['n']}, {call['batch_size']}) raised ValueError only when iterated, not "
+                "when called: in a function with `yield` nothing runs until the first batch is asked "
+                "for. Check batch_size first and return a generator (e.g. a generator expression)"
+            )
     if missed:
-        raise Fail("batch_size < 1 must raise ValueError:\n- " + "\n- ".join(missed))
+        raise Fail("batch_size < 1 must raise ValueError, already at the call:\n- " + "\n- ".join(missed))
     ok = ctx.call(
         ops.MinibatchesRun([{"n": 5, "batch_size": 2, "kwargs": {"shuffle": False}}], catch=True)
     ).calls[0]

@@ -125,11 +125,17 @@ def _make(name: str, kwargs: dict, groups) -> str:
 
 
 def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: float | None = None,
-            resume_at: int | None = None) -> str:
+            resume_at: int | None = None, lr_changes: dict[int, float] | None = None,
+            refill: bool = False, grads_too: bool = False) -> str:
     """The failing case as a reproducer: the same steps with the student's class and with
     torch.optim's, printing both parameter values after every step. ``new_lr``: every group's lr is
-    set to it before step 2 (what a scheduler does); ``resume_at``: after that step the optimizer is
-    rebuilt and resumed from a deep copy of its state_dict()."""
+    set to it before step 2 (what a scheduler does); ``lr_changes``: {t: lr}, every group's lr set
+    before step t + 1; ``refill``: each step's grads copied into the same ``p.grad`` tensors (as after
+    ``zero_grad(set_to_none=False)``); ``grads_too``: ``p.grad`` is printed after every step as well;
+    ``resume_at``: after that step the optimizer is rebuilt and resumed from a deep copy of its
+    state_dict()."""
+    changes = {1: new_lr} if new_lr is not None else {}
+    changes.update(lr_changes or {})
     head = ["import copy"] if resume_at else []
     head += ["import torch", student_import(MODULE, name)]
     body = ["", "", "def run(make):", '    """The steps of the case with the optimizer make(params)."""',
@@ -139,16 +145,26 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
              for row in grads]
     body += ["    ]", "    opt = make(params)", "    values = []",
              "    for step, row in enumerate(grads, start=1):"]
-    if new_lr is not None:
-        body += ["        if step == 2:  # a scheduler's change: every group's lr from step 2 on",
-                 "            for group in opt.param_groups:", f"                group['lr'] = {new_lr!r}"]
-    body += ["        for p, g in zip(params, row):", "            p.grad = None if g is None else g.clone()",
-             "        opt.step()"]
+    for t, lr in sorted(changes.items()):
+        body += [f"        if step == {t + 1}:  # a scheduler's change: every group's lr from here on",
+                 "            for group in opt.param_groups:", f"                group['lr'] = {lr!r}"]
+    if refill:
+        body += ["        for p, g in zip(params, row):  # the same grad tensors, refilled in place",
+                 "            if p.grad is not None and g is not None:", "                p.grad.copy_(g)",
+                 "            else:", "                p.grad = None if g is None else g.clone()"]
+    else:
+        body += ["        for p, g in zip(params, row):",
+                 "            p.grad = None if g is None else g.clone()"]
+    body += ["        opt.step()"]
     if resume_at:
         body += [f"        if step == {resume_at}:  # interrupt and resume from a copy of the state",
                  "            state = copy.deepcopy(opt.state_dict())", "            opt = make(params)",
                  "            opt.load_state_dict(state)"]
-    body += ["        values.append([p.tolist() for p in params])", "    return values", "", ""]
+    record = "[p.tolist() for p in params]"
+    if grads_too:  # step() must leave p.grad as it was set
+        grads_now = "[None if p.grad is None else p.grad.tolist() for p in params]"
+        record = f"{{'params': {record}, 'grads': {grads_now}}}"
+    body += [f"        values.append({record})", "    return values", "", ""]
     make = _make(name, kwargs, groups)
     expected = [f"expected = run(lambda params: torch.optim.{make})"]
     if groups:  # each parameter as stepped by torch.optim's optimizer built with its group's settings alone
@@ -171,13 +187,18 @@ def _call(spec: OptimizerSpec, kwargs: dict) -> str:
     return f"{spec.name}(params{', ' if kwargs else ''}{kwargs_literal(kwargs)})"
 
 
+def _lr_changes(ex: dict) -> dict[int, float]:
+    """The example's lr change (before step ``lr_at``), none when it falls after the last step."""
+    at = ex.get("lr_at")
+    return {at: ex["new_lr"]} if at is not None and at < ex["steps"] else {}
+
+
 def _describe(name: str, what: str):
     def describe(ex: dict, detail: str) -> str:
         params, grads = make_tensors(ex)
-        return (
-            f"{what} differs from torch.optim.{name}'s on this case ({ex['dtype']}): {detail}\n"
-            f"{snippet(name, params, grads, ex['kwargs'])}"
-        )
+        code = snippet(name, params, grads, ex["kwargs"], lr_changes=_lr_changes(ex),
+                       refill=ex.get("refill", False), grads_too="refill" in ex)
+        return f"{what} differs from torch.optim.{name}'s on this case ({ex['dtype']}): {detail}\n{code}"
 
     return describe
 
@@ -200,20 +221,45 @@ def _describe_resume(spec: OptimizerSpec):
 # --- step-for-step equivalence ------------------------------------------------------------------------
 
 
+def _grads_untouched(grads, tensors: dict) -> None:
+    """``p.grad`` after each step must be exactly the gradient that was set (step reads it only)."""
+    for t, row in enumerate(grads):
+        for i, g in enumerate(row):
+            after = tensors.get(f"grad{i}@{t}")
+            if g is not None and (after is None or after.shape != g.shape or not torch.equal(after, g)):
+                now = "None" if after is None else tensor_literal(after)
+                raise Mismatch(
+                    f"step {t + 1} changed params[{i}].grad: it was set to {tensor_literal(g)}, after "
+                    f"opt.step() it is {now}. step() must not modify p.grad (write grad = grad.add(...), "
+                    "not p.grad.add_(...)): the training loop, gradient clipping or logging read it after"
+                )
+
+
 def _equivalence(
-    ctx: CheckContext, strategy, explicit: tuple[dict, ...], max_examples: int, what: str
+    ctx: CheckContext, strategy, explicit: tuple[dict, ...], max_examples: int, what: str,
+    explore: bool = False,
 ) -> None:
     spec = SPECS[ctx.name]
 
     def body(ex: dict) -> None:
         params, grads = make_tensors(ex)
-        got = student_run(ctx, run_request(spec, params, grads, ex["kwargs"]))
-        why = first_difference(reference_run(spec, params, grads, ex["kwargs"]), got, DTYPES[ex["dtype"]])
+        changes = {t: [lr] for t, lr in _lr_changes(ex).items()}
+        request = run_request(spec, params, grads, ex["kwargs"], lr_changes=changes,
+                              refill=ex.get("refill", False), report_grads="refill" in ex)
+        reply = ctx.call(request)
+        got = student_trajectory(reply, request.n_params, request.steps)
+        expected = reference_run(spec, params, grads, ex["kwargs"], lr_changes=changes)
+        why = first_difference(expected, got, DTYPES[ex["dtype"]])
         if why:
             raise Mismatch(why)
+        if "refill" in ex:
+            _grads_untouched(grads, reply.tensors)
 
     base = {"shapes": [(3,)], "steps": 3, "seed": 1, "scale": 1.0, "none_rate": 0.0}
     examples = [dict(base, dtype=d, kwargs=kw) for kw in explicit for d in ("float64", "float32")]
+    if explore:  # each hand-picked case once more, driven like a training loop with a scheduler
+        examples += [dict(base, dtype="float64", kwargs=kw, lr_at=1, new_lr=0.3, refill=True)
+                     for kw in explicit]
     search(
         ctx, strategy, body, max_examples=max_examples, describe=_describe(spec.name, what), explicit=examples
     )
@@ -233,7 +279,8 @@ def step_defaults(ctx: CheckContext) -> None:
 @register("optimizer_step_hyperparams")
 def step_hyperparams(ctx: CheckContext) -> None:
     spec = SPECS[ctx.name]
-    _equivalence(ctx, S.optimizer_run(spec.kwargs()), spec.explicit, 40, "the update")
+    _equivalence(ctx, S.optimizer_run(spec.kwargs(), explore=True), spec.explicit, 40, "the update",
+                 explore=True)
 
 
 # --- interface and errors ---------------------------------------------------------------------------
@@ -269,10 +316,15 @@ def optimizer_errors(ctx: CheckContext) -> None:
         if err.error.__name__ not in out.mro:
             got = f"raised {out.raised}" if out.raised else "raised nothing"
             missed.append(f"{_call(spec, err.kwargs)} should raise ValueError; it {got}")
+    for kwargs in spec.accepted:
+        out = ctx.call(_construct(spec, kwargs))
+        if out.raised:
+            missed.append(f"{_call(spec, kwargs)} is valid (torch.optim accepts it); it raised {out.raised}")
     if missed:
-        fraction = 1 - len(missed) / len(spec.errors)
+        fraction = 1 - len(missed) / (len(spec.errors) + len(spec.accepted))
         raise Fail(
-            "invalid hyper-parameters must raise ValueError (like torch.optim):\n- " + "\n- ".join(missed),
+            "invalid hyper-parameters must raise ValueError and boundary values must be accepted "
+            "(like torch.optim):\n- " + "\n- ".join(missed),
             fraction=round(fraction, 3),
         )
 
@@ -370,7 +422,9 @@ def param_groups(ctx: CheckContext) -> None:
             + snippet(spec.name, params, grads, {}, groups, new_lr=ex["new_lr"])
         )
 
-    search(ctx, S.param_groups(spec.kwargs()), body, max_examples=12, describe=describe)
+    frozen = set(spec.frozen_group_keys)  # constructor-only in torch: never varied per group
+    per_group = spec.kwargs().map(lambda kw: {k: v for k, v in kw.items() if k not in frozen})
+    search(ctx, S.param_groups(per_group), body, max_examples=12, describe=describe)
 
 
 # --- closure -----------------------------------------------------------------------------------------

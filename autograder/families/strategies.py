@@ -22,7 +22,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 LR = [1e-2, 0.1, 0.5, 1e-3]
-WEIGHT_DECAY = [0.0, 0.1, 0.01]
+# 1.0 is an edge value of its own: a branch written `if weight_decay != 1` only differs there.
+WEIGHT_DECAY = [0.0, 0.1, 0.01, 1.0]
 MAXIMIZE = [False, True]
 
 
@@ -93,20 +94,26 @@ scales = st.sampled_from([1.0, 1e-4, 1e3])
 
 
 def optimizer_run(
-    kwargs: st.SearchStrategy[dict], *, steps=(1, 6), none_rate=(0.0, 0.3)
+    kwargs: st.SearchStrategy[dict], *, steps=(1, 6), none_rate=(0.0, 0.3), explore: bool = False
 ) -> st.SearchStrategy:
-    """One step-equivalence example: shapes, steps, dtype, seed, gradient scale, None-grad rate, kwargs."""
-    return st.fixed_dictionaries(
-        {
-            "shapes": shapes,
-            "steps": st.integers(*steps),
-            "dtype": dtypes,
-            "seed": seeds,
-            "scale": scales,
-            "none_rate": st.sampled_from(none_rate),
-            "kwargs": kwargs,
-        }
-    )
+    """One step-equivalence example: shapes, steps, dtype, seed, gradient scale, None-grad rate, kwargs.
+
+    ``explore`` adds how the training loop drives the optimizer: ``lr_at``/``new_lr``, a scheduler's
+    change of the group's lr before that step (None: never), and ``refill``, grads copied in place into
+    the same ``p.grad`` tensor (``zero_grad(set_to_none=False)``) instead of fresh tensors."""
+    fields = {
+        "shapes": shapes,
+        "steps": st.integers(*steps),
+        "dtype": dtypes,
+        "seed": seeds,
+        "scale": scales,
+        "none_rate": st.sampled_from(none_rate),
+        "kwargs": kwargs,
+    }
+    if explore:
+        fields.update(lr_at=st.sampled_from([None, 1, 2]), new_lr=st.sampled_from([0.3, 0.05]),
+                      refill=st.booleans())
+    return st.fixed_dictionaries(fields)
 
 
 def param_groups(kwargs: st.SearchStrategy[dict]) -> st.SearchStrategy:
@@ -324,6 +331,16 @@ def bn_examples(
     )
 
 
+def bn_needs() -> st.SearchStrategy[str]:
+    """Which of x, weight, bias require grad in a backward example (all of them most often)."""
+    return st.sampled_from(["xwb", "xwb", "x", "wb", "w", "b", "xw", "xb"])
+
+
+def bn_needs_valid(ex: dict) -> dict:
+    """Without weight and bias only x can require grad (else there is nothing to differentiate)."""
+    return ex if ex["affine"] else dict(ex, needs="x")
+
+
 def bn_tracking() -> st.SearchStrategy[bool]:
     """track_running_stats, True twice as often (what most modules use)."""
     return st.sampled_from([True, True, False])
@@ -333,7 +350,7 @@ def bn_running_stats(shapes: st.SearchStrategy[tuple]) -> st.SearchStrategy[dict
     """Several training forwards (an eval forward among them, sometimes) and a momentum."""
     return bn_examples(
         shapes,
-        momentum=st.sampled_from([0.1, 0.5, None, 0.9]),
+        momentum=st.sampled_from([0.1, 0.5, None, 0.9, 0.0]),
         steps=st.integers(1, 4),
         eval_at=st.sampled_from([None, 1]),
         track=bn_tracking(),

@@ -100,15 +100,15 @@ def test_a_grant_lifts_review_for_that_code_only_and_the_tripwires_still_hold(zy
 @pytest.mark.optimizers
 def test_torch_own_optimizer_sources_keep_their_points(zygote, tmp_path):
     """torch/optim/{sgd,adagrad,rmsprop,adam}.py pasted as one module passes the policy, the AST
-    interface lines and the runtime tripwires (its fused branch never runs). The one line it loses is a
-    check gap, not the trust layers: torch's Adagrad reads initial_accumulator_value from its
-    constructor only, and the param-groups line does not accept that reading yet (DESIGN.md says
-    either reading is accepted)."""
+    interface lines and the runtime tripwires (its fused branch never runs), and keeps every point:
+    torch's int defaults are numbers equal to DESIGN.md's, and torch's Adagrad reading
+    initial_accumulator_value from its constructor only is accepted (param groups never vary it)."""
     path = tmp_path / "optimizers.py"
     path.write_text(torch_paste())
     record = grade(path, OPT, zygote)
     lost = {i["id"]: i["status"] for i in record["items"] if i["score"] < i["max_score"]}
-    assert set(lost) <= {"Adagrad.param_groups"}, lost
+    assert lost == {}, lost
+    assert record["score"] == record["max_score"]
     assert "flags" not in record
 
 

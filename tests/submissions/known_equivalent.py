@@ -86,3 +86,50 @@ KNOWN_EQUIVALENT: list[EquivalentSubmission] = [
         "integer defaults, as torch.optim.SGD's signature writes momentum=0 (equal by value)",
     ),
 ]
+
+# Torch's own signatures and conventions (issue 11): what a student copying torch writes keeps full marks.
+KNOWN_EQUIVALENT += [
+    EquivalentSubmission(
+        "03_regularization",
+        "dropout_torch_signature",
+        "correct/loop.py",
+        "    def __init__(self, p=0.5):\n",
+        "    def __init__(self, p=0.5, inplace=False):\n",
+        "torch.nn.Dropout's signature, with its trailing inplace=False",
+    ),
+    EquivalentSubmission(
+        "03_regularization",
+        "bn1d_torch_signature",
+        "correct/loop.py",
+        "class BatchNorm1d(nn.Module):\n"
+        "    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):\n",
+        "class BatchNorm1d(nn.Module):\n"
+        "    def __init__(self, num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,\n"
+        "                 device=None, dtype=None):\n",
+        "torch.nn.BatchNorm1d's signature: eps written 1e-05, trailing device=None, dtype=None",
+    ),
+    EquivalentSubmission(
+        "03_regularization",
+        "dropout_p1_where",
+        "correct/loop.py",
+        "            return x * 0.0  # zeros that stay in the graph: backward gives zero gradients\n",
+        "            return torch.where(torch.zeros_like(x, dtype=torch.bool), x, 0.0)\n",
+        "p=1 as torch.where with an all-False mask: zeros with a graph",
+    ),
+    EquivalentSubmission(
+        "02_optimizers",
+        "adam_beta_range_with_ints",
+        "correct/loop.py",
+        "        if not 0.0 <= betas[1] < 1.0:\n",
+        "        if not (0 <= betas[1] and betas[1] < 1):\n",
+        "the beta range written with ints and two comparisons",
+    ),
+    EquivalentSubmission(
+        "02_optimizers",
+        "adagrad_initial_accumulator_from_constructor",
+        "correct/loop.py",
+        '                    state["sum"] = torch.full_like(p, group["initial_accumulator_value"])\n',
+        '                    state["sum"] = torch.full_like(p, self.defaults["initial_accumulator_value"])\n',
+        "initial_accumulator_value from the constructor only, as torch.optim.Adagrad reads it",
+    ),
+]

@@ -310,7 +310,7 @@ KNOWN_WRONG: list[WrongSubmission] = [
        '            lr = self.defaults["lr"]\n'
        '            momentum = group["momentum"]\n'
        '            dampening = group["dampening"]\n',
-       {"SGD.param_groups"},
+       {"SGD.param_groups", "SGD.step_hyperparams"},
        "Reads lr from self.defaults, so per-group lrs and scheduler changes are ignored."),
     _w(OPT, "sgd_none_grad_not_skipped", "correct/loop.py",
        "            for p in group[\"params\"]:\n"
@@ -366,11 +366,8 @@ KNOWN_WRONG: list[WrongSubmission] = [
        '                    state["sum"] = torch.zeros_like(p)\n',
        {"Adagrad.step_hyperparams"},
        "Always starts the accumulator at zero."),
-    _w(OPT, "adagrad_initial_acc_from_defaults", "correct/loop.py",
-       '                    state["sum"] = torch.full_like(p, group["initial_accumulator_value"])\n',
-       '                    state["sum"] = torch.full_like(p, self.defaults["initial_accumulator_value"])\n',
-       {"Adagrad.param_groups"},
-       "Reads initial_accumulator_value from the constructor defaults (as torch does), not from the group."),
+    # (Reading initial_accumulator_value from the constructor defaults is torch's own behaviour: it is in
+    # known_equivalent.py since issue 11.)
     _w(OPT, "adagrad_update_before_accumulate", "correct/loop.py",
        '                state["sum"].addcmul_(grad, grad, value=1)\n'
        '                std = state["sum"].sqrt().add_(eps)\n',
@@ -653,7 +650,7 @@ KNOWN_WRONG: list[WrongSubmission] = [
        "Ignores self.training, so dropout is also applied in eval mode."),
     _w(REG, "dropout_p1_nan", "correct/loop.py",
        "        if self.p == 1:\n"
-       "            return torch.zeros_like(x)\n",
+       "            return x * 0.0  # zeros that stay in the graph: backward gives zero gradients\n",
        "",
        {"Dropout.train_values"},
        "No special case for p = 1: 0 * x / 0 gives NaN instead of zeros."),
@@ -932,4 +929,225 @@ KNOWN_WRONG += [
        "                exp_avg = exp_avg.lerp(grad, 1 - beta1)  # the state keeps its zeros\n",
        {"Adam.step_defaults", "Adam.step_hyperparams", "Adam.convergence"},
        "Updates the first moment out of place, so the stored average never accumulates and steps shrink 10x."),
+]
+
+# Issue 11: bugs that only show when the training loop drives the optimizer as a real one does (lr
+# changed by a scheduler, grads refilled in place, p.grad read after the step), at edge values of the
+# hyper-parameters, or at the boundary of the valid range.
+KNOWN_WRONG += [
+    _w(OPT, "sgd_weight_decay_into_grad", "correct/loop.py",
+       "                if weight_decay != 0:\n"
+       "                    d_p = d_p.add(p, alpha=weight_decay)\n",
+       "                if weight_decay != 0:\n"
+       "                    d_p = d_p.add_(p, alpha=weight_decay)  # saves a copy\n",
+       {"SGD.step_hyperparams"},
+       "Adds the weight decay to the gradient in place, so p.grad is changed by step()."),
+    _w(OPT, "sgd_buffer_is_the_grad", "correct/loop.py",
+       "                        buf = d_p.detach().clone()\n",
+       "                        buf = d_p.detach()\n",
+       {"SGD.step_hyperparams"},
+       "Makes the first momentum buffer p.grad itself, not a copy: wrong once grads are zeroed in place."),
+    _w(OPT, "sgd_lecture_momentum", "correct/loop.py",
+       "                    if buf is None:\n"
+       "                        # first step: the buffer is the gradient itself (no dampening)\n"
+       "                        buf = d_p.detach().clone()\n"
+       '                        state["momentum_buffer"] = buf\n'
+       "                    else:\n"
+       "                        buf.mul_(momentum).add_(d_p, alpha=1 - dampening)\n"
+       "                    if nesterov:\n"
+       "                        d_p = d_p.add(buf, alpha=momentum)\n"
+       "                    else:\n"
+       "                        d_p = buf\n"
+       "\n"
+       "                p.add_(d_p, alpha=-lr)\n",
+       "                    # the lecture's form: h = mu * h + lr * g, then p = p - h\n"
+       "                    if buf is None:\n"
+       "                        buf = d_p.mul(lr)\n"
+       '                        state["momentum_buffer"] = buf\n'
+       "                    else:\n"
+       "                        buf.mul_(momentum).add_(d_p, alpha=lr * (1 - dampening))\n"
+       "                    if nesterov:\n"
+       "                        p.sub_(d_p.mul(lr).add(buf, alpha=momentum))\n"
+       "                    else:\n"
+       "                        p.sub_(buf)\n"
+       "                    continue\n"
+       "\n"
+       "                p.add_(d_p, alpha=-lr)\n",
+       {"SGD.step_hyperparams"},
+       "Keeps the lecture's velocity h = mu*h + lr*g: equal to torch only while lr never changes."),
+    _w(OPT, "sgd_zero_lr_refused", "correct/loop.py",
+       "        if lr < 0.0:\n"
+       '            raise ValueError(f"Invalid learning rate: {lr}")\n'
+       "        if momentum < 0.0:\n",
+       "        if lr <= 0.0:\n"
+       '            raise ValueError(f"Invalid learning rate: {lr}")\n'
+       "        if momentum < 0.0:\n",
+       {"SGD.errors"},
+       "Refuses lr=0, which torch accepts (a frozen group, or a warm-up starting at 0)."),
+    _w(OPT, "adam_zero_beta_refused", "correct/loop.py",
+       "        if not 0.0 <= betas[1] < 1.0:\n",
+       "        if not 0.0 < betas[1] < 1.0:\n",
+       {"Adam.errors"},
+       "Refuses beta2=0 (a second moment of the last gradient only), which torch accepts."),
+    _w(OPT, "rmsprop_decay_only_below_one", "correct/loop.py",
+       "                if weight_decay != 0:\n"
+       "                    grad = grad.add(p, alpha=weight_decay)\n"
+       "\n"
+       "                square_avg",
+       "                if 0 < weight_decay < 1:  # a decay is a fraction\n"
+       "                    grad = grad.add(p, alpha=weight_decay)\n"
+       "\n"
+       "                square_avg",
+       {"RMSprop.step_hyperparams"},
+       "Applies weight decay only when it is below 1, so weight_decay=1.0 is silently ignored."),
+    _w(OPT, "adagrad_maximize_negates_grad", "correct/loop.py",
+       "                grad = -p.grad if maximize else p.grad\n"
+       "                if weight_decay != 0:\n"
+       "                    grad = grad.add(p, alpha=weight_decay)\n"
+       "\n"
+       "                clr",
+       "                grad = p.grad.neg_() if maximize else p.grad\n"
+       "                if weight_decay != 0:\n"
+       "                    grad = grad.add(p, alpha=weight_decay)\n"
+       "\n"
+       "                clr",
+       {"Adagrad.step_hyperparams"},
+       "Negates p.grad in place for maximize, so the gradient the training loop sees is flipped."),
+]
+
+KNOWN_WRONG += [
+    _w(REG, "dropout_p1_detached_zeros", "correct/loop.py",
+       "            return x * 0.0  # zeros that stay in the graph: backward gives zero gradients\n",
+       "            return torch.zeros_like(x)\n",
+       {"Dropout.train_values"},
+       "Returns torch.zeros_like(x) for p = 1: right values, but loss.backward() then raises."),
+]
+
+KNOWN_WRONG += [
+    _w(REG, "bnf_bias_grad_follows_weight_flag", "correct/loop.py",
+       "        grad_weight = (grad_out * x_hat).sum(dim=dims) if weight is not None else None\n"
+       "        grad_bias = grad_out.sum(dim=dims) if ctx.has_bias else None\n",
+       "        grad_weight = (grad_out * x_hat).sum(dim=dims) if ctx.needs_input_grad[1] else None\n"
+       "        grad_bias = grad_out.sum(dim=dims) if ctx.needs_input_grad[1] else None\n",
+       {"BatchNormFunction.backward"},
+       "Skips the bias gradient by reading the weight's entry of ctx.needs_input_grad (copy-paste)."),
+    _w(REG, "bn1d_running_stats_with_grad", "correct/loop.py",
+       "            with torch.no_grad():\n"
+       "                batch_mean = x.mean(dim=dims)\n"
+       "                batch_var = x.var(dim=dims, unbiased=True)\n"
+       "                self.running_mean.mul_(1 - factor).add_(batch_mean, alpha=factor)\n"
+       "                self.running_var.mul_(1 - factor).add_(batch_var, alpha=factor)\n",
+       "            batch_mean = x.mean(dim=dims)\n"
+       "            batch_var = x.var(dim=dims, unbiased=True)\n"
+       "            self.running_mean.mul_(1 - factor).add_(batch_mean, alpha=factor)\n"
+       "            self.running_var.mul_(1 - factor).add_(batch_var, alpha=factor)\n",
+       {"BatchNorm1d.running_stats"},
+       "Updates the running statistics with grad enabled: right values, but the buffers keep x's graph."),
+    _w(REG, "bn1d_momentum_zero_is_none", "correct/loop.py",
+       "            if self.momentum is None:\n"
+       "                factor = 1.0 / self.num_batches_tracked.item()\n"
+       "            else:\n"
+       "                factor = self.momentum\n"
+       "            with torch.no_grad():\n"
+       "                batch_mean = x.mean(dim=dims)\n",
+       "            factor = self.momentum or 1.0 / self.num_batches_tracked.item()\n"
+       "            with torch.no_grad():\n"
+       "                batch_mean = x.mean(dim=dims)\n",
+       {"BatchNorm1d.running_stats"},
+       "Writes `momentum or 1/k`, so momentum=0.0 (frozen statistics) becomes a cumulative average."),
+]
+
+KNOWN_WRONG += [
+    _w(GD, "mb_raises_only_when_iterated", "correct/loop.py",
+       '        raise ValueError(f"batch_size must be at least 1, got {batch_size}")\n'
+       "    return _batches(n, batch_size, shuffle, generator)\n"
+       "\n"
+       "\n"
+       "def _batches(n, batch_size, shuffle, generator):\n",
+       '        raise ValueError(f"batch_size must be at least 1, got {batch_size}")\n',
+       {"minibatches.interface"},
+       "Checks batch_size inside a generator function, so the ValueError only comes on iteration."),
+    _w(GD, "fit_train_loss_arguments_swapped", "correct/loop.py",
+       "            loss = loss_fn(model(X[idx]), y[idx])\n",
+       "            loss = loss_fn(y[idx], model(X[idx]))\n",
+       {"fit.training_loop"},
+       "Calls loss_fn(target, prediction) in training, the reverse of torch's loss_fn(input, target)."),
+    _w(GD, "fit_val_loss_arguments_swapped", "correct/loop.py",
+       "            val_loss = loss_fn(model(X_val), y_val).item()\n",
+       "            val_loss = loss_fn(y_val, model(X_val)).item()\n",
+       {"fit.loss_bookkeeping"},
+       "Calls loss_fn(target, prediction) for the validation loss."),
+]
+
+# The device line: code that is right on the CPU but cannot run where the data lives.
+KNOWN_WRONG += [
+    _w(OPT, "rmsprop_state_on_cpu", "correct/loop.py",
+       '                    state["square_avg"] = torch.zeros_like(p)\n',
+       '                    state["square_avg"] = torch.zeros(p.shape, dtype=p.dtype)\n',
+       {"RMSprop.device"},
+       "Creates the running average with torch.zeros(p.shape): on the CPU even for GPU parameters."),
+    _w(OPT, "sgd_host_sync_for_logging", "correct/loop.py",
+       "                d_p = -p.grad if maximize else p.grad\n",
+       "                d_p = -p.grad if maximize else p.grad\n"
+       "                self.last_grad_norm = float(d_p.norm())  # for my training plots\n",
+       {"SGD.device"},
+       "Reads the gradient norm with float() in every step: a host sync that stalls the GPU."),
+    _w(REG, "dropout_mask_on_cpu", "correct/loop.py",
+       "        keep = torch.rand_like(x) >= self.p\n",
+       "        keep = torch.rand(x.shape) >= self.p\n",
+       {"Dropout.device"},
+       "Draws the mask with torch.rand(x.shape), on the CPU whatever the input's device."),
+]
+
+KNOWN_WRONG += [
+    _w(OPT, "adagrad_sum_on_cpu", "correct/loop.py",
+       '                    state["sum"] = torch.full_like(p, group["initial_accumulator_value"])\n',
+       '                    state["sum"] = torch.full(p.shape, group["initial_accumulator_value"], dtype=p.dtype)\n',
+       {"Adagrad.device"},
+       "Creates the accumulator with torch.full(p.shape, ...): on the CPU whatever the parameter's device."),
+    _w(OPT, "adam_nan_guard_syncs", "correct/loop.py",
+       "            amsgrad = group[\"amsgrad\"]\n"
+       "            maximize = group[\"maximize\"]\n"
+       "\n"
+       "            for p in group[\"params\"]:\n"
+       "                if p.grad is None:\n"
+       "                    continue\n",
+       "            amsgrad = group[\"amsgrad\"]\n"
+       "            maximize = group[\"maximize\"]\n"
+       "\n"
+       "            for p in group[\"params\"]:\n"
+       "                if p.grad is None:\n"
+       "                    continue\n"
+       "                if not torch.isfinite(p.grad).all():  # guard against NaN gradients\n"
+       '                    raise ValueError("non-finite gradient")\n',
+       {"Adam.device"},
+       "Guards against NaN gradients with an `if` on a tensor: a host sync in every step."),
+    _w(REG, "bnf_variance_assert_syncs", "correct/loop.py",
+       "        inv_std = 1.0 / torch.sqrt(var + eps)\n",
+       "        assert (var >= 0).all(), \"negative variance\"\n"
+       "        inv_std = 1.0 / torch.sqrt(var + eps)\n",
+       {"BatchNormFunction.device"},
+       "Asserts on a tensor in forward: the assert reads the value on the host (a sync)."),
+    _w(REG, "bn1d_nan_guard_syncs", "correct/loop.py",
+       "        if x.dim() != 2 and x.dim() != 3:\n",
+       "        if torch.isnan(x).any():\n"
+       '            raise ValueError("NaN in the input")\n'
+       "        if x.dim() != 2 and x.dim() != 3:\n",
+       {"BatchNorm1d.device"},
+       "Checks the input for NaN with an `if` on a tensor: a host sync in every forward."),
+    _w(REG, "bn2d_nan_guard_syncs", "correct/loop.py",
+       "        if x.dim() != 4:\n",
+       "        if torch.isnan(x).any():\n"
+       '            raise ValueError("NaN in the input")\n'
+       "        if x.dim() != 4:\n",
+       {"BatchNorm2d.device"},
+       "Checks the input for NaN with an `if` on a tensor: a host sync in every forward."),
+]
+
+KNOWN_WRONG += [
+    _w(OPT, "adagrad_lr_decay_from_defaults", "correct/loop.py",
+       '            lr_decay = group["lr_decay"]\n',
+       '            lr_decay = self.defaults["lr_decay"]\n',
+       {"Adagrad.param_groups"},
+       "Reads lr_decay from self.defaults, so a group's own lr_decay is ignored."),
 ]

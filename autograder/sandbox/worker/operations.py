@@ -210,6 +210,12 @@ class ModuleSteps(Reply):
 
 
 @dataclass(frozen=True)
+class DeviceReport(Reply):
+    runs: list  # per device and config: what raised, which state/buffer tensors sit on another device
+    tensors: Tensors = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
 class BatchReplies(Reply):
     replies: list  # per request: {"ok", "value", "error"} as in a single reply
     tensors: Tensors = field(default_factory=dict, repr=False)
@@ -265,7 +271,9 @@ class OptimizerRun(Request):
     """Set the grads, ``step()``, record the params after every step (``p{i}@{t}``). ``groups``: param
     groups ``{"params": [indices], "kwargs": {...}}``; ``lr_changes``: ``{step: [lr per group]}`` set
     before that step; ``resume_at``: after that many steps continue in a fresh optimizer through
-    ``state_dict()``."""
+    ``state_dict()``; ``refill``: grads copied in place into the existing ``p.grad`` (as after
+    ``zero_grad(set_to_none=False)``), not fresh tensors; ``report_grads``: the reply also carries
+    ``grad{i}@{t}``, ``p.grad`` right after step t (absent when None)."""
 
     name: str
     n_params: int
@@ -274,6 +282,8 @@ class OptimizerRun(Request):
     groups: list | None = None
     lr_changes: dict | None = None
     resume_at: int | None = None
+    refill: bool = False
+    report_grads: bool = False
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
@@ -365,11 +375,13 @@ class DropoutRun(Request):
 @operation("bn_function_run", FunctionOutput)
 @dataclass(frozen=True)
 class BnFunctionRun(Request):
-    """``y = name.apply(x, weight, bias, eps)``; with ``backward``, ``y.backward(grad)``."""
+    """``y = name.apply(x, weight, bias, eps)``; with ``backward``, ``y.backward(grad)``, where only the
+    inputs named in ``needs`` (``x``, ``w``, ``b``) require grad."""
 
     eps: float
     backward: bool
     name: str = "BatchNormFunction"
+    needs: str = "xwb"
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
@@ -388,7 +400,9 @@ class BnModuleState(Request):
 @dataclass(frozen=True)
 class BnModuleRun(Request):
     """Construct the module (values in ``set`` copied from tensors), then per step: mode, forward,
-    optionally backward; outputs, gradients and buffers recorded after every step."""
+    optionally backward; outputs, gradients and buffers recorded after every step. A step's ``rg``: its
+    input requires grad even without a backward. ``probe``: afterwards, whether ``copy.deepcopy`` of
+    the module and a backward through an eval-mode output work (in the last step's record)."""
 
     name: str
     num_features: int
@@ -397,6 +411,20 @@ class BnModuleRun(Request):
     set: dict
     steps: list
     catch: bool = False
+    probe: bool = False
+    tensors: Tensors = field(default_factory=dict, repr=False)
+
+
+@operation("device_run", DeviceReport)
+@dataclass(frozen=True)
+class DeviceRun(Request):
+    """Run the graded ``name`` (``kind``: optimizer, dropout, bn_function, bn_module) with no data on
+    ``meta``, and on ``cuda`` when the worker has a GPU: per entry of ``configs`` (constructor keywords),
+    two optimizer steps, or a training and an eval forward and backward."""
+
+    name: str
+    kind: str
+    configs: list
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 

@@ -37,5 +37,5 @@ class Dropout(nn.Module):
         if not self.training or self.p == 0.0:
             return x
         if self.p == 1.0:
-            return torch.zeros_like(x)
+            return x * 0.0
         return x * (torch.rand_like(x) >= self.p) / (1.0 - self.p)

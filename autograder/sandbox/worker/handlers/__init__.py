@@ -14,6 +14,7 @@ import torch
 from . import (  # noqa: F401  (each registers its graded ops)
     batchnorm,
     construct,
+    device,
     dropout,
     fit,
     minibatches,

@@ -10,6 +10,8 @@ step i. While a BatchNorm module runs, its module-level ``BatchNormFunction`` is
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -35,12 +37,15 @@ def _attr_state(obj, name: str) -> str:
 @graded_op(ops.BnFunctionRun)
 def bn_function_run(ctx: Context, req: ops.BnFunctionRun) -> ops.FunctionOutput:
     """``y = BatchNormFunction.apply(x, weight, bias, eps)`` (weight/bias None when not sent); with
-    ``backward``: x, weight and bias require grad and ``y.backward(grad)`` runs."""
+    ``backward``: those of x, weight and bias named in ``needs`` require grad, ``y.backward(grad)`` runs."""
     fn = ctx.graded(req.name)
     tensors, backward = req.tensors, bool(req.backward)
-    x = tensors["x"].clone().requires_grad_(backward)
-    w = tensors["weight"].clone().requires_grad_(backward) if "weight" in tensors else None
-    b = tensors["bias"].clone().requires_grad_(backward) if "bias" in tensors else None
+    def given(key: str, short: str) -> torch.Tensor | None:
+        if key not in tensors:
+            return None
+        return tensors[key].clone().requires_grad_(backward and short in req.needs)
+
+    x, w, b = given("x", "x"), given("weight", "w"), given("bias", "b")
     y = fn.apply(x, w, b, req.eps)
     if not isinstance(y, torch.Tensor):
         return ops.FunctionOutput(type(y).__name__)
@@ -102,7 +107,7 @@ def _step(m, i: int, step: dict, req: ops.BnModuleRun, out: dict[str, torch.Tens
     record: dict = {"raised": None}
     m.train(bool(step.get("train", True)))
     grad = req.tensors.get(step["g"]) if step.get("g") else None
-    x = req.tensors[step["x"]].clone().requires_grad_(grad is not None)
+    x = req.tensors[step["x"]].clone().requires_grad_(grad is not None or bool(step.get("rg")))
     for p in m.parameters():
         p.grad = None
     try:
@@ -120,9 +125,12 @@ def _step(m, i: int, step: dict, req: ops.BnModuleRun, out: dict[str, torch.Tens
             if isinstance(t, torch.Tensor) and t.grad is not None:
                 out[f"{key}{i}"] = plain(t.grad)
     record["buffers"] = {name: _attr_state(m, name) for name in BUFFERS}
+    record["history"] = {}  # buffers that are part of an autograd graph
     for name in BUFFERS:
         if record["buffers"][name] == "tensor":
-            out[f"{name}@{i}"] = plain(getattr(m, name))
+            value = getattr(m, name)
+            out[f"{name}@{i}"] = plain(value)
+            record["history"][name] = bool(value.requires_grad or value.grad_fn is not None)
     record["state_keys"] = list(m.state_dict()) if isinstance(m, nn.Module) else []
     return record
 
@@ -140,4 +148,29 @@ def bn_module_run(ctx: Context, req: ops.BnModuleRun) -> ops.ModuleSteps:
         m = _module(cls, req)
         for i, step in enumerate(req.steps):
             steps.append(_step(m, i, step, req, out))
+        if req.probe and steps:
+            steps[-1]["probe"] = _probe(m, req.tensors[req.steps[-1]["x"]])
     return ops.ModuleSteps(steps, out)
+
+
+def _probe(m, x: torch.Tensor) -> dict:
+    """What a training script does next with a trained layer: copy it (checkpoints, EMA of weights) and
+    backpropagate through its eval-mode output. Each entry: None, or what it raised."""
+    probe: dict = {}
+    try:
+        copy.deepcopy(m)
+        probe["deepcopy"] = None
+    except Exception as exc:
+        probe["deepcopy"] = raised(exc)
+    probe["eval_backward"] = None
+    try:  # an eval forward that raises, or is detached, is the eval line's business
+        m.eval()
+        y = m(x.clone().requires_grad_(True))
+    except Exception:
+        return probe
+    if isinstance(y, torch.Tensor) and y.requires_grad:
+        try:
+            y.sum().backward()
+        except Exception as exc:
+            probe["eval_backward"] = raised(exc)
+    return probe

@@ -59,11 +59,17 @@ def minibatches_run(ctx: Context, req: ops.MinibatchesRun) -> ops.Batches:
         if call.get("generator") == "shared":
             kwargs["generator"] = shared
         if req.catch:
+            # Calling and iterating apart: the contract wants the error from the call itself.
             try:
-                reply = _collect(fn(call["n"], call["batch_size"], **kwargs), call["n"], f"c{i}", out)
-                reply["raised"] = None
+                result = fn(call["n"], call["batch_size"], **kwargs)
             except Exception as exc:  # noqa: BLE001 - the point is to see what it raises
-                reply = raised(exc)
+                replies.append(dict(raised(exc), when="call"))
+                continue
+            try:
+                reply = _collect(result, call["n"], f"c{i}", out)
+                reply["raised"] = None
+            except Exception as exc:  # noqa: BLE001
+                reply = dict(raised(exc), when="iteration")
         else:
             reply = _collect(fn(call["n"], call["batch_size"], **kwargs), call["n"], f"c{i}", out)
         replies.append(reply)

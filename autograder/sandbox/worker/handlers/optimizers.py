@@ -28,10 +28,13 @@ def _build(cls, params: list[torch.Tensor], groups: list[dict] | None, kwargs: d
     return cls(spec, **tupled(kwargs))
 
 
-def _set_grads(params, tensors, t):
+def _set_grads(params, tensors, t, refill: bool = False):
     for i, p in enumerate(params):
         g = tensors.get(f"g{t}_{i}")
-        p.grad = None if g is None else g.clone()
+        if refill and g is not None and p.grad is not None:
+            p.grad.copy_(g)  # the same grad tensor as the last step, as zero_grad(set_to_none=False) keeps it
+        else:
+            p.grad = None if g is None else g.clone()
 
 
 @graded_op(ops.OptimizerRun)
@@ -52,10 +55,12 @@ def optimizer_run(ctx: Context, req: ops.OptimizerRun) -> ops.TensorsOnly:
         if t in lr_changes:
             for group, lr in zip(opt.param_groups, lr_changes[t], strict=False):
                 group["lr"] = lr
-        _set_grads(params, req.tensors, t)
+        _set_grads(params, req.tensors, t, req.refill)
         opt.step()
         for i, p in enumerate(params):
             out[f"p{i}@{t}"] = plain(p)
+            if req.report_grads and p.grad is not None:
+                out[f"grad{i}@{t}"] = plain(p.grad)
     return ops.TensorsOnly(out)
 
 

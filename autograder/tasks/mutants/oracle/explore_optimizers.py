@@ -426,6 +426,27 @@ def runs(contract: OptimizerContract) -> Iterator[Run]:
         )
 
 
+# Two steps on the meta device (shapes, no data): a host sync raises, state must stay on the device.
+META_CONFIGS = {
+    "SGD": ({}, {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
+            {"momentum": 0.5, "dampening": 0.1, "maximize": True}),
+    "Adagrad": ({}, {"lr_decay": 0.1, "weight_decay": 0.1, "maximize": True}),
+    "RMSprop": ({}, {"momentum": 0.9, "centered": True, "weight_decay": 0.1, "maximize": True}),
+    "Adam": ({}, {"amsgrad": True, "weight_decay": 0.1, "maximize": True}),
+}
+
+
+def on_meta(cls, hp: dict) -> str:
+    """Where the state of two steps on a meta parameter lives ("meta": all of it, 0-dim scalars aside)."""
+    p = torch.zeros(3, device="meta", requires_grad=True)
+    opt = cls([p], **hp)
+    for _ in range(2):
+        p.grad = torch.ones_like(p)
+        opt.step()
+    places = {v.device.type for v in opt.state[p].values() if torch.is_tensor(v) and v.dim() > 0}
+    return "meta" if places <= {"meta"} else f"state on {sorted(places)}"
+
+
 def explorer(name: str):
     contract = CONTRACTS[name]
 
@@ -446,6 +467,9 @@ def explorer(name: str):
             )
         for run in runs(contract):
             yield run.describe(name), list(trajectory(cls, contract, run))
+        for hp in META_CONFIGS[name]:
+            text = f"{name}([p], **{hp}): two steps on the meta device"
+            yield text, attempt(lambda hp=hp: on_meta(cls, hp))
 
     return explore
 

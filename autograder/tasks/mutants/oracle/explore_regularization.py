@@ -147,6 +147,26 @@ def explore_dropout(impl: Impl) -> Iterator[Scenario]:
                 f"Dropout({p}).eval() on a {dtype} tensor: identity, gradient one",
                 attempt(lambda p=p, dtype=dtype: _dropout_eval(cls, p, dtype)),
             )
+    yield "Dropout(0.5) on the meta device", attempt(lambda: layer_on_meta(cls(0.5), (4, 5)))
+
+
+def layer_on_meta(layer, shape: tuple[int, ...]) -> str:
+    """Training and eval, forward and backward on the meta device (shapes, no data): a host sync raises;
+    every buffer and parameter must stay on the device ("meta")."""
+    layer = layer.to("meta")
+    for training in (True, False):
+        layer.train(training)
+        y = layer(torch.ones(shape, device="meta", requires_grad=True))
+        y.backward(torch.ones_like(y))
+    places = {t.device.type for t in [*layer.buffers(), *layer.parameters()] if t.dim() > 0}
+    return "meta" if places <= {"meta"} else f"tensors on {sorted(places)}"
+
+
+def function_on_meta(fn) -> str:
+    x, w, b = (torch.ones(s, device="meta", requires_grad=True) for s in ((4, 3, 2), (3,), (3,)))
+    y = fn.apply(x, w, b, 1e-5)
+    y.backward(torch.ones_like(y))
+    return "meta"
 
 
 # --- BatchNormFunction ----------------------------------------------------------------------------
@@ -230,6 +250,9 @@ def explore_bn_function(impl: Impl) -> Iterator[Scenario]:
             f"requires_grad (x, weight, bias) = {needs}" + ("; channel 0 constant" if constant else "")
         )
         yield text, attempt(lambda a=(shape, dtype, affine, eps, needs, seed, constant): _bn_function(fn, *a))
+    yield "BatchNormFunction.apply on the meta device, forward and backward", attempt(
+        lambda: function_on_meta(fn)
+    )
 
 
 # --- BatchNorm1d / BatchNorm2d --------------------------------------------------------------------
@@ -397,6 +420,11 @@ def explore_bn_module(
                         ),
                         _bn_errors(cls, counter, single, training, track),
                     )
+            for kwargs in ({}, {"affine": False}, {"track_running_stats": False}):
+                yield (
+                    f"{name}(3, **{kwargs}) on the meta device",
+                    attempt(lambda kw=kwargs: layer_on_meta(cls(3, **kw), (ranks[0][0], 3, *ranks[0][2:]))),
+                )
 
     return explore
 

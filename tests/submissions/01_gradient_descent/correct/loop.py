@@ -20,9 +20,13 @@ class PowerDecayLR(LRScheduler):
 
 
 def minibatches(n, batch_size, *, shuffle=True, generator=None):
-    """Yield index tensors that cover range(n) exactly once."""
+    """Index tensors that cover range(n) exactly once (checked at the call, yielded lazily)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    return _batches(n, batch_size, shuffle, generator)
+
+
+def _batches(n, batch_size, shuffle, generator):
     if shuffle:
         order = torch.randperm(n, generator=generator)
     else:
