@@ -2,11 +2,12 @@
 torch's ``meta`` device in the worker (and on ``cuda`` too when the worker has a GPU), so code that only
 works on the CPU is graded on a CPU-only machine.
 
-It fails when the code raises there (a host sync: ``.item()``, ``float(t)``, ``if t > 0`` on a tensor;
-a CPU tensor mixed into the computation) and when a state tensor or buffer that is not a 0-dim scalar is
-not on the parameters' device afterwards (an in-place op on a CPU tensor with a meta argument passes
-silently, so the placement is checked too). The reference and torch.optim / torch.nn pass it on both
-code paths (tests/reference/test_ref_device.py).
+Each configuration runs on the CPU first: one that raises there too is left to the other lines (a crash
+is not a device problem). It fails when the code raises on meta only (a host sync: ``.item()``,
+``float(t)``, ``if t > 0`` on a tensor; a CPU tensor mixed into the computation) and when a state tensor
+or buffer that is not a 0-dim scalar is not on the parameters' device afterwards (an in-place op on a CPU
+tensor with a meta argument passes silently, so the placement is checked too). The reference and
+torch.optim / torch.nn pass it on both code paths (tests/reference/test_ref_device.py).
 """
 
 from __future__ import annotations
@@ -62,7 +63,16 @@ def reproducer(module: str, name: str, body: str) -> str:
 
 
 def _problem(runs: list[dict], snippet) -> str | None:
+    # A configuration that raises on the CPU too is not a device problem: the other lines grade that
+    # crash (a stub's NotImplementedError is still reported, so the engine says "not implemented yet").
+    on_cpu = {run["config"]: run for run in runs if run["device"] == "cpu"}
+    for run in on_cpu.values():
+        if run["raised"] == "NotImplementedError":
+            return f"your code raised NotImplementedError: {run['message']}"
     for run in runs:
+        cpu = on_cpu.get(run["config"])
+        if run["device"] == "cpu" or (cpu is not None and cpu["raised"]):
+            continue
         where = f"on the {run['device']} device"
         if run["raised"]:
             return (f"your code raised {run['raised']} {where}: {run['message']}. {ADVICE}\n"

@@ -72,10 +72,12 @@ def _layer(ctx: Context, cls, name: str, kind: str, kwargs: dict, device: str) -
 
 @graded_op(ops.DeviceRun)
 def device_run(ctx: Context, req: ops.DeviceRun) -> ops.DeviceReport:
-    """Per device and config: ``{"device", "config", "raised", "message", "misplaced"}``."""
+    """Per device (the CPU, then meta and cuda) and config: ``{"device", "config", "raised", "message",
+    "misplaced"}``."""
     cls = ctx.graded(req.name)  # outside the try: a missing name is reported as missing
     runs = []
-    for device in devices():
+    # The CPU first: a configuration that raises there too is the other lines' business, not a device one.
+    for device in ["cpu", *devices()]:
         for i, kwargs in enumerate(req.configs):
             run = {"device": device, "config": i, "raised": None, "message": "", "misplaced": []}
             try:
