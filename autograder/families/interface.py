@@ -245,8 +245,8 @@ def _param_problem(name: str, default: Any, p: dict | None) -> str | None:
         return f"`{name}` must be required (no default), not default to {p['default']!r}" \
             if p["has_default"] else None
     if not p["has_default"] or not same_default(p["default"], default):
-        got = repr(p["default"]) if p["has_default"] else "no default"
-        return f"parameter `{name}` should default to {default!r}, not {got}"
+        got = f"not {p['default']!r}" if p["has_default"] else "but it has no default"
+        return f"parameter `{name}` should default to {default!r}, {got}"
     return None
 
 

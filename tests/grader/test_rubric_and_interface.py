@@ -132,7 +132,7 @@ def _class(*params):
             _class(_param("lr", has_default=False), _param("params", has_default=False)),
             [
                 "the parameters must start with params (in this order); yours start with lr",
-                "parameter `lr` should default to 0.001, not no default",
+                "parameter `lr` should default to 0.001, but it has no default",
                 "missing parameter `momentum` (default 0.0)",
                 "missing parameter `size`",
             ],
