@@ -1,4 +1,4 @@
-"""The submission policy (autograder/policy.py), RestrictedPython's habit: a table of attack snippets,
+"""The submission policy (autograder/policy/), RestrictedPython's habit: a table of attack snippets,
 each of which must be caught with the right status, and a table of honest snippets and whole honest
 files (every correct submission, the solution notebooks as a naive .py export leaves them, torch's own
 optimizer sources as a student would paste them) that must pass untouched."""

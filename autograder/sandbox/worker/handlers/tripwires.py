@@ -1,6 +1,6 @@
 """Runtime tripwires: a second layer behind the submission policy, hard to undo from student code.
 
-The static policy (``autograder/policy.py``, applied before any student code runs) is the primary
+The static policy (``autograder/policy/``, applied before any student code runs) is the primary
 defence. These tripwires see what it cannot: a call into torch's own implementation of a graded
 component made while a handler runs the student's code. Two kinds, both named by the grader (the
 zygote receives the lists from ``policy.RUNTIME_ENTRY_POINTS``/``RUNTIME_OPS``, expanded on the
