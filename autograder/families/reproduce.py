@@ -10,6 +10,7 @@ compared values on lines that start with ``got:`` and ``expected:``.
 
 from __future__ import annotations
 
+import keyword
 import re
 
 OPEN, CLOSE = "```python", "```"
@@ -50,8 +51,21 @@ def place(feedback: str, module: str, filename: str, notebook: bool) -> str:
         where = f"To see it yourself, run this in the folder of your {filename} (e.g. saved as repro.py):"
     own = re.compile(rf"^from {re.escape(module)} import [^\n]*\n", re.MULTILINE)
 
+    stem = filename[:-3] if filename.endswith(".py") else ""
+    # A .py handed in under another name (e.g. alice.py) is imported under that name next to it; one
+    # whose name cannot be imported needs a copy named like the module.
+    rename = stem.isidentifier() and stem != module and not keyword.iskeyword(stem)
+    if not notebook and stem and stem != module and not rename:
+        where = where.replace(" (e.g. saved", f" after copying it to {module}.py (e.g. saved")
+
     def fit(match: re.Match) -> str:
-        code = own.sub("", match.group(1) + "\n").rstrip("\n") if notebook else match.group(1)
+        if notebook:
+            code = own.sub("", match.group(1) + "\n").rstrip("\n")
+        elif rename:
+            code = own.sub(lambda m: m.group(0).replace(f"from {module} ", f"from {stem} ", 1),
+                           match.group(1))
+        else:
+            code = match.group(1)
         return f"{where}\n{OPEN}\n{code}\n{CLOSE}"
 
     return BLOCK.sub(fit, feedback)

@@ -1,0 +1,37 @@
+"""Where a reproducer runs decides its import of the student's code: under a notebook the graded names
+are already defined (no import), next to a .py the import names the file as handed in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from autograder.families.reproduce import block, blocks, place
+
+FEEDBACK = "the update differs\n" + block("from optimizers import SGD", "print('got:', SGD)")
+
+
+@pytest.mark.parametrize(
+    ("filename", "notebook", "import_line", "where"),
+    [
+        ("02_optimizers.ipynb", True, None, "new cell at the end of your notebook"),
+        ("optimizers.py", False, "from optimizers import SGD", "folder of your optimizers.py"),
+        ("alice.py", False, "from alice import SGD", "folder of your alice.py"),
+        ("my-solution.py", False, "from optimizers import SGD", "after copying it to optimizers.py"),
+    ],
+)
+def test_each_submission_kind_gets_an_import_that_works_there(filename, notebook, import_line, where):
+    placed = place(FEEDBACK, "optimizers", filename, notebook)
+    (code,) = blocks(placed)
+    assert where in placed
+    imports = [line for line in code.splitlines() if line.startswith("from ")]
+    assert imports == ([import_line] if import_line else [])
+
+
+def test_a_renamed_module_reproducer_runs_next_to_the_file(tmp_path):
+    (tmp_path / "alice.py").write_text("SGD = 'the student class'\n")
+    (code,) = blocks(place(FEEDBACK, "optimizers", "alice.py", False))
+    ran = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert ran.returncode == 0 and "the student class" in ran.stdout, ran.stderr
