@@ -70,6 +70,8 @@ def search(
 
     ``attempt`` below must keep its exact source text: with ``derandomize=True`` hypothesis seeds the
     examples from it (``function_digest``), so editing it changes every example a check draws."""
+    # Long on purpose: attempt is a closure over this state and its text seeds hypothesis (see above),
+    # so the batched pass, the search and the shrink stay together here.
     checked = _counted(body)
     collected: list = []
     body = collected.append  # first pass (BATCHED): only note hypothesis' examples, run nothing
