@@ -25,7 +25,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .observe import Impl, Raised, Scenario, attempt, signature_of, snap, substituted
+from ....sandbox.worker.handlers.standins import substituted
+from .observe import Impl, Raised, Scenario, attempt, signature_of, snap
 
 # --- PowerDecayLR ---------------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .observe import Impl, Raised, Scenario, attempt, signature_of, snap, substituted
+from ....sandbox.worker.handlers.standins import substituted
+from .observe import Impl, Raised, Scenario, attempt, signature_of, snap
 
 DTYPES = (torch.float64, torch.float32)
 

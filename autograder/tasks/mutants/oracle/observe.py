@@ -8,7 +8,6 @@ runs once on the reference and once on a mutant; ``first_difference`` compares t
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import math
 from collections.abc import Callable, Iterator
@@ -53,19 +52,6 @@ def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return Raised(type(exc).__name__)
 
 
-@contextlib.contextmanager
-def substituted(namespace: dict, name: str, value: Any) -> Iterator[None]:
-    """Temporarily bind ``name`` to ``value`` in a module namespace (a trusted collaborator)."""
-    missing = object()
-    saved = namespace.get(name, missing)
-    namespace[name] = value
-    try:
-        yield
-    finally:
-        if saved is missing:
-            namespace.pop(name, None)
-        else:
-            namespace[name] = saved
 
 
 def snap(value: Any) -> Any:
