@@ -3,7 +3,8 @@ torch's ``meta`` device in the worker (and on ``cuda`` too when the worker has a
 works on the CPU is graded on a CPU-only machine.
 
 Each configuration runs on the CPU first: one that raises there too is left to the other lines (a crash
-is not a device problem). It fails when the code raises on meta only (a host sync: ``.item()``,
+is not a device problem), and when every one raises there the line is an error (no point for code that
+never runs). It fails when the code raises on meta only (a host sync: ``.item()``,
 ``float(t)``, ``if t > 0`` on a tensor; a CPU tensor mixed into the computation) and when a state tensor
 or buffer that is not a 0-dim scalar is not on the parameters' device afterwards (an in-place op on a CPU
 tensor with a meta argument passes silently, so the placement is checked too). The reference and
@@ -13,7 +14,7 @@ torch.optim / torch.nn pass it on both code paths (tests/reference/test_ref_devi
 from __future__ import annotations
 
 from ..sandbox.worker import operations as ops
-from .base import CheckContext, Fail, register
+from .base import CheckContext, Fail, StudentError, register
 from .compare import kwargs_literal
 from .optimizer_table import SPECS
 from .reproduce import block, show, student_import
@@ -69,6 +70,12 @@ def _problem(runs: list[dict], snippet) -> str | None:
     for run in on_cpu.values():
         if run["raised"] == "NotImplementedError":
             return f"your code raised NotImplementedError: {run['message']}"
+    if on_cpu and all(run["raised"] for run in on_cpu.values()):
+        # Nothing runs even on the CPU: there is no portability to credit (a crash, not a device fault).
+        first = next(iter(on_cpu.values()))
+        raise StudentError({"type": first["raised"], "message": first["message"],
+                            "frames": first.get("frames", [])}, "device_run",
+                           snippet(first["config"]))
     for run in runs:
         cpu = on_cpu.get(run["config"])
         if run["device"] == "cpu" or (cpu is not None and cpu["raised"]):

@@ -681,7 +681,8 @@ KNOWN_WRONG: list[WrongSubmission] = [
        "        return y\n",
        "        ctx.has_bias = bias is not None\n"
        "        return y, mean, var\n",
-       {"BatchNormFunction.forward", "BatchNormFunction.backward"},
+       # .device: the layer's forward/backward raises on the CPU too, so no portability point
+       {"BatchNormFunction.forward", "BatchNormFunction.backward", "BatchNormFunction.device"},
        "Returns the batch statistics along with y (to reuse them for the running averages)."),
     _w(REG, "bnf_backward_no_variance_term", "correct/loop.py",
        "        grad_x = inv_std / m * (m * g - sum_g - x_hat * sum_g_xhat)\n",
@@ -693,12 +694,12 @@ KNOWN_WRONG: list[WrongSubmission] = [
        "        grad_bias = grad_out.sum(dim=dims) if ctx.has_bias else None\n",
        "        grad_weight = (grad_out * x_hat).sum(dim=0) if weight is not None else None\n"
        "        grad_bias = grad_out.sum(dim=0) if ctx.has_bias else None\n",
-       {"BatchNormFunction.backward"},
+       {"BatchNormFunction.backward", "BatchNormFunction.device"},  # the device run is 3-D: it raises
        "Sums the weight/bias gradients over the batch dim only (wrong shape for 3-D and 4-D inputs)."),
     _w(REG, "bnf_backward_three_grads", "correct/loop.py",
        "        return grad_x, grad_weight, grad_bias, None\n",
        "        return grad_x, grad_weight, grad_bias\n",
-       {"BatchNormFunction.backward"},
+       {"BatchNormFunction.backward", "BatchNormFunction.device"},  # backward raises on every device
        "Returns no gradient slot for eps, so autograd rejects the number of gradients."),
     # ------------------------------------------------------------------ 03: BatchNorm1d
     _w(REG, "bn1d_assert_rank", "correct/loop.py",
@@ -899,7 +900,7 @@ KNOWN_WRONG += [
     _w(REG, 'dropout_detached', 'correct/loop.py',
        '        return x * keep / (1 - self.p)\n',
        '        return x.detach() * keep / (1 - self.p)\n',
-       {'Dropout.train_values'},
+       {'Dropout.train_values', 'Dropout.device'},  # backward raises on every device
        'Detaches the input before masking, so no gradient flows through dropout.'),
     _w(REG, 'bnf_forward_drops_bias', 'correct/loop.py',
        '        if bias is not None:\n            y = y + bias.view(shape)\n',

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .. import operations as ops
-from ..registry import Context, raised
+from ..registry import Context, describe_exception, raised
 from .common import graded_op, tupled
 from .standins import BatchNormFunction, substituted
 
@@ -87,6 +87,7 @@ def device_run(ctx: Context, req: ops.DeviceRun) -> ops.DeviceReport:
                     run["misplaced"] = _layer(ctx, cls, req.name, req.kind, kwargs, device)
             except Exception as exc:  # noqa: BLE001 - what raised is the finding
                 info = raised(exc)
-                run.update(raised=info["raised"], message=info["message"])
+                run.update(raised=info["raised"], message=info["message"],
+                           frames=describe_exception(exc, ctx.filename)["frames"])
             runs.append(run)
     return ops.DeviceReport(runs)
