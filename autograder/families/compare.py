@@ -31,12 +31,10 @@ def explain_difference(
     if got.dtype != expected.dtype:
         return f"{label}: expected dtype {expected.dtype}, got {got.dtype}"
     e, g = expected.detach().double().cpu(), got.detach().double().cpu()
-    both_nan = torch.isnan(e) & torch.isnan(g)
-    same_inf = torch.isinf(e) & (e == g)
-    diff = (e - g).abs()
-    bad = ~(both_nan | same_inf | (diff <= atol + rtol * e.abs()))
+    bad = ~_within(e, g, rtol, atol)
     if not bool(bad.any()):
         return None
+    diff = (e - g).abs()
     flat = bad.flatten().nonzero()[0].item()
     idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), e.shape)) if e.dim() else ()
     finite = ~(torch.isnan(diff) | torch.isinf(diff))
@@ -48,6 +46,28 @@ def explain_difference(
         f"{where}: expected {fmt_number(e[idx].item())}, got {fmt_number(g[idx].item())} "
         f"(max abs error {max_abs:.3g}, max rel error {max_rel:.3g}; tolerance rtol={rtol:g}, atol={atol:g})"
     )
+
+
+def all_close(pairs: list[tuple[torch.Tensor, object]], rtol: float, atol: float) -> bool:
+    """Whether every ``(expected, got)`` pair would pass ``explain_difference`` (same tolerance, NaNs and
+    infinities alike), tested in one vectorized comparison: a correct run is answered without building
+    a description per tensor. False says only "ask ``explain_difference``", which finds the first one."""
+    es, gs = [], []
+    for e, g in pairs:
+        if not isinstance(g, torch.Tensor) or g.shape != e.shape or g.dtype != e.dtype:
+            return False
+        es.append(e.detach().reshape(-1).double().cpu())
+        gs.append(g.detach().reshape(-1).double().cpu())
+    if not es:
+        return True
+    return bool(_within(torch.cat(es), torch.cat(gs), rtol, atol).all())
+
+
+def _within(e: torch.Tensor, g: torch.Tensor, rtol: float, atol: float) -> torch.Tensor:
+    """Elementwise: ``g`` matches ``e`` (both NaN, the same infinity, or within the tolerance)."""
+    both_nan = torch.isnan(e) & torch.isnan(g)
+    same_inf = torch.isinf(e) & (e == g)
+    return both_nan | same_inf | ((e - g).abs() <= atol + rtol * e.abs())
 
 
 def fmt_number(x: float) -> str:

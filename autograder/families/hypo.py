@@ -43,6 +43,9 @@ examples_tried = 0
 # Several examples per worker round trip (``batched``): only a pass is decided there; every other
 # outcome is the one-by-one search's, so the reported (shrunk) case does not depend on this switch.
 BATCHED = True
+# (rubric line, strategy, budget) -> the examples hypothesis drew for them: with ``derandomize=True`` and
+# ``attempt``'s fixed text, a second draw gives the very same list, so it is drawn once per process.
+_DRAWN: dict[tuple[str, str, int], list] = {}
 
 
 def _counted(body: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -111,8 +114,13 @@ def search(
         print_blob=False,
     )(given(strategy)(attempt))
     if BATCHED:
-        prop()  # the same property, so the same derandomized examples as the one-by-one search draws
-        if batched.all_pass(ctx, checked, [*collected, *explicit]):
+        # The same property, so the same derandomized examples as the one-by-one search draws; they
+        # depend only on the strategy and the budget, so each line draws them once per grader process.
+        key = (ctx.line.id, repr(strategy), max_examples)
+        if key not in _DRAWN:
+            prop()
+            _DRAWN[key] = collected
+        if batched.all_pass(ctx, checked, [*_DRAWN[key], *explicit]):
             return
     body = checked
     try:

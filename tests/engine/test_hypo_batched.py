@@ -94,3 +94,25 @@ def test_every_other_outcome_is_the_one_by_one_searchs_own(fn, kind):
     assert fast_outcome == slow_outcome
     if kind == "Fail":
         assert slow_outcome[1].startswith("x=499: f(500)")  # shrunk to the smallest failing case
+
+
+def test_the_examples_are_drawn_once_per_line_and_a_fresh_draw_is_the_same():
+    hypo._DRAWN.clear()
+    _, first = run(lambda x: 2 * x, batched=True)
+    drawn = dict(hypo._DRAWN)
+    _, again = run(lambda x: 2 * x, batched=True)
+    assert hypo._DRAWN == drawn and again.seen == first.seen  # the second search reused the list
+    hypo._DRAWN.clear()
+    _, fresh = run(lambda x: 2 * x, batched=True)
+    assert fresh.seen == first.seen  # derandomized: drawing again gives the very same examples
+    _, other_budget = run(lambda x: 2 * x, batched=True, max_examples=10)
+    assert len(hypo._DRAWN) == 2 and len(other_budget.seen) < len(first.seen)
+
+
+def test_a_cached_draw_still_reports_the_one_by_one_search_s_shrunk_case():
+    hypo._DRAWN.clear()
+    run(lambda x: 2 * x, batched=True)  # fills the cache with a passing student's draw
+    cached, _ = run(lambda x: 2 * x + (x > 500), batched=True)
+    hypo._DRAWN.clear()
+    slow, _ = run(lambda x: 2 * x + (x > 500), batched=False)
+    assert cached == slow and "x=501" in cached[1]

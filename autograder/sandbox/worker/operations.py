@@ -16,6 +16,7 @@ trip; their tensors are kept apart by a ``{index}/`` prefix.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -46,6 +47,13 @@ def _accepts(kind: Any, value: Any) -> bool:
     return isinstance(value, origin)
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    """A record's JSON fields and their annotations (resolved once per class: every message needs them)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.name != "tensors"}
+
+
 class _Record:
     """Field checking shared by requests and replies: JSON fields by annotation, plus ``tensors``."""
 
@@ -54,8 +62,7 @@ class _Record:
 
     @classmethod
     def _fields(cls) -> dict[str, Any]:
-        hints = typing.get_type_hints(cls)
-        return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.name != "tensors"}
+        return _field_types(cls)
 
     @classmethod
     def _decode(cls, what: str, value: Any, tensors: Tensors, op: str):
