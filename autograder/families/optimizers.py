@@ -8,6 +8,8 @@ the parameters like the reference does: so a formula bug costs the equivalence l
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from hypothesis import strategies as st
 
@@ -17,7 +19,7 @@ from ..sandbox.worker.handlers import problems
 from . import interface
 from . import strategies as S
 from .base import CheckContext, Fail, StudentError, register
-from .compare import explain_difference, kwargs_literal, tensor_literal, tolerance
+from .compare import all_close, explain_difference, kwargs_literal, tensor_literal, tolerance
 from .hypo import Mismatch, search
 from .optimizer_table import SPECS, Convergence, OptimizerSpec
 from .reproduce import block, show, student_import
@@ -97,7 +99,14 @@ def student_run(ctx: CheckContext, request: ops.OptimizerRun) -> list[list[torch
 
 
 def first_difference(expected, got, dtype: torch.dtype, label="params") -> str | None:
+    """None when the two trajectories agree step for step, else the first difference, explained."""
     rtol, atol = tolerance(dtype)
+    try:
+        pairs = [pair for rows in zip(expected, got, strict=True) for pair in zip(*rows, strict=True)]
+    except ValueError:  # not the same number of steps or params: the loop below says where
+        pairs = None
+    if pairs is not None and all_close(pairs, rtol, atol):
+        return None
     for t, (e_row, g_row) in enumerate(zip(expected, got, strict=True)):
         for i, (e, g) in enumerate(zip(e_row, g_row, strict=True)):
             why = explain_difference(e, g, rtol, atol, f"{label}[{i}]")
@@ -235,6 +244,27 @@ def _grads_untouched(grads, tensors: dict) -> None:
                 )
 
 
+_CASES: dict[tuple[str, str], tuple] = {}
+MAX_CASES = 4096  # a class draws the same few hundred examples; shrinking a failure adds new ones
+
+
+def _equivalence_case(spec: OptimizerSpec, ex: dict) -> tuple[list, ops.OptimizerRun, list]:
+    """An example's grads, request and reference trajectory: the same for every student, so computed once
+    per grader process (read only: the worker gets a copy, and the checks only compare)."""
+    key = (spec.name, repr(ex))
+    case = _CASES.get(key)
+    if case is None:
+        params, grads = make_tensors(ex)
+        changes = {t: [lr] for t, lr in _lr_changes(ex).items()}
+        request = run_request(spec, params, grads, ex["kwargs"], lr_changes=changes,
+                              refill=ex.get("refill", False), report_grads="refill" in ex)
+        if len(_CASES) >= MAX_CASES:
+            _CASES.clear()
+        case = _CASES[key] = (grads, request, reference_run(spec, params, grads, ex["kwargs"],
+                                                            lr_changes=changes))
+    return case
+
+
 def _equivalence(
     ctx: CheckContext, strategy, explicit: tuple[dict, ...], max_examples: int, what: str,
     explore: bool = False,
@@ -242,13 +272,9 @@ def _equivalence(
     spec = SPECS[ctx.name]
 
     def body(ex: dict) -> None:
-        params, grads = make_tensors(ex)
-        changes = {t: [lr] for t, lr in _lr_changes(ex).items()}
-        request = run_request(spec, params, grads, ex["kwargs"], lr_changes=changes,
-                              refill=ex.get("refill", False), report_grads="refill" in ex)
+        grads, request, expected = _equivalence_case(spec, ex)
         reply = ctx.call(request)
         got = student_trajectory(reply, request.n_params, request.steps)
-        expected = reference_run(spec, params, grads, ex["kwargs"], lr_changes=changes)
         why = first_difference(expected, got, DTYPES[ex["dtype"]])
         if why:
             raise Mismatch(why)
@@ -490,6 +516,14 @@ def _problem_loss(problem: str, data: dict[str, torch.Tensor], w: torch.Tensor) 
         return float(problems.build(problem, data).full(w))
 
 
+@functools.cache
+def _reference_curve(name: str, run: int, every: int) -> tuple[float, ...]:
+    """The reference's loss curve for the ``run``-th run of ``name``'s convergence problem, computed once
+    per grader process (the problem, its data and the hyper-parameters are fixed by the table)."""
+    conv = SPECS[name].convergence
+    return tuple(_reference_problem(SPECS[name], conv, conv.data(), conv.runs[run][1], every))
+
+
 def _reference_problem(spec: OptimizerSpec, conv: Convergence, data: dict, kwargs: dict,
                        every: int | None = None) -> list[float]:
     """The reference's loss after every ``every`` steps (default: the last step only)."""
@@ -511,9 +545,10 @@ CURVE_POINTS = 60  # snapshots of the parameters per convergence run (the grader
 
 
 def _run_curves(ctx: CheckContext, spec: OptimizerSpec, conv: Convergence, data: dict,
-                kwargs: dict) -> tuple[list[int], list[float], list[float]]:
-    """The student's and the reference's loss curves on the problem, at the same steps. Raises Fail when
-    the student's run gives no parameters back."""
+                run: int) -> tuple[list[int], list[float], list[float]]:
+    """The student's and the reference's loss curves on the problem (``conv.runs[run]``), at the same
+    steps. Raises Fail when the student's run gives no parameters back."""
+    kwargs = conv.runs[run][1]
     every = max(1, conv.steps // CURVE_POINTS)
     request = ops.OptimizerProblem(spec.name, conv.problem, spec.spelled_out(kwargs), conv.steps, every=every,
                                    tensors=data)
@@ -525,15 +560,15 @@ def _run_curves(ctx: CheckContext, spec: OptimizerSpec, conv: Convergence, data:
         if w is None or w.shape != data["init"].shape:
             raise Fail(f"{conv.story}: no parameters came back after step {t}")
         got.append(_problem_loss(conv.problem, data, w))
-    return steps, got, _reference_problem(spec, conv, data, kwargs, every)
+    return steps, got, list(_reference_curve(spec.name, run, every))
 
 
 def _plot(spec: OptimizerSpec, conv: Convergence, runs: list[tuple[str, dict, list, list, list]]) -> dict:
     series = []
     for _, kwargs, steps, got, want in runs:
         call = f"{spec.name}({kwargs_literal(kwargs)})"
-        series += [{"label": f"your {call}", "x": steps, "y": got},
-                   {"label": f"torch.optim.{call}", "x": steps, "y": want}]
+        series += [{"label": f"your {call}", "x": steps, "y": got, "dashed": False},
+                   {"label": f"torch.optim.{call}", "x": steps, "y": want, "dashed": True}]
     # the student's curves first (solid), then the references (dashed)
     series = series[0::2] + series[1::2]
     return {"title": conv.story, "xlabel": "step", "ylabel": "loss (log scale)", "log": True,
@@ -548,8 +583,8 @@ def convergence(ctx: CheckContext) -> CheckResult:
     conv = spec.convergence
     data = conv.data()
     runs, problems_found = [], []
-    for label, kwargs in conv.runs:
-        steps, got, want = _run_curves(ctx, spec, conv, data, kwargs)
+    for run, (label, kwargs) in enumerate(conv.runs):
+        steps, got, want = _run_curves(ctx, spec, conv, data, run)
         runs.append((label, kwargs, steps, got, want))
         if not got[-1] <= conv.factor * want[-1] + conv.slack:
             call = f"{spec.name}({kwargs_literal(kwargs)})"
