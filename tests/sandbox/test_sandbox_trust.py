@@ -89,15 +89,15 @@ BOMBS = {
     # announces 512 MiB of tensors and streams them
     "huge_blob": "return struct.pack('>II', 64, 512 << 20) + b' ' * 64 + bytes(1 << 20) * 512",
     # a valid header, then JSON nested a million levels deep
-    "deep_json": "raw = b'{\"version\": 1, \"ok\": true, \"value\": ' + b'[' * 1_000_000 + b']' * 1_000_000 "
+    "deep_json": "raw = b'{\"version\": 2, \"ok\": true, \"value\": ' + b'[' * 1_000_000 + b']' * 1_000_000 "
                  "+ b'}'\n    return struct.pack('>II', len(raw), 0) + raw",
     # a frame whose JSON is not UTF-8
     "bad_utf8": "raw = b'\\xff\\xfe' * 100\n    return struct.pack('>II', len(raw), 0) + raw",
     # valid JSON with fields of the wrong types
-    "wrong_types": "raw = b'{\"version\": 1, \"ok\": \"yes\", \"error\": 3}'\n"
+    "wrong_types": "raw = b'{\"version\": 2, \"ok\": \"yes\", \"error\": 3}'\n"
                    "    return struct.pack('>II', len(raw), 0) + raw",
     # garbage where the safetensors blob should be
-    "bad_tensors": "raw = b'{\"version\": 1, \"ok\": true}'\n"
+    "bad_tensors": "raw = b'{\"version\": 2, \"ok\": true}'\n"
                    "    return struct.pack('>II', len(raw), 16) + raw + b'\\x00' * 16",
 }
 
@@ -131,6 +131,12 @@ def test_a_hostile_reply_is_refused_without_buffering_it():
         assert result["outcome"].startswith("the worker sent a malformed reply"), (bomb, result)
         assert result["grew_kib"] < 100 * 1024, (bomb, result)  # far below the 512 MiB announced
     assert not wait_gone(tag)
+
+
+def test_the_hostile_frames_carry_the_current_protocol_version():
+    """Else each would be refused for its version alone, and its own decoding path never tried."""
+    framed = [code for code in BOMBS.values() if "version" in code]
+    assert len(framed) == 3 and all(f'"version": {protocol.VERSION},' in code for code in framed)
 
 
 def test_protocol_caps_are_checked_before_reading():
@@ -254,3 +260,52 @@ def test_a_worker_loaded_without_the_watch_runs_kernels_unwatched_and_the_grader
     finally:
         s.stop()
     assert reply.ok, reply.error
+
+
+def _reply_frame(body: dict, flat: dict[str, torch.Tensor] | None) -> tuple[bytes, bytes]:
+    from safetensors.torch import save
+
+    raw = json.dumps({"version": protocol.VERSION, "ok": True, **body}).encode()
+    blob = save(flat) if flat else b""
+    return protocol._HEADER.pack(len(raw), len(blob)), raw + blob
+
+
+def _decode(header: bytes, rest: bytes) -> protocol.Response:
+    data = memoryview(rest)
+
+    def read(n: int) -> bytes:
+        nonlocal data
+        chunk, data = bytes(data[:n]), data[n:]
+        return chunk
+
+    return protocol.decode_response(header, read)
+
+
+def test_tensors_travel_packed_and_come_back_whole_and_separate():
+    tensors = {"a": torch.arange(6, dtype=torch.float64).view(2, 3).t(), "b": torch.tensor(2.5),
+               "c": torch.zeros(0, 4), "d": torch.tensor([True, False]), "e": torch.tensor([7, 8])}
+    data = protocol.encode_response(protocol.Response(ok=True, value=1, tensors=tensors))
+    header, rest = data[: protocol.HEADER_SIZE], data[protocol.HEADER_SIZE:]
+    got = _decode(header, rest).tensors
+    assert set(got) == set(tensors)
+    for name, t in tensors.items():
+        assert got[name].dtype == t.dtype and torch.equal(got[name], t)
+    got["a"].add_(100)  # each tensor owns its storage: changing one changes no other
+    assert torch.equal(got["b"], tensors["b"]) and got["a"].untyped_storage().nbytes() == 6 * 8
+
+
+@pytest.mark.parametrize(("layout", "flat", "why"), [
+    ({"x": ["float64", 2, [2]]}, {"float64": torch.zeros(3, dtype=torch.float64)}, "outside"),
+    ({"x": ["float64", -1, [1]]}, {"float64": torch.zeros(3, dtype=torch.float64)}, "outside"),
+    ({"x": ["float32", 0, [1]]}, {"float64": torch.zeros(3, dtype=torch.float64)}, "outside"),
+    ({"x": ["float64", 0, [-1]]}, {"float64": torch.zeros(3, dtype=torch.float64)}, "wrong type"),
+    ({"x": ["float64", True, [1]]}, {"float64": torch.zeros(3, dtype=torch.float64)}, "wrong type"),
+    ({"x": ["float64", 0]}, {"float64": torch.zeros(3, dtype=torch.float64)}, "wrong type"),
+    (["x"], {"float64": torch.zeros(3, dtype=torch.float64)}, "wrong type"),
+    ({"x": ["float64", 0, [1]]}, {"float64": torch.zeros(3, 1, dtype=torch.float64)}, "wrong type"),
+    ({"x": ["float64", 0, [1]]}, None, "without tensors"),
+])
+def test_a_tensor_layout_that_does_not_fit_is_a_protocol_error(layout, flat, why):
+    header, rest = _reply_frame({"tensors": layout}, flat)
+    with pytest.raises(protocol.ProtocolError, match=why):
+        _decode(header, rest)

@@ -5,6 +5,10 @@ the JSON body, then the tensors as a safetensors blob. Nothing else crosses the 
 so neither side can make the other execute code by sending data. The JSON body always carries the
 protocol ``version``; a mismatch is refused.
 
+The tensors travel packed: one flat safetensors tensor per dtype, and in the JSON body (``tensors``)
+each name's dtype, offset and shape in it. A batch of examples holds thousands of small tensors, and
+safetensors spends ~20 us on each one it stores; a packed message costs a few us per tensor.
+
 The grader reads replies from student code, so every reply is decoded defensively: the sizes the
 header announces are checked against small caps before a byte of the body is buffered, JSON nesting
 is bounded, and every way decoding can fail (sizes, UTF-8, JSON, depth, types, safetensors) raises
@@ -23,7 +27,7 @@ import torch
 from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 
-VERSION = 1
+VERSION = 2  # 2: tensors packed per dtype
 _HEADER = struct.Struct(">II")
 # Requests (grader -> worker) carry data sets; replies (worker -> grader) carry a few results. The
 # largest reply the kit's own checks get is ~40 KB of JSON and ~1.6 MB of tensors.
@@ -55,13 +59,51 @@ class Response:
     error: dict[str, Any] | None = None
 
 
+def _pack(tensors: dict[str, torch.Tensor]) -> tuple[dict[str, list], dict[str, torch.Tensor]]:
+    """``(layout, flat)``: ``layout[name] = [dtype, offset, shape]`` into ``flat[dtype]``, a 1-D tensor
+    holding every tensor of that dtype, one after the other (copied: the caller's tensors stay its own)."""
+    layout: dict[str, list] = {}
+    parts: dict[str, list[torch.Tensor]] = {}
+    sizes: dict[str, int] = {}
+    for name, t in tensors.items():
+        t = t.detach().cpu()
+        kind = str(t.dtype).removeprefix("torch.")
+        layout[name] = [kind, sizes.get(kind, 0), list(t.shape)]
+        parts.setdefault(kind, []).append(t.reshape(-1))
+        sizes[kind] = sizes.get(kind, 0) + t.numel()
+    return layout, {kind: torch.cat(chunks) for kind, chunks in parts.items()}
+
+
+def _unpack(layout: Any, flat: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The named tensors of a packed message, each with storage of its own (a student's code must not
+    reach the other examples' inputs through one); ``ProtocolError`` when the layout does not fit the
+    buffers (this side may be reading student output)."""
+    if not isinstance(layout, dict) or not all(t.dim() == 1 for t in flat.values()):
+        raise ProtocolError("tensor layout of the wrong type")
+    out = {}
+    for name, entry in layout.items():
+        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
+                and type(entry[1]) is int and isinstance(entry[2], list)
+                and all(type(d) is int and d >= 0 for d in entry[2])):
+            raise ProtocolError("tensor layout of the wrong type")
+        kind, offset, shape = entry
+        buffer = flat.get(kind)
+        numel = 1
+        for d in shape:
+            numel *= d
+        if buffer is None or offset < 0 or offset + numel > buffer.numel():
+            raise ProtocolError(f"tensor {name!r} lies outside the packed data")
+        out[name] = buffer[offset: offset + numel].view(shape).clone()
+    return out
+
+
 def _encode(body: dict[str, Any], tensors: dict[str, torch.Tensor]) -> bytes:
     body = {"version": VERSION, **body}
+    blob = b""
+    if tensors:
+        body["tensors"], flat = _pack(tensors)
+        blob = _st_save(flat)
     raw = json.dumps(body, allow_nan=True).encode()
-    # safetensors wants contiguous, non-aliasing tensors it owns.
-    blob = (
-        _st_save({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}) if tensors else b""
-    )
     return _HEADER.pack(len(raw), len(blob)) + raw + blob
 
 
@@ -90,15 +132,16 @@ def _decode(header: bytes, read, limits: tuple[int, int]) -> tuple[dict[str, Any
     _check_depth(body)
     if not isinstance(body, dict) or body.get("version") != VERSION:
         raise ProtocolError("protocol version mismatch")
+    layout = body.pop("tensors", {})
     if not n_blob:
+        if layout:
+            raise ProtocolError("a tensor layout without tensors")
         return body, {}
     try:
-        tensors = _st_load(bytes(read(n_blob)))
+        flat = _st_load(bytes(read(n_blob)))
     except Exception as exc:  # noqa: BLE001 - safetensors raises its own errors and TypeErrors
         raise ProtocolError(f"undecodable tensors ({type(exc).__name__})") from None
-    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()):
-        raise ProtocolError("tensors of the wrong type")
-    return body, tensors
+    return body, _unpack(layout, flat)
 
 
 def encode_request(req: Request) -> bytes:
