@@ -1,5 +1,5 @@
-"""Pictures of a rubric line, drawn in the grader from the numbers its check computed: inline SVG from
-matplotlib (no files, no network, nothing a browser must fetch).
+"""Pictures of a rubric line, drawn in the grader from the numbers its check computed: a small inline
+SVG line chart (no files, no network, nothing a browser must fetch, no script).
 
 A plot is plain data in the record (``item["plot"]``), so a regrade or ``make publish`` redraws it:
 
@@ -8,25 +8,23 @@ A plot is plain data in the record (``item["plot"]``), so a regrade or ``make pu
 
 The first series is the student's, drawn solid; the others (the reference) dashed. A series may say
 ``"dashed": true/false`` itself (a plot with several runs of the student's).
+
+Drawn here rather than by matplotlib: a class's pages are written one after the other when its run
+ends, and matplotlib spent 40-200 ms on each chart (its text layout), a serial tail that grew with the
+class however many cores graded it. This chart costs about a millisecond; its bytes are deterministic.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import re
+from html import escape
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: the grader draws into memory
-from matplotlib import ticker  # noqa: E402  (after the backend is chosen)
-from matplotlib.figure import Figure  # noqa: E402
-
-# Set once for the grader process (an ``rc_context`` per plot deep-copies every setting each time):
-# deterministic SVG ids, text kept as text, a small font.
-matplotlib.rcParams.update({"svg.hashsalt": "kit-plot", "svg.fonttype": "none", "font.size": 9})
-MINOR_DECADES = 1.5  # a log axis spanning fewer decades than this gets labelled minor ticks
+WIDTH, HEIGHT = 600, 320
+LEFT, RIGHT, TOP, BOTTOM = 64, 14, 30, 46  # margins around the plotting area
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+MINOR_DECADES = 2.0  # data spanning fewer decades than this gets labelled ticks between them
 MAX_POINTS = 2000  # per series: a record is data, not a dump
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def valid(plot) -> bool:
@@ -49,12 +47,8 @@ def _finite(xs: list, ys: list, log: bool) -> tuple[list, list]:
     return [x for x, _ in keep], [y for _, y in keep]
 
 
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power_of_ten(value: float, _pos: int) -> str:
-    """``10⁻³`` for the log axis' major ticks, in plain Unicode: matplotlib's default label is mathtext,
-    whose parser costs more than the rest of the plot."""
+def _power_of_ten(value: float, _pos: int = 0) -> str:
+    """``10⁻³`` for an exact power of ten (plain Unicode, no markup), else ``""``."""
     if value <= 0:
         return ""
     exponent = math.log10(value)
@@ -63,42 +57,124 @@ def _power_of_ten(value: float, _pos: int) -> str:
     return "10" + str(round(exponent)).translate(_SUPERSCRIPT)
 
 
-class _PlainMinor(ticker.LogFormatter):
-    """Labels the minor ticks matplotlib's ``LogFormatter`` would label, as plain numbers (0.4, not 4e-01)."""
+def _nice_ticks(low: float, high: float, target: int = 6) -> list[float]:
+    """Round values (1, 2 or 5 times a power of ten apart) covering [low, high]."""
+    if high <= low:
+        high = low + 1.0
+    raw = (high - low) / target
+    step = 10 ** math.floor(math.log10(raw))
+    step *= next(m for m in (1, 2, 5, 10) if step * m >= raw)
+    first = math.floor(low / step) * step
+    return [first + i * step for i in range(int(math.ceil((high - first) / step)) + 1)]
 
-    def __call__(self, x: float, pos: int | None = None) -> str:
-        return f"{x:g}" if super().__call__(x, pos) else ""
+
+def _log_ticks(low: float, high: float, decades: float) -> tuple[list[float], list[str]]:
+    """Tick values and labels of a log axis over [low, high] (both > 0) for data spanning ``decades``:
+    the powers of ten, and when the data spans few of them also the round values between them,
+    labelled as plain numbers."""
+    if decades < 1:
+        between = (1, 2, 3, 4, 6, 8)
+    elif decades < MINOR_DECADES:
+        between = (1, 2, 5)
+    else:
+        between = (1,)
+    values, labels = [], []
+    for k in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for m in between:
+            v = m * 10.0**k
+            if low <= v * (1 + 1e-12) and v <= high * (1 + 1e-12):
+                values.append(v)
+                labels.append(_power_of_ten(v) if m == 1 else f"{v:g}")
+    return values, labels
+
+
+def _label(v: float) -> str:
+    return f"{v:g}" if abs(v) >= 1e-12 else "0"
+
+
+def _points(series: list[dict], log: bool) -> list[list[tuple[float, float]]]:
+    """Each series' drawable points (finite; positive on a log axis)."""
+    return [list(zip(*_finite(s["x"], s["y"], log), strict=True)) for s in series]
+
+
+def _text(x: float, y: float, text: str, anchor: str = "middle", extra: str = "") -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{escape(text)}</text>'
 
 
 def svg(plot: dict) -> str:
-    """The plot as an ``<svg>`` element (deterministic bytes: no date, fixed ids). Fixed margins and
-    legend place instead of ``tight_layout``/``loc="best"``: each measures every text again, and a
-    class of plots is drawn serially when the reports are written."""
+    """The plot as an ``<svg>`` element: axes with ticks and grid, one line per series, a legend."""
     log = bool(plot.get("log"))
-    fig = Figure(figsize=(6.0, 3.2))  # not pyplot: no global figure manager to register with and close
-    ax = fig.subplots()
-    low, high = math.inf, 0.0
-    for k, s in enumerate(plot["series"]):
-        xs, ys = _finite(s["x"], s["y"], log)
-        low, high = min([low, *ys]), max([high, *ys])
-        dashed = bool(s.get("dashed", k > 0))
-        ax.plot(xs, ys, linestyle="--" if dashed else "-", linewidth=1.5 if dashed else 2.0,
-                label=str(s.get("label", "")))
+    lines = _points(plot["series"], log)
+    xs = [x for pts in lines for x, _ in pts] or [0.0, 1.0]
+    ys = [y for pts in lines for _, y in pts] or ([1.0, 10.0] if log else [0.0, 1.0])
+    x_ticks = _nice_ticks(min(xs), max(xs))
+    x0, x1 = min(min(xs), x_ticks[0]), max(max(xs), x_ticks[-1])
     if log:
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_power_of_ten))
-        if 0 < low and high / low < 10**MINOR_DECADES:  # few powers of ten: label the ticks between them
-            ax.yaxis.set_minor_formatter(_PlainMinor(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
-        else:  # many: the powers of ten say it all (minor ticks would double the drawing time)
-            ax.yaxis.set_minor_locator(ticker.NullLocator())
-    ax.set_title(str(plot.get("title", "")))
-    ax.set_xlabel(str(plot.get("xlabel", "")))
-    ax.set_ylabel(str(plot.get("ylabel", "")))
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right")
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.91, bottom=0.14)
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    text = buf.getvalue()
-    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
-    return text[text.index("<svg"):]  # inline: no XML declaration nor doctype
+        y_lo, y_hi = min(ys), max(ys)
+        if y_hi <= y_lo * 1.0001:
+            y_lo, y_hi = y_lo / 2, y_hi * 2
+        pad = (math.log10(y_hi) - math.log10(y_lo)) * 0.05
+        y0, y1 = math.log10(y_lo) - pad, math.log10(y_hi) + pad
+        ticks, tick_labels = _log_ticks(10**y0, 10**y1, math.log10(y_hi / y_lo))
+        y_ticks = [math.log10(v) for v in ticks]
+    else:
+        y_ticks = _nice_ticks(min(ys), max(ys))
+        y0, y1 = min(min(ys), y_ticks[0]), max(max(ys), y_ticks[-1])
+        tick_labels = [_label(v) for v in y_ticks]
+    if x1 <= x0:
+        x1 = x0 + 1.0
+    if y1 <= y0:
+        y1 = y0 + 1.0
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def px(x: float) -> float:
+        return LEFT + (x - x0) / (x1 - x0) * plot_w
+
+    def py(y: float) -> float:
+        return TOP + (1 - ((math.log10(y) if log else y) - y0) / (y1 - y0)) * plot_h
+
+    def py_axis(v: float) -> float:  # a tick already in axis units (log10 on a log axis)
+        return TOP + (1 - (v - y0) / (y1 - y0)) * plot_h
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+           f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11" '
+           'role="img">',
+           f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>']
+    for v in x_ticks:
+        if x0 <= v <= x1:
+            out.append(f'<line x1="{px(v):.1f}" y1="{TOP}" x2="{px(v):.1f}" y2="{TOP + plot_h}" '
+                       'stroke="#e5e5e5"/>')
+            out.append(_text(px(v), TOP + plot_h + 15, _label(v)))
+    for v, text in zip(y_ticks, tick_labels, strict=True):
+        if y0 <= v <= y1:
+            out.append(f'<line x1="{LEFT}" y1="{py_axis(v):.1f}" x2="{LEFT + plot_w}" y2="{py_axis(v):.1f}" '
+                       'stroke="#e5e5e5"/>')
+            out.append(_text(LEFT - 6, py_axis(v) + 4, text, "end"))
+    out.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" '
+               'stroke="#333333"/>')
+    for k, (s, pts) in enumerate(zip(plot["series"], lines, strict=True)):
+        if not pts:
+            continue
+        dashed = bool(s.get("dashed", k > 0))
+        style = ' stroke-dasharray="6 4" stroke-width="1.6"' if dashed else ' stroke-width="2.2"'
+        coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+        out.append(f'<polyline fill="none" stroke="{COLORS[k % len(COLORS)]}"{style} '
+                   f'stroke-linejoin="round" points="{coords}"/>')
+    labels = [str(s.get("label", "")) for s in plot["series"]]
+    if any(labels):
+        box_w = 34 + 6.3 * max(len(label) for label in labels)
+        bx, by = LEFT + plot_w - box_w - 6, TOP + 6
+        out.append(f'<rect x="{bx:.1f}" y="{by}" width="{box_w:.1f}" height="{8 + 16 * len(labels)}" '
+                   'fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>')
+        for k, (s, label) in enumerate(zip(plot["series"], labels, strict=True)):
+            y = by + 14 + 16 * k
+            dash = ' stroke-dasharray="6 4"' if bool(s.get("dashed", k > 0)) else ""
+            out.append(f'<line x1="{bx + 6:.1f}" y1="{y - 4}" x2="{bx + 28:.1f}" y2="{y - 4}" '
+                       f'stroke="{COLORS[k % len(COLORS)]}" stroke-width="2"{dash}/>')
+            out.append(_text(bx + 32, y, label, "start"))
+    out.append(_text(WIDTH / 2, 18, str(plot.get("title", "")), extra=' font-size="13"'))
+    out.append(_text(LEFT + plot_w / 2, HEIGHT - 8, str(plot.get("xlabel", ""))))
+    out.append(_text(14, TOP + plot_h / 2, str(plot.get("ylabel", "")),
+                     extra=f' transform="rotate(-90 14 {TOP + plot_h / 2:.1f})"'))
+    out.append("</svg>")
+    return "\n".join(out)
