@@ -199,15 +199,31 @@ class Dropout(torch.nn.Module):
 '''
 
 
+def _dropout_run() -> protocol.Request:
+    args = {"seed": 0, "p": 0.5, "steps": [{"x": "x0"}]}
+    return protocol.Request("dropout_run", args, {"x0": torch.ones(8, 8)})
+
+
+def _mlp_train() -> protocol.Request:
+    """The convergence run: the watch is around the student's layer only, the trusted loop unwatched."""
+    from autograder.sandbox.worker import operations as ops
+
+    gen = torch.Generator().manual_seed(0)
+    data = {"X": torch.randn(16, 3, generator=gen), "y": torch.randn(16, 1, generator=gen),
+            "W1": torch.randn(4, 3, generator=gen), "b1": torch.zeros(4),
+            "W2": torch.randn(1, 4, generator=gen), "b2": torch.zeros(1)}
+    return ops.MlpTrain("dropout", "Dropout", {"p": 0.5}, 3, 0.1, 0.0, 0, data).to_wire()
+
+
 @pytest.mark.parametrize("variant", ["namespaces"])
+@pytest.mark.parametrize("request_of", [_dropout_run, _mlp_train], ids=["dropout_run", "mlp_train"])
 @pytest.mark.parametrize(("body", "tripped"), [(OPS_DROPOUT, True), (HONEST_DROPOUT, False)],
                          ids=["aten-kernel", "honest"])
-def test_dispatch_tripwire_sees_torchs_kernels_however_reached(zyg, variant, body, tripped):
+def test_dispatch_tripwire_sees_torchs_kernels_however_reached(zyg, variant, body, tripped, request_of):
     s = session(zyg, body, prelude=False)
     try:
         assert s.load().ok, s.output_tail()
-        reply = s.call(protocol.Request("dropout_run", {"seed": 0, "p": 0.5, "steps": [{"x": "x0"}]},
-                                        {"x0": torch.ones(8, 8)}), 10)
+        reply = s.call(request_of(), 10)
     finally:
         s.stop()
     if tripped:
@@ -255,8 +271,7 @@ def test_a_worker_loaded_without_the_watch_runs_kernels_unwatched_and_the_grader
     s.watch_ops = False
     try:
         assert s.load().ok, s.output_tail()
-        reply = s.call(protocol.Request("dropout_run", {"seed": 0, "p": 0.5, "steps": [{"x": "x0"}]},
-                                        {"x0": torch.ones(8, 8)}), 10)
+        reply = s.call(_dropout_run(), 10)
     finally:
         s.stop()
     assert reply.ok, reply.error
@@ -281,17 +296,32 @@ def _decode(header: bytes, rest: bytes) -> protocol.Response:
     return protocol.decode_response(header, read)
 
 
-def test_tensors_travel_packed_and_come_back_whole_and_separate():
+def test_tensors_travel_packed_and_come_back_whole():
     tensors = {"a": torch.arange(6, dtype=torch.float64).view(2, 3).t(), "b": torch.tensor(2.5),
                "c": torch.zeros(0, 4), "d": torch.tensor([True, False]), "e": torch.tensor([7, 8])}
     data = protocol.encode_response(protocol.Response(ok=True, value=1, tensors=tensors))
-    header, rest = data[: protocol.HEADER_SIZE], data[protocol.HEADER_SIZE:]
-    got = _decode(header, rest).tensors
+    got = _decode(data[: protocol.HEADER_SIZE], data[protocol.HEADER_SIZE:]).tensors
     assert set(got) == set(tensors)
     for name, t in tensors.items():
         assert got[name].dtype == t.dtype and torch.equal(got[name], t)
-    got["a"].add_(100)  # each tensor owns its storage: changing one changes no other
-    assert torch.equal(got["b"], tensors["b"]) and got["a"].untyped_storage().nbytes() == 6 * 8
+
+
+def test_the_worker_s_tensors_each_own_their_storage():
+    """A request's tensors reach student code: none of them may lead to the others' values."""
+    import os
+
+    tensors = {"x0": torch.ones(3), "x1": torch.full((2,), 7.0), "n": torch.tensor([1, 2])}
+    r, w = os.pipe()
+    try:
+        protocol.write_all(w, protocol.encode_request(protocol.Request("op", {}, tensors)))
+        got = protocol.read_request(r).tensors
+    finally:
+        os.close(r)
+        os.close(w)
+    assert all(torch.equal(got[k], tensors[k]) for k in tensors)
+    assert [got[k].untyped_storage().nbytes() for k in ("x0", "x1")] == [3 * 4, 2 * 4]
+    got["x0"].add_(1)
+    assert torch.equal(got["x1"], tensors["x1"])
 
 
 @pytest.mark.parametrize(("layout", "flat", "why"), [

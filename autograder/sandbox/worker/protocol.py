@@ -74,10 +74,10 @@ def _pack(tensors: dict[str, torch.Tensor]) -> tuple[dict[str, list], dict[str, 
     return layout, {kind: torch.cat(chunks) for kind, chunks in parts.items()}
 
 
-def _unpack(layout: Any, flat: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The named tensors of a packed message, each with storage of its own (a student's code must not
-    reach the other examples' inputs through one); ``ProtocolError`` when the layout does not fit the
-    buffers (this side may be reading student output)."""
+def _unpack(layout: Any, flat: dict[str, torch.Tensor], own: bool) -> dict[str, torch.Tensor]:
+    """The named tensors of a packed message: views into ``flat``, or with ``own`` each with storage of
+    its own (the worker's side: a student's code must not reach the other examples' inputs through
+    one). ``ProtocolError`` when the layout does not fit the buffers (the grader reads student output)."""
     if not isinstance(layout, dict) or not all(t.dim() == 1 for t in flat.values()):
         raise ProtocolError("tensor layout of the wrong type")
     out = {}
@@ -93,7 +93,9 @@ def _unpack(layout: Any, flat: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
             numel *= d
         if buffer is None or offset < 0 or offset + numel > buffer.numel():
             raise ProtocolError(f"tensor {name!r} lies outside the packed data")
-        out[name] = buffer[offset: offset + numel].view(shape).clone()
+        out[name] = buffer[offset: offset + numel].view(shape)
+        if own:
+            out[name] = out[name].clone()
     return out
 
 
@@ -118,7 +120,8 @@ def _check_depth(value: Any) -> None:
             todo.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
 
 
-def _decode(header: bytes, read, limits: tuple[int, int]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def _decode(header: bytes, read, limits: tuple[int, int],
+            own: bool = False) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     n_json, n_blob = _HEADER.unpack(header)
     if n_json > limits[0] or n_blob > limits[1]:
         raise ProtocolError(f"message too large ({n_json} bytes of JSON, {n_blob} of tensors; "
@@ -141,7 +144,7 @@ def _decode(header: bytes, read, limits: tuple[int, int]) -> tuple[dict[str, Any
         flat = _st_load(bytes(read(n_blob)))
     except Exception as exc:  # noqa: BLE001 - safetensors raises its own errors and TypeErrors
         raise ProtocolError(f"undecodable tensors ({type(exc).__name__})") from None
-    return body, _unpack(layout, flat)
+    return body, _unpack(layout, flat, own)
 
 
 def encode_request(req: Request) -> bytes:
@@ -171,7 +174,8 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def read_request(fd: int) -> Request:
-    body, tensors = _decode(read_exact(fd, _HEADER.size), lambda n: read_exact(fd, n), REQUEST_LIMITS)
+    body, tensors = _decode(read_exact(fd, _HEADER.size), lambda n: read_exact(fd, n), REQUEST_LIMITS,
+                           own=True)
     return Request(op=body["op"], args=body.get("args") or {}, tensors=tensors)
 
 

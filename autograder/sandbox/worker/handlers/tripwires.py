@@ -137,6 +137,15 @@ def _make():
         op_watch[0] = bool(on)
 
     @contextlib.contextmanager
+    def watching():
+        """The dispatch-mode watch around one piece of student code, for a handler armed with
+        ``watch_ops=False`` because most of what it runs is trusted (a training loop around a student's
+        layer): only the operators run inside this block pay for the watch."""
+        on = op_patterns and op_watch[0] and armed_flag[0]
+        with Watch() if on else contextlib.nullcontext():
+            yield
+
+    @contextlib.contextmanager
     def disarmed():
         """Trusted stand-ins (e.g. torch's own modules in a convergence check) run here unrecorded."""
         was = armed_flag[0]
@@ -146,7 +155,7 @@ def _make():
         finally:
             armed_flag[0] = was
 
-    return install, open_channel, armed, disarmed, watch_operators
+    return install, open_channel, armed, watching, disarmed, watch_operators
 
 
-install, open_channel, armed, disarmed, watch_operators = _make()
+install, open_channel, armed, watching, disarmed, watch_operators = _make()
