@@ -20,6 +20,8 @@ from ..grading.rubric import RubricLine
 from ..sandbox.runner import WorkerDied, WorkerTimeout
 from ..sandbox.worker import operations as ops
 
+LONG_CALL_FACTOR = 2.5  # a convergence run may take this many calls' time
+
 CheckFn = Callable[["CheckContext"], "CheckResult | None"]
 REGISTRY: dict[str, CheckFn] = {}
 
@@ -89,6 +91,8 @@ class CheckContext:
     session: Any  # WorkerSession (or a fake in unit tests)
     budget_s: float
     call_timeout_s: float = 10.0
+    after_hang_call_s: float = 2.0  # a call's timeout once this graded name's code is known to hang
+    name_hung: bool = False  # an earlier line of this graded name timed out (its calls get the short one)
     facts: Any = None  # interface.SourceFacts of the submission (read from its syntax tree)
     started: float = field(default_factory=time.monotonic)
     # type names of every exception the student's code raised in this line's calls (caught on purpose
@@ -102,6 +106,11 @@ class CheckContext:
     def describe(self, name: str, methods: tuple[str, ...] = ()) -> dict:
         """Interface facts of ``name`` from the submission's syntax tree (never from the worker)."""
         return self.facts.describe(name, methods)
+
+    def long_call_timeout(self) -> float:
+        """The timeout of one call that runs a whole training run (a convergence check): 2.5 calls'
+        worth, so 20 s, and 5 s once the graded name has hung in an earlier line."""
+        return LONG_CALL_FACTOR * self.call_timeout_s
 
     def remaining(self) -> float:
         return self.budget_s - (time.monotonic() - self.started)

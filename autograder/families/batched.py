@@ -8,7 +8,8 @@ on go to the worker in one ``Batch`` round trip, in example order; the replies r
 so on until every body has ended. The worker answers each bundled request exactly as it would alone.
 
 A body that fails, a student error, a tripwire, a batch that times out or kills the worker: the fast
-path gives up at once (``all_pass`` returns False) and the caller runs the ordinary search.
+path gives up at once (``run`` says "failed", or "hung" for a timeout) and the caller runs the ordinary
+search.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..sandbox.runner import WorkerTimeout
 from ..sandbox.worker import operations as ops
 from ..sandbox.worker import protocol
 
@@ -83,32 +85,36 @@ def _run(relay: _Relay, turn: _Turn, body: Callable[[Any], None]) -> None:
     turn.back.release()
 
 
-def _send(ctx: Any, session: Any, turns: list[_Turn]) -> bool:
-    """One round trip for the requests ``turns`` wait on; False when the batch went wrong. A batch gets
-    one call's timeout and at most a quarter of what is left of the item's budget, so that the one-by-one
-    search still has the time to reproduce and report a hang."""
+def _send(ctx: Any, session: Any, turns: list[_Turn]) -> str:
+    """One round trip for the requests ``turns`` wait on: "passed", "hung" (the batch timed out) or
+    "failed" (anything else went wrong). A batch gets one call's timeout and at most a quarter of what is
+    left of the item's budget, so that the one-by-one search still has the time to reproduce and report a
+    hang."""
     wait = min(ctx.call_timeout_s, ctx.remaining() / 4)
     if wait <= 0:
-        return False
+        return "failed"
     batch = ops.Batch([{"op": t.request.op, "args": t.request.args} for t in turns],
                       {f"{i}/{k}": v for i, t in enumerate(turns) for k, v in t.request.tensors.items()})
     try:
         resp = session.call(batch.to_wire(), wait)
         if not resp.ok:
-            return False
+            return "failed"
         replies = ops.split_replies(ops.BatchReplies.from_wire(resp.value, resp.tensors, "batch"))
-    except Exception:  # noqa: BLE001 - a timeout, a dead worker, a malformed reply: the slow path decides
-        return False
+    except WorkerTimeout:
+        return "hung"
+    except Exception:  # noqa: BLE001 - a dead worker, a malformed reply: the slow path decides
+        return "failed"
     if len(replies) != len(turns):
-        return False
+        return "failed"
     for turn, reply in zip(turns, replies, strict=True):
         turn.reply = reply
-    return True
+    return "passed"
 
 
-def all_pass(ctx: Any, body: Callable[[Any], None], examples: list) -> bool:
-    """Whether ``body`` passes on every example, its worker calls bundled; False as soon as one does not
-    (or the batching itself fails). ``ctx.session`` is the relay while this runs."""
+def run(ctx: Any, body: Callable[[Any], None], examples: list) -> str:
+    """"passed" when ``body`` passes on every example, its worker calls bundled; else, as soon as one
+    does not, "hung" when a batch timed out and "failed" otherwise (a body failed, or the batching itself
+    went wrong). ``ctx.session`` is the relay while this runs."""
     session = ctx.session
     relay = _Relay(session)
     turns = [_Turn(ex) for ex in examples]
@@ -123,14 +129,15 @@ def all_pass(ctx: Any, body: Callable[[Any], None], examples: list) -> bool:
             for turn in waiting:
                 turn.resume()
                 if turn.failed is not None:
-                    return False
+                    return "failed"
                 if not turn.done:
                     asked.append(turn)
             for start in range(0, len(asked), MAX_PER_TRIP):
-                if not _send(ctx, session, asked[start:start + MAX_PER_TRIP]):
-                    return False
+                sent = _send(ctx, session, asked[start:start + MAX_PER_TRIP])
+                if sent != "passed":
+                    return sent
             waiting = asked
-        return True
+        return "passed"
     finally:
         ctx.session = session
         for turn in turns:  # end the bodies not started yet or parked on a call

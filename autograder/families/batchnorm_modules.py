@@ -570,7 +570,7 @@ def bn_module_convergence(ctx: CheckContext) -> None:
     data, init, order, want = _problem(spec.name)
     request = ops.MlpTrain("batchnorm", spec.name, {}, c.steps, c.lr, c.momentum, c.seed,
                            tensors={"X": data["X"], "y": data["y"], "order": order, **init})
-    resp = ctx.call(request, timeout=max(ctx.call_timeout_s, 20))
+    resp = ctx.call(request, timeout=ctx.long_call_timeout())
     final = L.final_weights(resp, init)
     student = L.train_reference(_trained_layer(spec, resp), True, data, final, None)
     got = L.val_loss(student, data)

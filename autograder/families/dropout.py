@@ -387,7 +387,7 @@ def dropout_convergence(ctx: CheckContext) -> CheckResult:
     data, init, want, ref_curve = _problem()
     request = ops.MlpTrain("dropout", ctx.name, {"p": p}, c.steps, c.lr, c.momentum, c.seed,
                            tensors={"X": data["X"], "y": data["y"], **init}, every=CURVE_EVERY)
-    resp = ctx.call(request, timeout=max(ctx.call_timeout_s, 20))
+    resp = ctx.call(request, timeout=ctx.long_call_timeout())
     student = L.train_reference(torch.nn.Identity(), False, data, L.final_weights(resp, init), None)
     got = L.val_loss(student, data)
     mine = _student_curve(resp, c, data)

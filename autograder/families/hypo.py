@@ -68,7 +68,7 @@ def search(
 ) -> None:
     """Run ``body(example)`` over examples of ``strategy``; on failure raise ``Fail`` whose feedback
     is ``describe(minimal_example, detail)``. Student exceptions count as failures (and shrink).
-    With ``BATCHED`` the examples first run bundled (``batched.all_pass``); only when one of them does
+    With ``BATCHED`` the examples first run bundled (``batched.run``); only when one of them does
     not pass does the search run them one by one (and shrink).
 
     ``attempt`` below must keep its exact source text: with ``derandomize=True`` hypothesis seeds the
@@ -113,15 +113,20 @@ def search(
         report_multiple_bugs=False,
         print_blob=False,
     )(given(strategy)(attempt))
-    if BATCHED:
+    # Bundled only while the graded name has not hung: once it has, a batch would likely time out too,
+    # and the one-by-one search would pay a second timeout to find the case.
+    if BATCHED and not ctx.name_hung:
         # The same property, so the same derandomized examples as the one-by-one search draws; they
         # depend only on the strategy and the budget, so each line draws them once per grader process.
         key = (ctx.line.id, repr(strategy), max_examples)
         if key not in _DRAWN:
             prop()
             _DRAWN[key] = collected
-        if batched.all_pass(ctx, checked, [*_DRAWN[key], *explicit]):
+        outcome = batched.run(ctx, checked, [*_DRAWN[key], *explicit])
+        if outcome == "passed":
             return
+        if outcome == "hung":  # the worker was killed: the search below only has to find which case
+            ctx.call_timeout_s = min(ctx.call_timeout_s, ctx.after_hang_call_s)
     body = checked
     try:
         prop()

@@ -552,7 +552,7 @@ def _run_curves(ctx: CheckContext, spec: OptimizerSpec, conv: Convergence, data:
     every = max(1, conv.steps // CURVE_POINTS)
     request = ops.OptimizerProblem(spec.name, conv.problem, spec.spelled_out(kwargs), conv.steps, every=every,
                                    tensors=data)
-    resp = ctx.call(request, timeout=max(ctx.call_timeout_s, 20))
+    resp = ctx.call(request, timeout=ctx.long_call_timeout())
     steps = list(range(every, conv.steps + 1, every))
     got = []
     for t in steps:

@@ -83,7 +83,7 @@ def _run_line(
 ) -> CheckResult:
     call_timeout = config.after_hang_call_s if line.name in hung else config.call_timeout_s
     ctx = CheckContext(line=line, session=session, budget_s=config.item_budget_s, call_timeout_s=call_timeout,
-                       facts=facts)
+                       after_hang_call_s=config.after_hang_call_s, name_hung=line.name in hung, facts=facts)
     result = _outcome(line, sub, ctx, config, hung, faults)
     if result.status in ("failed", "error") and NOT_IMPLEMENTED in ctx.raised:
         return CheckResult(line.id, "missing", f"{NOT_YET}: `{line.name}` still raises {NOT_IMPLEMENTED}")

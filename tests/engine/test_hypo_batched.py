@@ -21,7 +21,7 @@ class FakeWorker:
     message; a negative answer is a raised exception; None is a hang. Answers a Batch part by part."""
 
     def __init__(self, fn) -> None:
-        self.fn, self.trips, self.seen = fn, 0, []
+        self.fn, self.trips, self.seen, self.timeouts = fn, 0, [], []
 
     def answer(self, op: str, args: dict) -> protocol.Response:
         x = args["kwargs"]["x"]
@@ -35,6 +35,7 @@ class FakeWorker:
 
     def call(self, req: protocol.Request, timeout: float) -> protocol.Response:
         self.trips += 1
+        self.timeouts.append((req.op, timeout))
         if req.op != "batch":
             return self.answer(req.op, req.args)
         replies = []
@@ -50,9 +51,10 @@ class FakeWorker:
         return ""
 
 
-def run(fn, batched: bool, calls_per_example: int = 1, max_examples: int = 40):
+def run(fn, batched: bool, calls_per_example: int = 1, max_examples: int = 40, name_hung: bool = False):
     worker = FakeWorker(fn)
-    ctx = CheckContext(line=SimpleNamespace(name="f", id="f.x"), session=worker, budget_s=30.0)
+    ctx = CheckContext(line=SimpleNamespace(name="f", id="f.x"), session=worker, budget_s=30.0,
+                       name_hung=name_hung)
 
     def body(x: int) -> None:
         for k in range(calls_per_example):
@@ -116,3 +118,21 @@ def test_a_cached_draw_still_reports_the_one_by_one_search_s_shrunk_case():
     hypo._DRAWN.clear()
     slow, _ = run(lambda x: 2 * x + (x > 500), batched=False)
     assert cached == slow and "x=501" in cached[1]
+
+
+def test_after_a_batch_hangs_the_search_finds_the_case_with_the_short_timeout():
+    """The batch's timeout was paid once; reproducing the hang one by one costs the after-hang timeout,
+    so a hanging line costs one call's timeout plus a short one, not two full ones."""
+    outcome, worker = run(lambda x: None if x > 600 else 2 * x, batched=True)
+    assert outcome[0] == "ItemTimedOut"
+    batch = [t for op, t in worker.timeouts if op == "batch"]
+    single = [t for op, t in worker.timeouts if op != "batch"]
+    assert len(batch) == 1 and batch[0] > 2.0 and single and max(single) <= 2.0
+
+
+def test_once_the_graded_name_has_hung_nothing_is_bundled():
+    """A batch would likely hang again and cost a second timeout: the search goes one by one at once."""
+    outcome, worker = run(lambda x: None if x > 600 else 2 * x, batched=True, name_hung=True)
+    assert outcome[0] == "ItemTimedOut" and "batch" not in {op for op, _ in worker.timeouts}
+    _, passing = run(lambda x: 2 * x, batched=True, name_hung=True)
+    assert "batch" not in {op for op, _ in passing.timeouts} and len(passing.seen) >= 40
