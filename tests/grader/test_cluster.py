@@ -4,7 +4,9 @@ here) writes the same bytes as a local run, and submissions travel to the worker
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import distributed  # a pinned requirement: a missing one is a broken venv, which must fail, not skip
@@ -79,3 +81,39 @@ def test_a_class_graded_on_a_local_cluster_is_byte_identical_to_a_local_run(tmp_
     assert snapshot(tmp_path / "remote") == snapshot(tmp_path / "local")
     run = json.loads((tmp_path / "remote" / "run.json").read_text())
     assert run["students"] == ["ann", "ben", "cid"] and run["jobs"] == 2
+
+
+class KillOnce(distributed.WorkerPlugin):
+    """Ends its worker's process the first time a student starts on it anywhere in the cluster (a machine
+    lost mid-student); ``marker`` records that it happened."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def transition(self, key, start, finish, **kwargs) -> None:
+        if finish != "executing" or not str(key).startswith("grade-"):
+            return
+        try:
+            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
+        os._exit(1)
+
+
+@pytest.mark.xdist_group("cluster")
+def test_a_student_whose_worker_is_lost_is_graded_again_on_another(tmp_path):
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the tests
+    paths = small_class(tmp_path / "class")[:2]
+    rubric = load_rubric(A)
+    level = choose_level(None)
+    marker = tmp_path / "killed"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        client.register_plugin(KillOnce(str(marker)), name="kill-once")
+        with ClusterLanes(cluster.scheduler_address, level, client=client) as lanes:
+            remote = run_class(ClassRun(rubric, paths, tmp_path / "remote", level=level, lanes=lanes))
+    assert marker.exists()  # a worker did die with a student on it
+    assert [r["student"] for r in remote.records] == ["ann", "ben"]
+    assert [r["score"] for r in remote.records] == [rubric.max_score] * 2  # both graded in full
