@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (each registers its check kinds)
     dropout,
     fit,
     minibatches,
+    optimizer_convergence,
     optimizers,
     schedule,
 )
