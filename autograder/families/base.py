@@ -93,6 +93,7 @@ class CheckContext:
     call_timeout_s: float = 10.0
     after_hang_call_s: float = 2.0  # a call's timeout once this graded name's code is known to hang
     name_hung: bool = False  # an earlier line of this graded name timed out (its calls get the short one)
+    examples_scale: float = 1.0  # GradingConfig.examples_scale: the share of each search's budget drawn
     facts: Any = None  # interface.SourceFacts of the submission (read from its syntax tree)
     started: float = field(default_factory=time.monotonic)
     # type names of every exception the student's code raised in this line's calls (caught on purpose

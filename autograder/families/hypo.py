@@ -7,6 +7,7 @@ identity), no example database, no deadline (the worker's own deadlines apply).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -75,6 +76,7 @@ def search(
     examples from it (``function_digest``), so editing it changes every example a check draws."""
     # Long on purpose: attempt is a closure over this state and its text seeds hypothesis (see above),
     # so the batched pass, the search and the shrink stay together here.
+    max_examples = max(1, math.ceil(max_examples * ctx.examples_scale))
     checked = _counted(body)
     collected: list = []
     body = collected.append  # first pass (BATCHED): only note hypothesis' examples, run nothing

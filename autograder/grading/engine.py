@@ -39,6 +39,9 @@ class GradingConfig:
     call_timeout_s: float = 8.0
     after_hang_call_s: float = 2.0
     limits: Limits = Limits()
+    # The share of each check's hypothesis example budget drawn (hand-picked cases always run): 1 to
+    # grade. ``make mutants MUTANTS_ARGS=--examples-scale=0.34`` measures each budget's margin with it.
+    examples_scale: float = 1.0
 
 
 DEFAULT_CONFIG = GradingConfig()
@@ -83,7 +86,8 @@ def _run_line(
 ) -> CheckResult:
     call_timeout = config.after_hang_call_s if line.name in hung else config.call_timeout_s
     ctx = CheckContext(line=line, session=session, budget_s=config.item_budget_s, call_timeout_s=call_timeout,
-                       after_hang_call_s=config.after_hang_call_s, name_hung=line.name in hung, facts=facts)
+                       after_hang_call_s=config.after_hang_call_s, name_hung=line.name in hung,
+                       examples_scale=config.examples_scale, facts=facts)
     result = _outcome(line, sub, ctx, config, hung, faults)
     if result.status in ("failed", "error") and NOT_IMPLEMENTED in ctx.raised:
         return CheckResult(line.id, "missing", f"{NOT_YET}: `{line.name}` still raises {NOT_IMPLEMENTED}")

@@ -51,10 +51,11 @@ class FakeWorker:
         return ""
 
 
-def run(fn, batched: bool, calls_per_example: int = 1, max_examples: int = 40, name_hung: bool = False):
+def run(fn, batched: bool, calls_per_example: int = 1, max_examples: int = 40, name_hung: bool = False,
+        examples_scale: float = 1.0):
     worker = FakeWorker(fn)
     ctx = CheckContext(line=SimpleNamespace(name="f", id="f.x"), session=worker, budget_s=30.0,
-                       name_hung=name_hung)
+                       name_hung=name_hung, examples_scale=examples_scale)
 
     def body(x: int) -> None:
         for k in range(calls_per_example):
@@ -136,3 +137,12 @@ def test_once_the_graded_name_has_hung_nothing_is_bundled():
     assert outcome[0] == "ItemTimedOut" and "batch" not in {op for op, _ in worker.timeouts}
     _, passing = run(lambda x: 2 * x, batched=True, name_hung=True)
     assert "batch" not in {op for op, _ in passing.timeouts} and len(passing.seen) >= 40
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_the_examples_scale_draws_that_share_of_the_budget_and_every_hand_picked_case(batched):
+    hypo._DRAWN.clear()
+    _, full = run(lambda x: 2 * x, batched=batched)
+    _, third = run(lambda x: 2 * x, batched=batched, examples_scale=0.34)
+    assert len(full.seen) == 40 + 1 and len(third.seen) == 14 + 1  # 40 drawn (14 at a third) and x=3
+    assert 3 in third.seen

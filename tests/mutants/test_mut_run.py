@@ -140,3 +140,11 @@ def test_command_line_errors_exit_2():
         timeout=120,
     )
     assert proc.returncode == 2 and "--jobs must be at least 1" in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder.tasks.mutants", "--examples-scale", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "--examples-scale must be in (0, 1]" in proc.stderr

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ...grading.batch import grade_class
+from ...grading.engine import GradingConfig
 from ...grading.rubric import load_rubric
 from .cache import JsonCache
 from .generate import Mutant, Solution, focused_source, generate, load_solution
@@ -42,6 +43,7 @@ class Options:
     use_cache: bool = True
     solution: Path | None = None  # another solution file (tests)
     isolation: str | None = None  # sandbox level (default: the strongest available)
+    examples_scale: float = 1.0  # GradingConfig.examples_scale: below 1, how much margin each budget has
     progress: Callable[[str, int, int], None] | None = None  # (phase, done, total)
 
 
@@ -142,7 +144,8 @@ def _grade_texts(
 
             rubric = load_rubric(options.assignment)
             graded, _, _ = grade_class(
-                paths, rubric, jobs=options.jobs, level=options.isolation, on_done=tick
+                paths, rubric, jobs=options.jobs, level=options.isolation, on_done=tick,
+                config=GradingConfig(examples_scale=options.examples_scale),
             )
         for record in graded:
             records[record["student"]] = record
@@ -255,9 +258,9 @@ def run(options: Options) -> RunResult:
     results = [MutantResult(m, v) for m, v in zip(mutants, verdicts, strict=True)]
     to_grade = [r for r in results if options.grade_equivalent or not r.verdict.equivalent]
     texts = _submissions(solution, to_grade, options.full_every)
-    cache = GradeCache(
-        options.out / "cache" / f"grades-{options.assignment}.json", versions["grader"], options.use_cache
-    )
+    scaled = "" if options.examples_scale == 1 else f"-examples-{options.examples_scale:g}"
+    cache_file = options.out / "cache" / f"grades-{options.assignment}{scaled}.json"
+    cache = GradeCache(cache_file, versions["grader"], options.use_cache)
     records, fresh = _grade_texts(
         {k: text for k, (text, _) in texts.items()}, options, solution.rubric.module, cache
     )
