@@ -75,7 +75,8 @@ MODULES: dict[str, BatchNormSpec] = {
             "2-D (N, C) or 3-D (N, C, L)",
             wrong_ranks=((2, 3, 1, 2), (3,)),
             single=((1, 3), (1, 3, 1)),
-            explicit_shapes=((4, 3), (2, 2, 3)),
+            # one feature first (a batch of 5 values per channel): the last shape is the main one
+            explicit_shapes=((5, 1), (4, 3), (2, 2, 3)),
         ),
         BatchNormSpec(
             "BatchNorm2d",
