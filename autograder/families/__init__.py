@@ -6,6 +6,7 @@ grader), ``compare`` (tolerances, feedback literals), ``strategies`` (every stra
 
 from . import (  # noqa: F401  (each registers its check kinds)
     batchnorm,
+    batchnorm_convergence,
     batchnorm_modules,
     device,
     dropout,

@@ -2,97 +2,31 @@
 (the ranks accepted, torch's class, the reference class, the shapes to try).
 
 Isolation: while a BatchNorm module is graded, the worker runs it with a trusted stand-in for the
-student's ``BatchNormFunction``; the convergence check uses torch's own layers for everything else.
+student's ``BatchNormFunction``. The table is ``batchnorm_table``; convergence is ``batchnorm_convergence``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from hypothesis import strategies as st
-from torch import nn
-
-import reference
 
 from ..sandbox.worker import operations as ops
 from . import interface
-from . import layer_training as L
 from . import strategies as S
 from .base import CheckContext, Fail, register
 from .batchnorm import DTYPES, LITERAL_MAX, MODULE, bn_diff, bn_tensors, grid
+from .batchnorm_table import MODULES, BatchNormSpec
 from .compare import explain_difference, kwargs_literal, tensor_literal
 from .hypo import Mismatch, search
-from .interface import REQUIRED, InterfaceSpec
 from .reproduce import block, show, student_import
 
 # Hypothesis examples per check (modest: each example is a round trip to the worker).
 MAX_EXAMPLES = {"bn_module_train_forward": 15, "bn_module_running_stats": 10, "bn_module_eval": 12}
-SIGNATURE = (
-    ("num_features", REQUIRED),
-    ("eps", 1e-5),
-    ("momentum", 0.1),
-    ("affine", True),
-    ("track_running_stats", True),
-)
 STANDIN_NOTE = (
     "(in this check your module runs with a correct BatchNormFunction in place of yours, so the "
     "difference comes from the module itself)"
-)
-
-
-@dataclass(frozen=True)
-class BatchNormSpec:
-    name: str
-    reference: type
-    torch_module: type
-    shapes: Callable[[], st.SearchStrategy[tuple]]  # training inputs (at least 2 values per channel)
-    ranks: str  # what torch accepts, for feedback
-    wrong_ranks: tuple[tuple[int, ...], ...]  # inputs (C = 3) of a rank torch refuses
-    single: tuple[tuple[int, ...], ...]  # inputs (C = 3) with one value per channel
-    explicit_shapes: tuple[tuple[int, ...], ...]
-
-    @property
-    def interface(self) -> InterfaceSpec:
-        sig = "num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True"
-        return InterfaceSpec(
-            self.name, "class", f"`class {self.name}(torch.nn.Module)` with `__init__(self, {sig})`",
-            base="torch.nn.modules.module.Module", base_label="torch.nn.Module", params=SIGNATURE,
-            ordered=True,
-        )
-
-
-MODULES: dict[str, BatchNormSpec] = {
-    s.name: s
-    for s in (
-        BatchNormSpec(
-            "BatchNorm1d",
-            reference.BatchNorm1d,
-            nn.BatchNorm1d,
-            S.bn_shapes_1d,
-            "2-D (N, C) or 3-D (N, C, L)",
-            wrong_ranks=((2, 3, 1, 2), (3,)),
-            single=((1, 3), (1, 3, 1)),
-            # one feature first (a batch of 5 values per channel): the last shape is the main one
-            explicit_shapes=((5, 1), (4, 3), (2, 2, 3)),
-        ),
-        BatchNormSpec(
-            "BatchNorm2d",
-            reference.BatchNorm2d,
-            nn.BatchNorm2d,
-            S.bn_shapes_2d,
-            "4-D (N, C, H, W)",
-            wrong_ranks=((2, 3, 2), (2, 3, 1, 1, 2)),
-            single=((1, 3, 1, 1),),
-            explicit_shapes=((2, 3, 2, 2),),
-        ),
-    )
-}
-# The convergence run: a small MLP (Linear -> BatchNorm1d -> ReLU -> Linear) on mini-batches.
-CONVERGENCE = L.MlpProblem(
-    n=512, n_val=512, d=8, hidden=32, steps=150, lr=0.1, momentum=0.9, seed=9, batch=32
 )
 
 
@@ -532,52 +466,3 @@ def bn_module_errors(ctx: CheckContext) -> None:
             )
             raise Fail(f"in eval mode a batch of one sample is fine (the running statistics are used); yours "
                        f"{what}\n{run.snippet()}")
-
-
-# --- convergence: a small MLP with the student's BatchNorm1d --------------------------------------
-
-
-@functools.cache
-def _problem(name: str) -> tuple[dict, dict, torch.Tensor, float]:
-    """Data, initial weights, mini-batch order and the reference's validation loss (once per process)."""
-    c = CONVERGENCE
-    data = L.teacher_data(c.seed, c.n, c.n_val, c.d, offset=1.0, noise=0.1, shrink=0.5)
-    init = L.init_weights(c.seed + 1, c.d, c.hidden)
-    order = torch.randint(0, c.n, (c.steps, c.batch), generator=torch.Generator().manual_seed(c.seed + 2))
-    ref = L.train_reference(MODULES[name].reference(c.hidden), True, data, init, c, order)
-    return data, init, order, L.val_loss(ref, data)
-
-
-def _trained_layer(spec: BatchNormSpec, resp: ops.Reply) -> nn.Module:
-    """The reference module holding the parameters and running statistics the student's ended with."""
-    hidden = CONVERGENCE.hidden
-    bn = spec.reference(hidden)
-    with torch.no_grad():
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            value = resp.tensors.get(f"bn.{name}")
-            if value is None or value.shape != (hidden,):
-                raise Fail(
-                    f"after training, bn.{name} of your {spec.name}({hidden}) is missing or not of "
-                    f"shape ({hidden},)"
-                )
-            getattr(bn, name).copy_(value)
-    return bn
-
-
-@register("bn_module_convergence")
-def bn_module_convergence(ctx: CheckContext) -> None:
-    spec = MODULES[ctx.name]
-    c = CONVERGENCE
-    data, init, order, want = _problem(spec.name)
-    request = ops.MlpTrain("batchnorm", spec.name, {}, c.steps, c.lr, c.momentum, c.seed,
-                           tensors={"X": data["X"], "y": data["y"], "order": order, **init})
-    resp = ctx.call(request, timeout=ctx.long_call_timeout())
-    final = L.final_weights(resp, init)
-    student = L.train_reference(_trained_layer(spec, resp), True, data, final, None)
-    got = L.val_loss(student, data)
-    if not got <= c.factor * want + c.slack:
-        raise Fail(
-            f"a small MLP (Linear -> {spec.name} -> ReLU -> Linear) trained with SGD on "
-            f"mini-batches of {c.batch} with your {spec.name} reaches a validation loss of {got:.4g} in "
-            f"eval mode (with its running statistics); with a correct {spec.name} it reaches {want:.4g}."
-        )
