@@ -24,7 +24,8 @@ from rich.table import Table
 from autograder.families import base, hypo
 from autograder.grading.engine import grade_submission
 from autograder.grading.rubric import assignment_ids, load_rubric
-from autograder.sandbox.runner import WorkerSession, Zygote
+from autograder.sandbox.runner import Zygote
+from autograder.sandbox.session import WorkerSession
 
 ROOT = Path(__file__).resolve().parents[1]
 START = "(start)"

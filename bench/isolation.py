@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from autograder.sandbox import levels
-from autograder.sandbox.runner import WorkerSession, WorkerTimeout, Zygote
+from autograder.sandbox.runner import WorkerTimeout, Zygote
+from autograder.sandbox.session import WorkerSession
 from autograder.sandbox.worker import protocol
 
 TARGET_MS = 50.0

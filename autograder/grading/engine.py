@@ -22,7 +22,8 @@ from ..families.base import (
     StudentError,
 )
 from ..families.interface import SourceFacts
-from ..sandbox.runner import Limits, WorkerDied, WorkerSession, WorkerTimeout, Zygote
+from ..sandbox.runner import Limits, WorkerDied, WorkerTimeout, Zygote
+from ..sandbox.session import WorkerSession
 from ..sandbox.tripwire_names import op_watch_needed
 from . import review
 from .loader import Submission, load_submission

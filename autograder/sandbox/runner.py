@@ -1,7 +1,7 @@
 """The trusted side of the sandbox: start the zygote, spawn confined workers, talk to them with
 deadlines, and kill a worker's whole process tree when it is done or misbehaves.
 
-The grader never imports student code. Each student gets a ``WorkerSession``: a worker forked by the
+The grader never imports student code. Each student gets a ``session.WorkerSession``: a worker forked by the
 zygote that loaded the student's module once; when a request times out or the worker dies, the
 session kills it, and the next request transparently starts a fresh one (re-loading the module). If
 the zygote itself dies, the next spawn starts a new one. What the student prints goes into a pipe that
@@ -24,12 +24,11 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import levels
 from .tripwire_names import tripwire_config
-from .worker import operations, protocol
 from .worker.confinement.zygote import SETUP_FAILED
 
 WORKER_PACKAGE = Path(__file__).parent / "worker"
@@ -363,186 +362,3 @@ def _kill_direct(worker: WorkerProcess) -> None:
         os.kill(worker.pid, signal.SIGKILL)
     except OSError:
         pass
-
-
-CPU_POLL_S = 0.1  # how often a CPU budget is checked while waiting
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU seconds of process ``pid`` (all its threads, and its children once reaped),
-    from /proc; None where that cannot be read (not Linux, the process is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    # after the ")" that ends the command name: state is field 0, utime 11, stime 12, cutime 13, cstime 14
-    return sum(int(f) for f in fields[11:15]) / ticks
-
-
-class _Tail:
-    """The last ``keep`` bytes of a stream plus the total length."""
-
-    def __init__(self, keep: int = 64 << 10) -> None:
-        self.keep, self.total, self.buf = keep, 0, bytearray()
-
-    def feed(self, data: bytes) -> None:
-        self.total += len(data)
-        self.buf += data
-        if len(self.buf) > 2 * self.keep:
-            del self.buf[: len(self.buf) - self.keep]
-
-
-@dataclass
-class WorkerSession:
-    """One student's worker: loaded with the student's module, restarted after a crash or timeout."""
-
-    zygote: Zygote
-    source: str
-    filename: str
-    module: str
-    limits: Limits = field(default_factory=Limits)
-    watch_ops: bool = True  # the dispatch-mode tripwire (tripwire_names.op_watch_needed)
-    restarts: int = 0
-    round_trips: int = 0  # requests sent (loads included): what ``make bench`` counts per rubric line
-    last_end: str = ""
-    loaded: protocol.Response | None = None  # the reply to the last load (names the module defines)
-    _worker: WorkerProcess | None = None
-    _output: _Tail = field(default_factory=_Tail)
-    _cpu_budget: float | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return self._worker.pid if self._worker else None
-
-    def _start(self) -> protocol.Response:
-        self._output = _Tail()
-        self._worker = self.zygote.spawn(self.limits)
-        request = operations.Load(self.source, self.filename, self.module, self.watch_ops).to_wire()
-        limits = self.limits
-        self.loaded = self._roundtrip(request, limits.load_wall_seconds, cpu_budget=limits.load_seconds)
-        return self.loaded
-
-    def load(self) -> protocol.Response:
-        """Start the worker and execute the submission's module-level code (its own time budget)."""
-        self.stop()
-        return self._start()
-
-    def call(self, req: protocol.Request, timeout: float) -> protocol.Response:
-        """Send one request; raise WorkerTimeout/WorkerDied (worker killed) when it goes wrong."""
-        if self._worker is None:
-            self.restarts += 1
-            loaded = self._start()
-            if not loaded.ok:
-                self.stop()
-                raise WorkerDied("the submission failed to load again after a restart")
-        return self._roundtrip(req, timeout)
-
-    def _roundtrip(self, req: protocol.Request, timeout: float,
-                   cpu_budget: float | None = None) -> protocol.Response:
-        """Send ``req`` and read its reply within ``timeout`` wall seconds and, when ``cpu_budget`` is
-        given, within that many CPU seconds of the worker (measured here, from /proc: the student's code
-        cannot fake it)."""
-        self.round_trips += 1
-        deadline = time.monotonic() + timeout
-        self._cpu_budget = cpu_budget
-        data = memoryview(protocol.encode_request(req))
-        try:
-            while data:
-                if self._wait(self._worker.req, deadline, write=True):
-                    data = data[os.write(self._worker.req, data[: 1 << 16]):]
-            header = self._read(protocol.HEADER_SIZE, deadline)
-            return protocol.decode_response(header, lambda n: self._read(n, deadline))
-        except WorkerTimeout:
-            self.stop()
-            raise
-        except (EOFError, BrokenPipeError, protocol.ProtocolError) as exc:
-            worker = self._worker
-            if worker is not None and not isinstance(exc, protocol.ProtocolError):
-                worker.exited(0.25)  # let a dying worker finish so that its status says why
-            reason = self.stop()
-            if isinstance(exc, protocol.ProtocolError):
-                reason = f"the worker sent a malformed reply ({exc})"
-            raise WorkerDied(reason) from None
-        except BaseException:  # anything else (a bug, KeyboardInterrupt): never leave the worker behind
-            self.stop()
-            raise
-
-    def _wait(self, fd: int, deadline: float, *, write: bool = False) -> bool:
-        """Wait until ``fd`` is ready, draining the output pipe meanwhile; raise WorkerTimeout at the
-        deadline and EOFError when the worker process ended (a child it left may hold the pipes)."""
-        w = self._worker
-        while True:
-            watch = [w.out] if w.out >= 0 else []
-            if w.pidfd >= 0:
-                watch.append(w.pidfd)
-            left = deadline - time.monotonic()
-            if left <= 0 or self._over_cpu_budget():
-                raise WorkerTimeout()
-            if self._cpu_budget is not None:
-                left = min(left, CPU_POLL_S)
-            if write:
-                readable, writable, _ = select.select(watch, [fd], [], left)
-            else:
-                readable, writable, _ = select.select(watch + [fd], [], [], left)
-            if w.out in readable:
-                self._drain()
-            if fd in readable or fd in writable:
-                return True
-            if w.pidfd in readable:
-                raise EOFError("the worker process ended")
-
-    def _over_cpu_budget(self) -> bool:
-        if self._cpu_budget is None:
-            return False
-        used = process_cpu_seconds(self._worker.pid)
-        return used is not None and used > self._cpu_budget
-
-    def _drain(self) -> None:
-        w = self._worker
-        for _ in range(64):  # at most 64 MiB per wake-up, then serve the other descriptors
-            try:
-                chunk = os.read(w.out, 1 << 20)
-            except BlockingIOError:
-                return
-            if not chunk:
-                os.close(w.out)
-                w.out = -1
-                return
-            self._output.feed(chunk)
-
-    def _read(self, n: int, deadline: float) -> bytearray:
-        """Exactly ``n`` bytes (the caller checked ``n`` against the reply caps first), read into one
-        buffer: no list of chunks and no join, so a reply costs its size once."""
-        buf = bytearray(n)
-        view, got = memoryview(buf), 0
-        while got < n:
-            self._wait(self._worker.resp, deadline)
-            k = os.readv(self._worker.resp, [view[got: got + (1 << 20)]])
-            if not k:
-                raise EOFError
-            got += k
-        view.release()
-        return buf
-
-    def output_tail(self, limit: int = 2000) -> str:
-        """The last ``limit`` characters the student's code printed in the current (or last) worker."""
-        if self._worker is not None and self._worker.out >= 0:
-            self._drain()
-        return bytes(self._output.buf[-limit:]).decode("utf-8", "replace")[-limit:]
-
-    @property
-    def output_bytes(self) -> int:
-        """How many bytes the current (or last) worker printed in all."""
-        return self._output.total
-
-    def stop(self) -> str:
-        """Kill the current worker (whole tree) if any; return how it ended."""
-        if self._worker is None:
-            return ""
-        if self._worker.out >= 0:
-            self._drain()
-        worker, self._worker = self._worker, None
-        self.last_end = self.zygote.kill(worker)
-        return self.last_end

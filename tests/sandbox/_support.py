@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from autograder.sandbox import levels
-from autograder.sandbox.runner import GiB, Limits, WorkerSession, Zygote
+from autograder.sandbox.runner import GiB, Limits, Zygote
+from autograder.sandbox.session import WorkerSession
 from autograder.sandbox.worker import protocol
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,8 @@ import torch
 
 from autograder.families.base import CheckContext
 from autograder.grading.rubric import load_rubric
-from autograder.sandbox.runner import WorkerDied, WorkerSession
+from autograder.sandbox.runner import WorkerDied
+from autograder.sandbox.session import WorkerSession
 from autograder.sandbox.worker import operations as ops
 from autograder.sandbox.worker import protocol
 from autograder.sandbox.worker.registry import Context

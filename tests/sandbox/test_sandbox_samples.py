@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from autograder.sandbox.runner import WorkerDied, WorkerSession, WorkerTimeout
+from autograder.sandbox.runner import WorkerDied, WorkerTimeout
+from autograder.sandbox.session import WorkerSession
 
 from ._support import REPO, SMALL
 

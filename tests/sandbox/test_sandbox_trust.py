@@ -64,7 +64,8 @@ def probe():
 RSS_PROBE = """
 import json, resource, sys
 sys.path.insert(0, {repo!r})
-from autograder.sandbox.runner import WorkerDied, WorkerSession, Zygote
+from autograder.sandbox.runner import WorkerDied, Zygote
+from autograder.sandbox.session import WorkerSession
 from autograder.sandbox.worker import protocol
 from tests.sandbox._support import PRELUDE, SMALL
 zygote = Zygote()
