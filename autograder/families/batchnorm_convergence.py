@@ -10,21 +10,61 @@ import functools
 import torch
 from torch import nn
 
+from ..grading.results import CheckResult
 from ..sandbox.worker import operations as ops
 from . import layer_training as L
 from .base import CheckContext, Fail, register
 from .batchnorm_table import CONVERGENCE, MODULES, BatchNormSpec
 
+CURVE_EVERY = 5  # steps between two points of the convergence plot
+BN_KEYS = ("weight", "bias", "running_mean", "running_var")
+
+
+def _eval_val_loss(w: dict[str, torch.Tensor], data: dict) -> float:
+    """The validation loss of Linear -> BatchNorm1d in eval mode (running statistics, the default eps)
+    -> ReLU -> Linear with the weights and layer state ``w``, computed without building modules."""
+    with torch.no_grad():
+        h = data["Xv"] @ w["W1"].T + w["b1"]
+        h = (h - w["running_mean"]) / torch.sqrt(w["running_var"] + 1e-5) * w["weight"] + w["bias"]
+        return float(nn.functional.mse_loss(torch.relu(h) @ w["W2"].T + w["b2"], data["yv"]))
+
 
 @functools.cache
-def _problem(name: str) -> tuple[dict, dict, torch.Tensor, float]:
-    """Data, initial weights, mini-batch order and the reference's validation loss (once per process)."""
+def _problem(name: str) -> tuple[dict, dict, torch.Tensor, float, list[float]]:
+    """Data, initial weights, mini-batch order, the reference's validation loss and its curve (once per
+    process)."""
     c = CONVERGENCE
     data = L.teacher_data(c.seed, c.n, c.n_val, c.d, offset=1.0, noise=0.1, shrink=0.5)
     init = L.init_weights(c.seed + 1, c.d, c.hidden)
     order = torch.randint(0, c.n, (c.steps, c.batch), generator=torch.Generator().manual_seed(c.seed + 2))
-    ref = L.train_reference(MODULES[name].reference(c.hidden), True, data, init, c, order)
-    return data, init, order, L.val_loss(ref, data)
+    curve: list[float] = []
+
+    def snapshot(t: int, model) -> None:
+        if t % CURVE_EVERY == 0:
+            first, bn, last = model[0], model[1], model[3]
+            w = {"W1": first.weight, "b1": first.bias, "W2": last.weight, "b2": last.bias,
+                 **{k: getattr(bn, k) for k in BN_KEYS}}
+            curve.append(_eval_val_loss({k: v.detach() for k, v in w.items()}, data))
+
+    layer = MODULES[name].reference(c.hidden)
+    ref = L.train_reference(layer, True, data, init, c, order, after_step=snapshot)
+    return data, init, order, L.val_loss(ref, data), curve
+
+
+def _student_curve(resp: ops.Reply, data: dict) -> list[float]:
+    """The validation loss after every ``CURVE_EVERY`` steps of the student's run, as far as the worker
+    sent back usable tensors (the final check reports what is missing)."""
+    curve = []
+    for t in range(CURVE_EVERY, CONVERGENCE.steps + 1, CURVE_EVERY):
+        w = {k: resp.tensors.get(f"{k}@{t}") for k in ("W1", "b1", "W2", "b2")}
+        w |= {k: resp.tensors.get(f"bn.{k}@{t}") for k in BN_KEYS}
+        if not all(isinstance(v, torch.Tensor) for v in w.values()):
+            break
+        try:
+            curve.append(_eval_val_loss(w, data))
+        except RuntimeError:  # shapes the layer changed
+            break
+    return curve
 
 
 def _trained_layer(spec: BatchNormSpec, resp: ops.Reply) -> nn.Module:
@@ -44,19 +84,30 @@ def _trained_layer(spec: BatchNormSpec, resp: ops.Reply) -> nn.Module:
 
 
 @register("bn_module_convergence")
-def bn_module_convergence(ctx: CheckContext) -> None:
+def bn_module_convergence(ctx: CheckContext) -> CheckResult:
     spec = MODULES[ctx.name]
     c = CONVERGENCE
-    data, init, order, want = _problem(spec.name)
-    request = ops.MlpTrain("batchnorm", spec.name, {}, c.steps, c.lr, c.momentum, c.seed,
-                           tensors={"X": data["X"], "y": data["y"], "order": order, **init})
+    data, init, order, want, ref_curve = _problem(spec.name)
+    tensors = {"X": data["X"], "y": data["y"], "order": order, **init}
+    request = ops.MlpTrain("batchnorm", spec.name, {}, c.steps, c.lr, c.momentum, c.seed, tensors=tensors,
+                           every=CURVE_EVERY)
     resp = ctx.call(request, timeout=ctx.long_call_timeout())
     final = L.final_weights(resp, init)
     student = L.train_reference(_trained_layer(spec, resp), True, data, final, None)
     got = L.val_loss(student, data)
+    mine = _student_curve(resp, data)
+    steps = list(range(CURVE_EVERY, c.steps + 1, CURVE_EVERY))
+    plot = {"title": f"a small MLP with {spec.name}, trained with SGD on mini-batches of {c.batch}",
+            "xlabel": "step", "ylabel": "validation MSE, eval mode (log scale)", "log": True,
+            "caption": f"the validation loss (with the running statistics) while training with your "
+                       f"{spec.name} against a correct one's, same data, weights, batches and optimizer",
+            "series": [{"label": f"your {spec.name}", "x": steps[: len(mine)], "y": mine},
+                       {"label": f"a correct {spec.name}", "x": steps[: len(ref_curve)], "y": ref_curve}]}
     if not got <= c.factor * want + c.slack:
         raise Fail(
             f"a small MLP (Linear -> {spec.name} -> ReLU -> Linear) trained with SGD on "
             f"mini-batches of {c.batch} with your {spec.name} reaches a validation loss of {got:.4g} in "
-            f"eval mode (with its running statistics); with a correct {spec.name} it reaches {want:.4g}."
+            f"eval mode (with its running statistics); with a correct {spec.name} it reaches {want:.4g}.",
+            plot=plot,
         )
+    return CheckResult(ctx.line.id, "passed", "", 1.0, plot)

@@ -33,7 +33,8 @@ def mlp_train(ctx: Context, req: ops.MlpTrain) -> ops.TensorsOnly:
     """Train Linear -> [student BatchNorm1d] -> ReLU -> [student Dropout] -> Linear on (X, y) with MSE and
     SGD(lr, momentum), from the initial weights W1, b1, W2, b2 the grader sent. ``order`` (steps x batch)
     holds the sample indices of each step (full batch when absent). Returns the final W1, b1, W2, b2 and,
-    with BatchNorm, its ``bn.<attr>`` parameters and running statistics."""
+    with BatchNorm, its ``bn.<attr>`` parameters and running statistics; with ``every``, all of them
+    after every that many steps too (``W1@t``, ``bn.running_mean@t``...)."""
     tensors = req.tensors
     X, y = tensors["X"], tensors["y"]
     batchnorm = req.layer == "batchnorm"  # else "dropout"
@@ -50,14 +51,23 @@ def mlp_train(ctx: Context, req: ops.MlpTrain) -> ops.TensorsOnly:
             if req.every and t % int(req.every) == 0:
                 out.update({f"W1@{t}": plain(first.weight), f"b1@{t}": plain(first.bias),
                             f"W2@{t}": plain(last.weight), f"b2@{t}": plain(last.bias)})
+                if batchnorm:
+                    out.update(_bn_state(student, f"@{t}"))
 
         problems.train_mlp(model, X, y, steps=req.steps, lr=req.lr, momentum=req.momentum,
                            seed=int(req.seed), order=tensors.get("order"), after_step=snapshot)
     out.update({"W1": plain(first.weight), "b1": plain(first.bias),
                 "W2": plain(last.weight), "b2": plain(last.bias)})
     if batchnorm:
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            value = getattr(student, name, None)
-            if isinstance(value, torch.Tensor):
-                out[f"bn.{name}"] = plain(value)
+        out.update(_bn_state(student))
     return ops.TensorsOnly(out)
+
+
+def _bn_state(layer: torch.nn.Module, suffix: str = "") -> dict[str, torch.Tensor]:
+    """``bn.<attr><suffix>``: the layer's parameters and running statistics, those that are tensors."""
+    out = {}
+    for name in ("weight", "bias", "running_mean", "running_var"):
+        value = getattr(layer, name, None)
+        if isinstance(value, torch.Tensor):
+            out[f"bn.{name}{suffix}"] = plain(value)
+    return out
