@@ -13,6 +13,8 @@ import sys
 
 import pytest
 import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from autograder.sandbox.worker import protocol
 
@@ -335,8 +337,33 @@ def test_the_worker_s_tensors_each_own_their_storage():
     (["x"], {"float64": torch.zeros(3, dtype=torch.float64)}, "wrong type"),
     ({"x": ["float64", 0, [1]]}, {"float64": torch.zeros(3, 1, dtype=torch.float64)}, "wrong type"),
     ({"x": ["float64", 0, [1]]}, None, "without tensors"),
+    ({"x": ["float64", 0, [0, 10**30]]}, {"float64": torch.zeros(3, dtype=torch.float64)}, "cannot make"),
 ])
 def test_a_tensor_layout_that_does_not_fit_is_a_protocol_error(layout, flat, why):
     header, rest = _reply_frame({"tensors": layout}, flat)
     with pytest.raises(protocol.ProtocolError, match=why):
         _decode(header, rest)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=12,
+)
+# entries shaped like the real ones ([dtype, offset, shape]), with values in and out of range
+_entry = st.tuples(st.sampled_from(["float64", "int64", "float32", ""]), st.integers(-3, 2**70),
+                   st.lists(st.integers(-2, 2**70) | st.integers(0, 4), max_size=3)).map(list)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=3), _entry | _json, max_size=4) | _json)
+@example({"x": ["float64", 0, [0, 2**70]]})  # no values, yet a dimension past int64
+def test_any_tensor_layout_decodes_or_is_a_protocol_error(layout):
+    """A worker's reply may carry any layout: decoding it ends in tensors or a ProtocolError, never in
+    another exception (which would be a grader fault instead of the student's malformed reply)."""
+    flat = {"float64": torch.zeros(4, dtype=torch.float64), "int64": torch.zeros(2, dtype=torch.int64)}
+    header, rest = _reply_frame({"tensors": layout}, flat)
+    try:
+        _decode(header, rest)
+    except protocol.ProtocolError:
+        pass

@@ -93,7 +93,10 @@ def _unpack(layout: Any, flat: dict[str, torch.Tensor], own: bool) -> dict[str, 
             numel *= d
         if buffer is None or offset < 0 or offset + numel > buffer.numel():
             raise ProtocolError(f"tensor {name!r} lies outside the packed data")
-        out[name] = buffer[offset: offset + numel].view(shape)
+        try:
+            out[name] = buffer[offset: offset + numel].view(shape)
+        except (RuntimeError, TypeError, ValueError, OverflowError):  # e.g. a dimension past int64
+            raise ProtocolError(f"tensor {name!r} has a shape torch cannot make") from None
         if own:
             out[name] = out[name].clone()
     return out
