@@ -51,22 +51,6 @@ def _problem(name: str) -> tuple[dict, dict, torch.Tensor, float, list[float]]:
     return data, init, order, L.val_loss(ref, data), curve
 
 
-def _student_curve(resp: ops.Reply, data: dict) -> list[float]:
-    """The validation loss after every ``CURVE_EVERY`` steps of the student's run, as far as the worker
-    sent back usable tensors (the final check reports what is missing)."""
-    curve = []
-    for t in range(CURVE_EVERY, CONVERGENCE.steps + 1, CURVE_EVERY):
-        w = {k: resp.tensors.get(f"{k}@{t}") for k in ("W1", "b1", "W2", "b2")}
-        w |= {k: resp.tensors.get(f"bn.{k}@{t}") for k in BN_KEYS}
-        if not all(isinstance(v, torch.Tensor) for v in w.values()):
-            break
-        try:
-            curve.append(_eval_val_loss(w, data))
-        except RuntimeError:  # shapes the layer changed
-            break
-    return curve
-
-
 def _trained_layer(spec: BatchNormSpec, resp: ops.Reply) -> nn.Module:
     """The reference module holding the parameters and running statistics the student's ended with."""
     hidden = CONVERGENCE.hidden
@@ -95,7 +79,8 @@ def bn_module_convergence(ctx: CheckContext) -> CheckResult:
     final = L.final_weights(resp, init)
     student = L.train_reference(_trained_layer(spec, resp), True, data, final, None)
     got = L.val_loss(student, data)
-    mine = _student_curve(resp, data)
+    keys = {k: k for k in ("W1", "b1", "W2", "b2")} | {k: f"bn.{k}" for k in BN_KEYS}
+    mine = L.snapshot_curve(resp, c.steps, CURVE_EVERY, keys, lambda w: _eval_val_loss(w, data))
     steps = list(range(CURVE_EVERY, c.steps + 1, CURVE_EVERY))
     plot = {"title": f"a small MLP with {spec.name}, trained with SGD on mini-batches of {c.batch}",
             "xlabel": "step", "ylabel": "validation MSE, eval mode (log scale)", "log": True,

@@ -368,19 +368,6 @@ def _problem() -> tuple[dict, dict, float, list[float]]:
     return data, init, L.val_loss(ref, data), curve
 
 
-def _student_curve(resp, c: L.MlpProblem, data: dict) -> list[float]:
-    curve = []
-    for t in range(CURVE_EVERY, c.steps + 1, CURVE_EVERY):
-        w = {k: resp.tensors.get(f"{k}@{t}") for k in ("W1", "b1", "W2", "b2")}
-        if not all(isinstance(v, torch.Tensor) for v in w.values()):
-            break
-        try:
-            curve.append(_plain_val_loss(w, data))
-        except RuntimeError:  # shapes the layer changed: the final check reports it
-            break
-    return curve
-
-
 @register("dropout_convergence")
 def dropout_convergence(ctx: CheckContext) -> CheckResult:
     c, p = DROPOUT.convergence, DROPOUT.p_convergence
@@ -390,7 +377,8 @@ def dropout_convergence(ctx: CheckContext) -> CheckResult:
     resp = ctx.call(request, timeout=ctx.long_call_timeout())
     student = L.train_reference(torch.nn.Identity(), False, data, L.final_weights(resp, init), None)
     got = L.val_loss(student, data)
-    mine = _student_curve(resp, c, data)
+    mine = L.snapshot_curve(resp, c.steps, CURVE_EVERY, {k: k for k in ("W1", "b1", "W2", "b2")},
+                            lambda w: _plain_val_loss(w, data))
     steps = list(range(CURVE_EVERY, c.steps + 1, CURVE_EVERY))
     plot = {"title": f"a small MLP with Dropout(p={p}), trained with SGD", "xlabel": "step",
             "ylabel": "validation MSE, dropout off (log scale)", "log": True,

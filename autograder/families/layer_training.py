@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -110,6 +110,23 @@ def returned(resp: ops.Reply, key: str, like: torch.Tensor) -> torch.Tensor:
             "replaced them with tensors of another shape"
         )
     return t.to(like.dtype)
+
+
+def snapshot_curve(resp: ops.Reply, steps: int, every: int, keys: dict[str, str],
+                   loss: Callable[[dict[str, torch.Tensor]], float]) -> list[float]:
+    """``loss`` of the student's run after every ``every`` steps, from the snapshots the worker sent
+    (``keys``: name for ``loss`` -> reply key prefix, ``<prefix>@<t>``), as far as they are usable: the
+    curve stops at a missing tensor or at shapes the layer changed (the final check reports those)."""
+    curve = []
+    for t in range(every, steps + 1, every):
+        w = {name: resp.tensors.get(f"{key}@{t}") for name, key in keys.items()}
+        if not all(isinstance(v, torch.Tensor) for v in w.values()):
+            break
+        try:
+            curve.append(loss(w))
+        except RuntimeError:
+            break
+    return curve
 
 
 def final_weights(resp: ops.Reply, init: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
