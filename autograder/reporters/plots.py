@@ -152,10 +152,10 @@ def svg(plot: dict) -> str:
             out.append(_text(LEFT - 6, py_axis(v) + 4, text, "end"))
     out.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" '
                'stroke="#333333"/>')
-    for k, (s, pts) in enumerate(zip(plot["series"], lines, strict=True)):
+    dashes = [bool(s.get("dashed", k > 0)) for k, s in enumerate(plot["series"])]
+    for k, (pts, dashed) in enumerate(zip(lines, dashes, strict=True)):
         if not pts:
             continue
-        dashed = bool(s.get("dashed", k > 0))
         style = ' stroke-dasharray="6 4" stroke-width="1.6"' if dashed else ' stroke-width="2.2"'
         coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
         out.append(f'<polyline fill="none" stroke="{COLORS[k % len(COLORS)]}"{style} '
@@ -166,9 +166,9 @@ def svg(plot: dict) -> str:
         bx, by = LEFT + plot_w - box_w - 6, TOP + 6
         out.append(f'<rect x="{bx:.1f}" y="{by}" width="{box_w:.1f}" height="{8 + 16 * len(labels)}" '
                    'fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>')
-        for k, (s, label) in enumerate(zip(plot["series"], labels, strict=True)):
+        for k, (label, dashed) in enumerate(zip(labels, dashes, strict=True)):
             y = by + 14 + 16 * k
-            dash = ' stroke-dasharray="6 4"' if bool(s.get("dashed", k > 0)) else ""
+            dash = ' stroke-dasharray="6 4"' if dashed else ""
             out.append(f'<line x1="{bx + 6:.1f}" y1="{y - 4}" x2="{bx + 28:.1f}" y2="{y - 4}" '
                        f'stroke="{COLORS[k % len(COLORS)]}" stroke-width="2"{dash}/>')
             out.append(_text(bx + 32, y, label, "start"))
