@@ -123,28 +123,12 @@ def test_tallies_and_survivor_diffs():
     assert "isolation: minibatches:L1:d#1" in text
 
 
-def test_command_line_errors_exit_2():
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograder.tasks.mutants", "--assignment", "04_nope"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 2 and "unknown assignment 04_nope" in proc.stderr
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograder.tasks.mutants", "--jobs", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 2 and "--jobs must be at least 1" in proc.stderr
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograder.tasks.mutants", "--examples-scale", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 2 and "--examples-scale must be in (0, 1]" in proc.stderr
+@pytest.mark.parametrize(("args", "message"), [
+    (["--assignment", "04_nope"], "unknown assignment 04_nope"),
+    (["--jobs", "0"], "--jobs must be at least 1"),
+    (["--examples-scale", "0"], "--examples-scale must be in (0, 1]"),
+])
+def test_command_line_errors_exit_2(args, message):
+    proc = subprocess.run([sys.executable, "-m", "autograder.tasks.mutants", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and message in proc.stderr
