@@ -2,25 +2,26 @@
 
 The pipeline is a declared, ordered list of small steps (nbgrader's preprocessor style):
 
-    read_file -> pick_cells -> drop_magics -> parse -> scan
+    read_file -> graded_code -> parse -> scan
 
-Order matters: magics must go before ``parse`` (``%timeit`` is not Python), and ``scan`` needs the
-syntax tree. Each step only adds to the record; a step that finds a fatal problem sets
-``load_error`` and later steps skip themselves, so a broken submission still yields a record.
+Order matters: ``graded_code`` (``policy.notebook.graded_code``: the cells the grader runs, IPython's
+own syntax dropped where IPython reads it) must come before ``parse`` (``%timeit`` is not Python), and
+``scan`` needs the syntax tree. Each step only adds to the record; a step that finds a fatal problem
+sets ``load_error`` and later steps skip themselves, so a broken submission still yields a record, and
+no step can raise for any input (a step's unexpected failure is that submission's load error).
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..policy import PolicyReport, check_source, graded_source
-from ..policy import drop_magics as drop_ipython
+from ..policy import PolicyReport, check_source
+from ..policy.notebook import describe_line
+from ..policy.notebook import graded_code as read_graded_code
 
 MAX_BYTES = {"py": 2 << 20, "ipynb": 24 << 20}  # larger is not a homework answer (notebooks hold plots)
 IGNORED_IN_FOLDERS = {"conftest.py", "sitecustomize.py", "usercustomize.py", "setup.py"}
@@ -28,15 +29,11 @@ IGNORED_IN_FOLDERS = {"conftest.py", "sitecustomize.py", "usercustomize.py", "se
 
 @dataclass(frozen=True)
 class Cell:
-    """Where one graded notebook cell starts in the assembled source (1-based line), its index among
-    all cells, and its number among the notebook's code cells (1-based, what a student can count)."""
+    """Where one graded notebook cell starts in the assembled source (1-based line), and its number
+    among the notebook's code cells (1-based, what a student can count)."""
 
-    index: int
+    code_number: int
     first_line: int
-    code_number: int = 0
-
-
-_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)", re.MULTILINE)
 
 
 @dataclass
@@ -52,32 +49,24 @@ class Submission:
     text: str = ""
     source: str = ""
     cells: list[Cell] = field(default_factory=list)
+    origin: list[int] | None = None  # a .py's file line of each graded line, where they differ
     tree: ast.Module | None = None
     scan: PolicyReport | None = None
     load_error: str | None = None
+    _lines: list[str] | None = field(default=None, repr=False)
 
     def where(self, line: int) -> str:
         """Where a source line is, in words a student can follow: 'line 12' in a file; in a notebook
         'the cell defining `Adam`, line 3', or 'code cell 4, line 3' for a cell defining nothing
         (markdown cells are not counted)."""
-        if not self.cells:
-            return f"line {line}"
-        at = max((k for k, c in enumerate(self.cells) if c.first_line <= line),
-                 key=lambda k: self.cells[k].first_line, default=0)
-        cell = self.cells[at]
-        end = self.cells[at + 1].first_line - 1 if at + 1 < len(self.cells) else None
-        body = "\n".join(self.source.splitlines()[cell.first_line - 1: end])
-        names = _DEFINITION.findall(body)
-        local = f"line {line - cell.first_line + 1}"
-        if names:
-            shown = ", ".join(f"`{n}`" for n in names[:3]) + (" ..." if len(names) > 3 else "")
-            return f"the cell defining {shown}, {local}"
-        return f"code cell {cell.code_number or cell.index + 1}, {local}"
+        return describe_line(self.source, [(c.code_number, c.first_line) for c in self.cells], line,
+                             self.origin)
 
     def quote(self, line: int) -> str:
         """The source line ``line`` (1-based) as the student wrote it, stripped; '' when out of range."""
-        lines = self.source.splitlines()
-        return lines[line - 1].strip() if 1 <= line <= len(lines) else ""
+        if self._lines is None:
+            self._lines = self.source.splitlines()
+        return self._lines[line - 1].strip() if 1 <= line <= len(self._lines) else ""
 
 
 def student_id(path: Path) -> str:
@@ -211,37 +200,22 @@ def read_file(sub: Submission) -> None:
         sub.load_error = f"{target.name}: the file is empty"
 
 
-def pick_cells(sub: Submission) -> None:
-    """Notebook: the code cells in order, except nbgrader test cells and cells tagged 'experiment'
-    (``policy.notebook``, the rule the shipped self-check applies too)."""
-    if sub.load_error or sub.kind != "ipynb":
-        sub.source = sub.text
-        return
-    try:
-        nb = json.loads(sub.text)
-        cells = nb["cells"]
-        if not isinstance(cells, list):
-            raise TypeError
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        detail = f" ({exc.msg}, line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-        sub.load_error = f"{sub.filename}: not a valid notebook (JSON with a 'cells' list){detail}"
-        return
-    sub.source, starts = graded_source(cells)
-    code_numbers = {}
-    for index, cell in enumerate(cells):
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            code_numbers[index] = len(code_numbers) + 1
-    sub.cells = [Cell(index, line, code_numbers.get(index, 0)) for index, line in starts]
-    if not sub.source.strip():
-        sub.load_error = f"{sub.filename}: the notebook has no code cells to grade"
-
-
-def drop_magics(sub: Submission) -> None:
-    """Blank out what only IPython understands, keeping line numbers (``policy.notebook.drop_magics``:
-    line and cell magics, shell lines, help lines, ``get_ipython()``)."""
+def graded_code(sub: Submission) -> None:
+    """What the grader runs of the file (``policy.notebook.graded_code``, the rule the shipped
+    self-check applies too): a notebook's code cells except nbgrader test cells and cells tagged
+    'experiment', IPython's own syntax dropped where IPython reads it; a ``.py`` as it is, but for the
+    ``get_ipython()`` statements nbconvert writes."""
     if sub.load_error:
         return
-    sub.source = drop_ipython(sub.source, [cell.first_line for cell in sub.cells])
+    try:
+        sub.source, cells, sub.origin = read_graded_code(sub.text, sub.kind)
+    except ValueError as exc:
+        sub.load_error = f"{sub.filename}: not a valid notebook (JSON with a 'cells' list: {exc})"[:400]
+        return
+    sub.cells = [Cell(number, first) for number, first in cells]
+    if not sub.source.strip():
+        what = "the notebook has no code cells to grade" if sub.kind == "ipynb" else "the file is empty"
+        sub.load_error = f"{sub.filename}: {what}"
 
 
 def parse(sub: Submission) -> None:
@@ -273,7 +247,7 @@ def scan(sub: Submission) -> None:
         sub.load_error = f"{sub.filename}: cannot be checked (nested too deeply)"
 
 
-PIPELINE = (read_file, pick_cells, drop_magics, parse, scan)
+PIPELINE = (read_file, graded_code, parse, scan)
 
 
 def load_submission(path: Path, assignment: str, module: str) -> Submission:
@@ -284,4 +258,11 @@ def load_submission(path: Path, assignment: str, module: str) -> Submission:
             step(sub)
         except OSError as exc:  # never the path of what a link pointed to: only the submission's name
             sub.load_error = f"{path.name}: cannot be read ({exc.strerror})"
+        except (RecursionError, MemoryError):  # nested too deeply for any step: this student only
+            sub.load_error = f"{path.name}: cannot be read (nested too deeply)"
+        except Exception as exc:  # noqa: BLE001 - no input may stop a class run
+            sub.load_error = f"{path.name}: cannot be read ({type(exc).__name__})"
+        if sub.load_error:
+            sub.tree = sub.scan = None
+            break
     return sub

@@ -11,7 +11,7 @@ The digest is of the graded source (``PolicyReport.review_digest``): a regrade o
 with the same file gives the same grades, and a changed submission needs a new grant (what a flagged
 line obtains can flow into any other line). A granted name is graded normally (its code still runs
 only in the sandbox, behind the runtime tripwires). ``forbidden`` (delegation to torch's own
-implementation) cannot be granted.
+implementation, decided by the runtime's evidence only) cannot be granted.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..policy import PolicyReport, verdicts
+from ..policy.report import QUOTED_VIOLATIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,27 +67,29 @@ def load_grants(path: Path) -> Grants:
 class Verdict:
     """What the policy decided for one graded name of one student."""
 
-    status: str  # "forbidden" or "review"
+    status: str  # "review" or "granted"
     feedback: str
     flag: dict | None = None  # the TA's review flag (review only)
 
 
 def decide(report: PolicyReport, names, granted: dict[str, str], where) -> dict[str, Verdict]:
-    """The names that may not run: forbidden ones, and review ones without a matching grant. Review
-    names get a flag either way (granted or not), for the record. ``where(line)`` locates a line."""
+    """The names the policy flags for review, each with the TA's flag (granted or not, for the record):
+    a flagged name without a matching grant does not run. Static evidence never makes a name
+    ``forbidden`` (only the runtime's evidence does). ``where(line)`` locates a line."""
     out: dict[str, Verdict] = {}
-    for name, (status, reason, found) in verdicts(report, names).items():
-        if status == "forbidden":
-            out[name] = Verdict("forbidden", f"forbidden: `{name}` {reason}")
-            continue
+    for name, (_, _why, found) in verdicts(report, names).items():
         digest = report.review_digest(name)
-        quoted = [f"{where(v.line)}{f' in `{v.owner}`' if v.owner else ' (module level)'}: {v.what}: {v.code}"
-                  for v in found]
+        delegation = report.delegation_reason(name)
+        quoted = ([f"`{name}` {delegation}"] if delegation else []) + [
+            f"{where(v.line)}{f' in `{v.owner}`' if v.owner else ' (module-level code)'}: {v.what}: {v.code}"
+            for v in found[:QUOTED_VIOLATIONS]]
+        if len(found) > QUOTED_VIOLATIONS:
+            quoted.append(f"... and {len(found) - QUOTED_VIOLATIONS} more")
         grant = granted.get(name)
         flag = {
             "kind": "review",
             "name": name,
-            "message": f"`{name}` breaks the submission policy; a TA must read these lines"
+            "message": f"`{name}` needs a TA's reading of the lines below before it counts"
                        + (" (granted)" if grant == digest else ""),
             "lines": quoted,
             "sha256": digest,
@@ -96,10 +99,12 @@ def decide(report: PolicyReport, names, granted: dict[str, str], where) -> dict[
             out[name] = Verdict("granted", "", flag)
             continue
         stale = " (a grant exists for an earlier version of these lines)" if grant else ""
+        what = ("names torch's own implementation" if delegation
+                else "uses code the submission policy does not allow")
         out[name] = Verdict(
             "review",
-            f"review: `{name}` uses code the submission policy does not allow{stale}; it scores 0 until a "
-            "TA has read these lines and granted them:\n" + "\n".join(f"  {q}" for q in quoted),
+            f"review: `{name}` {what}{stale}; it scores 0 until a TA has read these lines and granted "
+            "them:\n" + "\n".join(f"  {q}" for q in quoted),
             flag,
         )
     return out

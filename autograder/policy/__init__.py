@@ -1,9 +1,9 @@
 """The kit's submission policy: what a submission may use, decided on the syntax tree before any of its
 code runs (``tables`` holds the whole policy; see its docstring).
 
-Standard library only, no kit imports: the grader uses it, ``make release`` joins its modules into one
-standalone ``check_submission.py`` that ships with every notebook (``standalone_text``), and the
-sandboxed worker gets its runtime tables through ``sandbox/tripwire_names.py``.
+Standard library only, no kit imports: the grader uses it, and ``make release`` joins its modules into
+one standalone ``check_submission.py`` that ships with every notebook (``standalone_text``). It is
+static evidence, a flag for a TA; what decides a score lives elsewhere (``sandbox/guards.py``).
 """
 
 from __future__ import annotations
@@ -11,11 +11,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from .bindings import dotted, effective_bindings, top_level_bindings
 from .cli import GRADED_NAMES, check_file, main
 from .notebook import (
     EXPERIMENT_TAG,
     TEST_PREFIX,
+    describe_line,
+    drop_ipython_calls,
     drop_magics,
+    graded_code,
     graded_source,
     is_experiment_cell,
     is_solution_cell,
@@ -25,18 +29,19 @@ from .notebook import (
 )
 from .report import PolicyReport, Violation, is_delegation, path_problem, verdicts
 from .tables import *  # noqa: F403  (the tables are the policy's public face)
-from .tables import KIT_PACKAGES, RUNTIME_ENTRY_POINTS, RUNTIME_OPS
-from .visitor import check_source, dotted, top_level_bindings
+from .tables import KIT_PACKAGES
+from .visitor import check_source
 
 __all__ = [
-    "EXPERIMENT_TAG", "GRADED_NAMES", "KIT_PACKAGES", "RUNTIME_ENTRY_POINTS", "RUNTIME_OPS", "TEST_PREFIX",
-    "PolicyReport", "Violation", "check_file", "check_source", "dotted", "drop_magics", "graded_source",
+    "EXPERIMENT_TAG", "GRADED_NAMES", "KIT_PACKAGES", "TEST_PREFIX",
+    "PolicyReport", "Violation", "check_file", "check_source", "describe_line", "dotted",
+    "drop_ipython_calls", "drop_magics", "effective_bindings", "graded_code", "graded_source",
     "is_delegation", "is_experiment_cell", "is_solution_cell", "is_test_cell", "main", "nbgrader_meta",
     "path_problem", "standalone_text", "tested_name", "top_level_bindings", "verdicts",
 ]
 
 # The order of the standalone copy: the tables first (its docstring is the file's), the command line last.
-PARTS = ("tables", "notebook", "report", "visitor", "cli")
+PARTS = ("tables", "notebook", "report", "bindings", "visitor", "cli")
 HERE = Path(__file__).parent
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from .notebook import drop_magics, graded_source
-from .report import verdicts
+from .notebook import describe_line, graded_code
+from .report import QUOTED_VIOLATIONS, verdicts
 from .visitor import check_source
 
 # The released copy (check_submission.py, written by `make release`) names its assignment's graded
@@ -18,30 +17,32 @@ def check_file(path: str) -> list[str]:
     """The problems the grader would find in one ``.py`` or ``.ipynb`` file, as lines of text."""
     with open(path, encoding="utf-8-sig") as fh:
         text = fh.read()
-    starts: list[tuple[int, int]] = []
-    if path.endswith(".ipynb"):
-        text, starts = graded_source(json.loads(text)["cells"])
-    report = check_source(drop_magics(text, [first for _, first in starts]))
+    source, cells, origin = graded_code(text, "ipynb" if path.endswith(".ipynb") else "py")
+    report = check_source(source)
 
     def where(line: int) -> str:
-        cell = max((s for s in starts if s[1] <= line), key=lambda s: s[1], default=None)
-        return f"line {line}" if cell is None else f"cell {cell[0] + 1}, line {line - cell[1] + 1}"
+        return describe_line(source, cells, line, origin)
+
+    def quoted(found: list) -> list[str]:
+        shown = [f"    {where(v.line)}: {v.what}\n        {v.code}" for v in found[:QUOTED_VIOLATIONS]]
+        more = len(found) - QUOTED_VIOLATIONS
+        return shown + ([f"    ... and {more} more"] if more > 0 else [])
 
     names = GRADED_NAMES or report.definitions
     lines = []
     shared = [v for v in report.violations if v.owner is None]
     if shared and names:
-        lines.append("module level (every graded name is set to review: 0 points until a TA has read "
-                     "these lines and granted them):")
-        lines += [f"    {where(v.line)}: {v.what}\n        {v.code}" for v in shared]
-    for name, (status, reason, found) in verdicts(report, names).items():
-        if status == "forbidden":
-            lines.append(f"{name}: forbidden (0 points): `{name}` {reason}")
-            continue
+        lines.append("module-level code (runs on import, so every graded name is set to review: 0 points "
+                     "until a TA has read these lines and granted them):")
+        lines += quoted(shared)
+    for name, (_, _why, found) in verdicts(report, names).items():
         own = [v for v in found if v.owner is not None]
-        if own:
+        delegation = report.delegation_reason(name)
+        if delegation or own:
             lines.append(f"{name}: review (0 points until a TA has read these lines and granted them):")
-            lines += [f"    {where(v.line)} in `{v.owner}`: {v.what}\n        {v.code}" for v in own]
+        if delegation:
+            lines.append(f"    `{name}` {delegation}")
+        lines += quoted(own)
     return lines
 
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in args:
         try:
             problems = check_file(path)
-        except (OSError, ValueError, KeyError, TypeError, SyntaxError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, SyntaxError, RecursionError, MemoryError) as exc:
             print(f"{path}: cannot be checked ({type(exc).__name__}: {exc})")
             status = 1
             continue

@@ -1,27 +1,30 @@
 """What a submission may use: the kit's submission policy, decided on the syntax tree before any of
-its code runs. Standalone (standard library only, no kit imports): the grader uses it, every released
-notebook ships a copy as ``check_submission.py``, and the sandboxed worker gets its runtime tables.
+its code runs. Standalone (standard library only, no kit imports): the grader uses it and every released
+notebook ships a copy as ``check_submission.py``.
 
     python check_submission.py 02_optimizers.ipynb      # or optimizers.py
 
-Two kinds of findings:
+Two kinds of findings, both static evidence: they make a graded name ``review`` (0 points until a TA
+has read the quoted lines and granted them), never ``forbidden``; that status comes only from the
+grader's runtime evidence that torch's implementation was called while the graded name was graded.
 
-- **delegation** (status ``forbidden``): a graded definition, or a same-file helper it uses, names
-  torch's own implementation of the graded computation (``torch.optim.Adam``, ``F.batch_norm``, ...)
-  or imports the kit. Using torch's optimizers or layers in module-level experiment code is fine;
-  only what a graded definition can reach counts.
-- **policy violations** (status ``review``: 0 points until a TA has read the lines and granted them):
-  imports outside the allowlist, dunder attributes outside the allowlist, frame/code/closure
-  introspection, private torch internals (beyond the curated list below), torch namespaces that reach
-  the dispatcher, code loading or global state, dynamic names and code (``eval``, computed
-  ``getattr``, ...) and monkeypatching of imported modules or classes. A violation inside a top-level
-  definition concerns that definition and every graded name that uses it; one at module level
-  concerns every graded name.
+- **delegation**: a graded definition, or a same-file helper it uses, names torch's own implementation
+  of the graded computation (``torch.optim.Adam``, ``F.batch_norm``, ...) or the kit. Names are
+  resolved the way Python binds them: an import of ``Adam as TorchAdam`` that only a
+  ``if __name__ == "__main__":`` block, a type hint or a comparison at module level uses concerns no
+  graded name, and a later ``class SGD`` shadows an earlier ``from torch.optim import SGD``.
+- **policy violations**: imports outside the allowlist, dunder attributes outside the allowlist,
+  frame/code/closure introspection (also through ``match`` patterns and format fields), private torch
+  internals (beyond the curated list below), torch namespaces that reach the dispatcher, load code or
+  run code strings, global state, dynamic names and code (``eval``, ``getattr`` with a name that is not
+  a known constant, ...) and monkeypatching of imported modules or classes. A violation inside a
+  definition concerns that definition and every graded name that uses it; one in module-level code
+  (which runs on import) concerns every graded name.
 
 The tables below (this file) are the whole policy; ``report.py`` matches names against them,
-``visitor.py`` walks the syntax tree, ``notebook.py`` reads notebooks as the grader does and ``cli.py``
-is the command line. ``make release`` joins the five into the one standalone ``check_submission.py``.
-The tables below are the whole policy. Dotted patterns are matched segment by segment with shell
+``bindings.py`` reads what the module binds, ``visitor.py`` walks the syntax tree, ``notebook.py`` reads
+notebooks as the grader does and ``cli.py`` is the command line. ``make release`` joins the six into
+the one standalone ``check_submission.py``. Dotted patterns are matched segment by segment with shell
 wildcards (``torch.*dropout*`` is ``torch.dropout_`` and ``torch.native_dropout``, never
 ``torch.nn.Dropout``); a pattern matches a name and everything below it.
 """
@@ -49,6 +52,9 @@ BANNED_NAMESPACES = frozenset({
     "matplotlib.use", "matplotlib.pyplot.switch_backend", "operator.attrgetter", "operator.methodcaller",
     "typing.get_type_hints", "typing.ForwardRef", "typing_extensions.get_type_hints",
     "typing_extensions.ForwardRef", "functools.singledispatch", "functools.singledispatchmethod",
+    # code-string runners and field-path evaluators: they run or reach what the syntax tree cannot show
+    "string.Formatter", "torch.utils.benchmark", "torch.utils.collect_env", "torch.cuda.jiterator",
+    "numpy.testing.rundocs", "torch.utils.bundled_inputs", "torch.utils.mobile_optimizer",
 })
 # Public torch names that live in banned namespaces but are plain predicates, used by torch's own code.
 ALLOWED_IN_BANNED = frozenset({"torch.jit.is_scripting", "torch.compiler.is_compiling"})
@@ -118,7 +124,7 @@ ASSIGNABLE = frozenset({"torch.backends"})
 _OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam",
                "ASGD", "LBFGS", "Rprop", "SparseAdam", "Adafactor", "Muon")
 # torch's own implementations of the graded computations. Reaching one from a graded definition (or a
-# helper it uses) makes that graded name ``forbidden``. torch.optim.lr_scheduler's classes are listed by
+# helper it uses) flags that graded name for review. torch.optim.lr_scheduler's classes are listed by
 # exclusion in DELEGATION_SCHEDULERS.
 DELEGATION = frozenset({
     *(f"torch.optim.{name}" for name in _OPTIMIZERS),
@@ -137,17 +143,3 @@ DELEGATION = frozenset({
 DELEGATION_SCHEDULERS = "torch.optim.lr_scheduler"
 ALLOWED_SCHEDULERS = frozenset({"LRScheduler", "_LRScheduler"})
 KIT_PACKAGES = frozenset({"reference", "autograder", "kitworker", "solutions"})
-
-# --- runtime tripwires (installed in the sandboxed worker from these tables) ---------------------------
-# aten operators (overload packet names) that only torch's own implementations of the graded
-# components dispatch: seen by a dispatch mode around the student's code.
-RUNTIME_OPS = frozenset({
-    "*batch_norm*", "*instance_norm*", "*layer_norm*", "*group_norm*", "*dropout*", "_fused_*",
-})
-# Python entry points wrapped in the worker (classes: their __init__; modules: the callables of __all__).
-RUNTIME_ENTRY_POINTS = tuple(sorted(
-    {f"torch.optim.{name}" for name in _OPTIMIZERS}
-    | {"torch.optim.sgd", "torch.optim.adam", "torch.optim.adagrad", "torch.optim.rmsprop",
-       "torch.optim.lr_scheduler.*", "torch.nn.functional.*batch_norm*", "torch.nn.functional.*dropout*",
-       "torch.*batch_norm*", "torch.*dropout*", "torch.nn.*BatchNorm*", "torch.nn.*Dropout*"}
-))

@@ -1,11 +1,41 @@
 """The syntax-tree walk of the policy: one visitor, one method per node kind, that records policy
-violations (with the top-level definition they sit in), delegation and the names each top-level
-definition uses; ``check_source`` turns that into a ``PolicyReport``."""
+violations (with the definition they sit in), the dotted names each binding statement reaches and the
+global names it uses; ``check_source`` turns that into a ``PolicyReport``.
+
+What the walk reads as Python would run it:
+
+- code that never runs is not read: ``if __name__ == "__main__":`` blocks (the grader imports the
+  module under its own name), ``if TYPE_CHECKING:`` blocks and branches of a constant-false test;
+- type hints are not uses: an annotation never makes a definition use torch's implementation
+  (what an annotation *runs* is still checked for violations);
+- names are resolved as the module binds them: an import binds only its own alias, a later ``class``
+  or ``def`` shadows an earlier import of the same name, variables bound to modules or classes
+  (``nnf = torch.nn.functional``, in a function or at module level) are aliases like imports;
+- computed attribute names are resolved where their values are constants (``for name in
+  ("running_mean", "running_var"): getattr(self, name)``) and judged like ``self.running_mean``;
+- attribute names hidden in ``match`` class patterns and in format-string fields are attribute access.
+
+Every binding statement is visited once, so the scan is linear in the size of the source.
+"""
 
 from __future__ import annotations
 
 import ast
+import string
 
+from .bindings import (
+    Scope,
+    always_true,
+    compound,
+    const_str,
+    dotted,
+    effective_bindings,
+    head_expressions,
+    import_paths,
+    live_blocks,
+    module_aliases,
+    never_true,
+)
 from .report import PolicyReport, Violation, import_allowed, is_delegation, matches, matches_any, path_problem
 from .tables import (
     ALLOWED_DUNDERS,
@@ -17,122 +47,76 @@ from .tables import (
     KIT_PACKAGES,
 )
 
-# --- scopes ------------------------------------------------------------------------------------------
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp,
-           ast.DictComp, ast.GeneratorExp)
-
-
-def _bound_here(node: ast.AST) -> set[str]:
-    """Names bound in the scope that ``node`` opens (parameters, assignments, imports, nested defs),
-    without descending into nested scopes; ``global``/``nonlocal`` names are not local."""
-    bound: set[str] = set()
-    declared: set[str] = set()
-    args = getattr(node, "args", None)
-    if isinstance(args, ast.arguments):
-        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
-            if a is not None:
-                bound.add(a.arg)
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        for gen in node.generators:
-            bound |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
-        return bound
-    body = node.body if isinstance(node.body, list) else [node.body]
-    todo = list(body)
-    while todo:
-        sub = todo.pop()
-        if isinstance(sub, (ast.Global, ast.Nonlocal)):
-            declared |= set(sub.names)
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(sub.name)
-            todo.extend(sub.decorator_list)
-            continue
-        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-            bound |= {(a.asname or a.name).split(".")[0] for a in sub.names}
-        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-            bound.add(sub.id)
-        elif isinstance(sub, ast.ExceptHandler) and sub.name:
-            bound.add(sub.name)
-        elif isinstance(sub, (ast.MatchAs, ast.MatchStar)) and sub.name:
-            bound.add(sub.name)
-        if isinstance(sub, _SCOPES) and sub is not node:
-            continue
-        todo.extend(ast.iter_child_nodes(sub))
-    return bound - declared
-
-
-class _Aliases(ast.NodeVisitor):
-    """Import aliases of the whole file (imports inside functions count too): local name -> dotted."""
-
-    def __init__(self) -> None:
-        self.aliases: dict[str, str] = {}
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for a in node.names:
-            if a.asname:
-                self.aliases[a.asname] = a.name
-            else:
-                self.aliases[a.name.split(".")[0]] = a.name.split(".")[0]
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.level or not node.module:
-            return
-        for a in node.names:
-            if a.name != "*":
-                self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-
-
-def _const_str(node: ast.AST) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
-    """The dotted name ``node`` denotes when its root is an imported name (``F.dropout`` ->
-    ``torch.nn.functional.dropout``); ``getattr(x, "const")`` counts as ``x.const``."""
-    parts: list[str] = []
-    while True:
-        if isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
-              and len(node.args) >= 2 and _const_str(node.args[1]) is not None):
-            parts.append(_const_str(node.args[1]))
-            node = node.args[0]
-        else:
-            break
-    if not isinstance(node, ast.Name) or node.id not in aliases:
-        return None
-    return ".".join([aliases[node.id], *reversed(parts)])
+def _format_fields(text: str) -> list[str]:
+    """The attribute names a format string's replacement fields reach (``"{0.__globals__}"``)."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f]
+    except (ValueError, IndexError):
+        return []
+    out = []
+    for field in fields:
+        for part in field.replace("[", ".").split(".")[1:]:
+            name = part.rstrip("]")
+            if name.isidentifier():
+                out.append(name)
+    return out
 
 
 # --- the visitor ---------------------------------------------------------------------------------------
 
 class PolicyVisitor(ast.NodeVisitor):
-    """One pass over the tree: policy violations (with their owner), delegation uses and global names
-    referenced per top-level definition. One method per node kind."""
+    """One pass over the module: policy violations (with their owner), and per binding statement the
+    dotted names it reaches and the global names it uses. One method per node kind."""
 
-    def __init__(self, aliases: dict[str, str], lines: list[str]) -> None:
+    def __init__(self, aliases: dict[str, str], lines: list[str], globals_strings=None) -> None:
         self.aliases = aliases
         self.lines = lines
-        self.owner: str | None = None  # the top-level definition being visited
-        self.scopes: list[set[str]] = []  # names bound in the enclosing function-like scopes
+        self.owner: str | None = None  # the definition being visited (None: module-level code)
+        self.key: int = 0  # id of the binding statement being visited
+        self.scopes: list[Scope] = []
         self.violations: list[Violation] = []
-        self.delegates: dict[str | None, set[str]] = {}  # owner -> delegation paths it names
-        self.refs: dict[str | None, set[str]] = {}  # owner -> global names it loads
+        self.paths: dict[int, set[str]] = {}  # binding statement -> dotted names it reaches
+        self.refs: dict[int, set[str]] = {}  # binding statement -> global names it loads
         self.called: set[int] = set()  # ids of Name nodes that are the function of a call
+        self.annotation = 0  # > 0 while visiting a type hint
+        self.docstrings: set[int] = set()
+        self.globals_strings = globals_strings or {}
 
     # helpers
     def flag(self, node: ast.AST, what: str) -> None:
         line = getattr(node, "lineno", 0)
         code = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
-        self.violations.append(Violation(line, what, code, self.owner))
+        self.violations.append(Violation(line, what, code, self.owner, self.key))
 
     def local(self, name: str) -> bool:
-        return any(name in s for s in self.scopes)
+        return any(name in s.bound for s in self.scopes)
+
+    def strings_of(self, name: str) -> set[str] | None:
+        for scope in reversed(self.scopes):
+            if name in scope.bound:
+                return scope.strings.get(name)
+        return self.globals_strings.get(name)
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """The dotted name ``node`` denotes (local aliases first, then the module's), or None."""
+        root = node
+        while isinstance(root, ast.Attribute) or (
+                isinstance(root, ast.Call) and isinstance(root.func, ast.Name) and root.func.id == "getattr"
+                and len(root.args) >= 2 and const_str(root.args[1]) is not None):
+            root = root.value if isinstance(root, ast.Attribute) else root.args[0]
+        if not isinstance(root, ast.Name):
+            return None
+        for scope in reversed(self.scopes):
+            if root.id in scope.bound:
+                if root.id not in scope.aliases:
+                    return None
+                return dotted(node, {root.id: scope.aliases[root.id]})
+        return dotted(node, self.aliases)
 
     def check_path(self, node: ast.AST, path: str) -> None:
-        if is_delegation(path):
-            self.delegates.setdefault(self.owner, set()).add(path)
+        if not self.annotation:
+            self.paths.setdefault(self.key, set()).add(path)
         problem = path_problem(path)
         if problem:
             self.flag(node, problem)
@@ -142,27 +126,61 @@ class PolicyVisitor(ast.NodeVisitor):
             if node is not None:
                 self.visit(node)
 
+    def visit_annotation(self, node: ast.AST | None) -> None:
+        if node is None:
+            return
+        self.annotation += 1
+        try:
+            self.visit(node)
+        finally:
+            self.annotation -= 1
+
+    def enter(self, node: ast.AST) -> None:
+        self.scopes.append(Scope(node, self))
+
+    def __call__(self, node: ast.AST) -> str | None:  # Scope asks the visitor to resolve aliases
+        return self.resolve(node)
+
+    def mark_docstring(self, body: list) -> None:
+        if body and isinstance(body[0], ast.Expr) and const_str(body[0].value) is not None:
+            self.docstrings.add(id(body[0].value))
+
     # scopes: what a function header evaluates runs in the enclosing scope, the body in its own
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         args = node.args
-        self.visit_all([*node.decorator_list, *args.defaults, *args.kw_defaults, node.returns])
-        self.visit_all(a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
-                                              args.vararg, args.kwarg) if a is not None)
-        self.scopes.append(_bound_here(node))
+        self.visit_all([*node.decorator_list, *args.defaults, *args.kw_defaults])
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if a is not None:
+                self.visit_annotation(a.annotation)
+        self.visit_annotation(node.returns)
+        self.mark_docstring(node.body)
+        self.enter(node)
         self.visit_all(node.body)
         self.scopes.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.visit_all([*node.decorator_list, *node.bases, *node.keywords])
+        self.mark_docstring(node.body)
+        self.visit_all(node.body)  # a class body runs in the enclosing function's scope chain
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.visit_annotation(node.annotation)
+        self.visit_all([node.target, node.value])
+
+    def visit_arg(self, node: ast.arg) -> None:
+        self.visit_annotation(node.annotation)
+
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self.visit_all([*node.args.defaults, *node.args.kw_defaults])
-        self.scopes.append(_bound_here(node))
+        self.enter(node)
         self.visit(node.body)
         self.scopes.pop()
 
     def visit_comprehension_scope(self, node) -> None:
         self.visit(node.generators[0].iter)  # evaluated in the enclosing scope
-        self.scopes.append(_bound_here(node))
+        self.enter(node)
         for i, gen in enumerate(node.generators):
             self.visit(gen.target)
             if i:
@@ -172,6 +190,13 @@ class PolicyVisitor(ast.NodeVisitor):
         self.scopes.pop()
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_comprehension_scope
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        if not never_true(node.test):
+            self.visit_all(node.body)
+        if not always_true(node.test):
+            self.visit_all(node.orelse)
 
     # imports
     def visit_Import(self, node: ast.Import) -> None:
@@ -189,24 +214,34 @@ class PolicyVisitor(ast.NodeVisitor):
             if a.name == "*":
                 self.flag(node, f"`from {module} import *` (import the names you use explicitly)")
             else:
-                self.check_path(node, f"{module}.{a.name}")
+                problem = path_problem(f"{module}.{a.name}")
+                if problem:
+                    self.flag(node, problem)
 
     def check_import(self, node: ast.AST, module: str) -> bool:
         if module.split(".")[0] in KIT_PACKAGES:
-            self.delegates.setdefault(None, set()).add(module)
+            self.flag(node, f"imports the grading kit (`{module}`)")
             return False
         if not import_allowed(module):
             self.flag(node, f"imports `{module}` (not among the modules a submission may import)")
             return False
-        self.check_path(node, module)
+        problem = path_problem(module)
+        if problem:
+            self.flag(node, problem)
         return True
 
     # names and attributes
     def visit_Name(self, node: ast.Name) -> None:
         name = node.id
-        if not isinstance(node.ctx, ast.Load) or self.local(name):
+        if not isinstance(node.ctx, ast.Load):
             return
-        self.refs.setdefault(self.owner, set()).add(name)
+        if self.local(name):
+            path = self.resolve(node)
+            if path is not None and not self.annotation:
+                self.paths.setdefault(self.key, set()).add(path)
+            return
+        if not self.annotation:
+            self.refs.setdefault(self.key, set()).add(name)
         if name in BANNED_BUILTINS:
             self.flag(node, f"uses `{name}` (dynamic code or the outside world)")
         elif name in DYNAMIC_ATTRIBUTE_BUILTINS and id(node) not in self.called:
@@ -216,20 +251,22 @@ class PolicyVisitor(ast.NodeVisitor):
         if name in self.aliases:
             self.check_path(node, self.aliases[name])
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        attr = node.attr
+    def check_attribute_name(self, node: ast.AST, attr: str, how: str = "") -> None:
         if attr.startswith("__") and attr.endswith("__") and attr not in ALLOWED_DUNDERS:
-            self.flag(node, f"uses `.{attr}` (introspection)")
+            self.flag(node, f"uses `.{attr}`{how} (introspection)")
         elif attr in BANNED_ATTRIBUTES or attr.startswith(("gi_", "cr_", "ag_", "tb_")):
-            self.flag(node, f"uses `.{attr}` (frames, code objects or closures)")
+            self.flag(node, f"uses `.{attr}`{how} (frames, code objects or closures)")
         elif attr in BANNED_MODULES:
-            self.flag(node, f"reaches module `{attr}` as an attribute")
+            self.flag(node, f"reaches module `{attr}`{how} as an attribute")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.check_attribute_name(node, node.attr)
         if isinstance(node.ctx, (ast.Store, ast.Del)):
             self.check_assignment(node)
             self.generic_visit(node)
             return
-        path = dotted(node, self.aliases)
-        if path is None or self.local(path.split(".")[0]):
+        path = self.resolve(node)
+        if path is None:
             self.generic_visit(node)
             return
         self.check_path(node, path)  # the longest chain, judged once: its prefixes are not judged again
@@ -245,31 +282,74 @@ class PolicyVisitor(ast.NodeVisitor):
                 node = node.args[0]
             else:
                 break
-        if isinstance(node, ast.Name):
-            self.refs.setdefault(self.owner, set()).add(node.id)
+        if isinstance(node, ast.Name) and not self.local(node.id) and not self.annotation:
+            self.refs.setdefault(self.key, set()).add(node.id)
 
     def check_assignment(self, target: ast.Attribute) -> None:
         """Assigning or deleting an attribute of an imported module or class is monkeypatching."""
-        base = dotted(target.value, self.aliases)
-        if base is not None and not self.local(base.split(".")[0]) \
-                and not matches_any(ASSIGNABLE, f"{base}.{target.attr}"):
+        base = self.resolve(target.value)
+        if base is not None and not matches_any(ASSIGNABLE, f"{base}.{target.attr}"):
             self.flag(target, f"changes `{base}.{target.attr}` (monkeypatching an imported module or class)")
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and "{" in node.value and id(node) not in self.docstrings:
+            for attr in _format_fields(node.value):
+                self.check_attribute_name(node, attr, " in a format field")
+
+    def visit_MatchClass(self, node) -> None:
+        for attr in node.kwd_attrs:
+            self.check_attribute_name(node, attr, " in a match pattern")
+        self.generic_visit(node)
 
     # calls
     def visit_Call(self, node: ast.Call) -> None:
         fn = node.func
         if isinstance(fn, ast.Name) and fn.id in DYNAMIC_ATTRIBUTE_BUILTINS and not self.local(fn.id):
             self.called.add(id(fn))
-            name = _const_str(node.args[1]) if len(node.args) > 1 else None
-            if name is None:
-                self.flag(node, f"`{fn.id}` with a computed attribute name")
+            names = self.constant_strings(node.args[1]) if len(node.args) > 1 else None
+            if names is None:
+                if self.computed_name_reaches_out(node):
+                    self.flag(node, f"`{fn.id}` with a computed attribute name")
             else:
-                self.check_constant_attribute(node, fn.id, name)
-                if fn.id == "getattr":
-                    path = dotted(node, self.aliases)
-                    if path is not None and not self.local(path.split(".")[0]):
-                        self.check_path(node, path)
+                for name in sorted(names):
+                    self.check_constant_attribute(node, fn.id, name)
+                    if fn.id == "getattr" and node.args:
+                        base = self.resolve(node.args[0])
+                        if base is not None:
+                            self.check_path(node, f"{base}.{name}")
         self.generic_visit(node)
+
+    def computed_name_reaches_out(self, node: ast.Call) -> bool:
+        """A computed attribute name is evidence only where it can reach past the student's own objects:
+        on an imported module or class (``getattr(torch, name)``), on something unknown (no arguments),
+        or with a name built from pieces holding a double underscore (``"__cl" + "ass__"``).
+        ``getattr(self, name)``, ``getattr(self, f"_step_{kind}")`` and ``getattr(model, mode)`` on the
+        student's own objects are everyday code."""
+        if len(node.args) < 2:
+            return True
+        if self.resolve(node.args[0]) is not None:
+            return True
+        pieces = [sub.value for sub in ast.walk(node.args[1])
+                  if isinstance(sub, ast.Constant) and isinstance(sub.value, str)]
+        return any("__" in piece for piece in pieces)
+
+    def constant_strings(self, node: ast.AST) -> set[str] | None:
+        """Every string ``node`` can evaluate to, when they are all known (constants, names bound only to
+        constants, loops over literal tuples of strings, ``+`` and conditional expressions of those)."""
+        value = const_str(node)
+        if value is not None:
+            return {value}
+        if isinstance(node, ast.Name):
+            return self.strings_of(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.constant_strings(node.left), self.constant_strings(node.right)
+            if left is not None and right is not None and len(left) * len(right) <= 64:
+                return {a + b for a in left for b in right}
+        if isinstance(node, ast.IfExp):
+            body, other = self.constant_strings(node.body), self.constant_strings(node.orelse)
+            if body is not None and other is not None:
+                return body | other
+        return None
 
     def check_constant_attribute(self, node: ast.Call, fn: str, name: str) -> None:
         """``getattr(x, "name")`` and friends are judged like ``x.name``."""
@@ -281,146 +361,67 @@ class PolicyVisitor(ast.NodeVisitor):
             self.check_assignment(ast.Attribute(value=node.args[0], attr=name, ctx=ast.Store(),
                                                 lineno=node.lineno))
 
-    # top level
+    # the module: each binding statement is its own key; blocks that never run are skipped
     def visit_Module(self, node: ast.Module) -> None:
-        for stmt in node.body:
+        self.mark_docstring(node.body)
+        self.visit_block(node.body)
+        self.owner, self.key = None, 0
+
+    def visit_block(self, stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
             self.owner = owner_of(stmt)
-            self.visit(stmt)
-        self.owner = None
+            self.key = id(stmt)
+            if not compound(stmt):
+                self.visit(stmt)
+                continue
+            self.owner = None
+            self.visit_all(head_expressions(stmt))
+            for block, _ in live_blocks(stmt):
+                self.visit_block(block)
 
 
 def owner_of(stmt: ast.stmt) -> str | None:
-    """The top-level definition a module-level statement belongs to: a def or class, or an attribute
-    assignment on one (``SGD.step = ...``); None for everything else (module-level code)."""
+    """The definition a module-level statement is: a def or class (its name); None for everything
+    else (module-level code, which runs when the module is loaded)."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return stmt.name
     return None
 
 
-# --- top-level bindings and delegation ---------------------------------------------------------------
-
-def top_level_bindings(tree: ast.Module) -> dict[str, list[ast.AST]]:
-    """Every module-level statement (also inside module-level if/for/try/with blocks) that binds a
-    name, per name; for ``X.attr = ...`` / ``setattr(X, "attr", ...)`` the statement counts for X."""
-    found: dict[str, list[ast.AST]] = {}
-
-    def add(name: str, stmt: ast.AST) -> None:
-        found.setdefault(name, []).append(stmt)
-
-    def walk(stmts) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                add(stmt.name, stmt)
-                continue
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                for a in stmt.names:
-                    if a.name != "*":
-                        add((a.asname or a.name).split(".")[0], stmt)
-                continue
-            for sub in _walk_no_scopes(stmt):
-                if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-                    add(sub.id, stmt)
-                elif isinstance(sub, ast.Attribute) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-                    root = sub.value
-                    while isinstance(root, (ast.Attribute, ast.Subscript)):
-                        root = root.value
-                    if isinstance(root, ast.Name):
-                        add(root.id, stmt)
-                elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-                    root = sub.value
-                    while isinstance(root, (ast.Attribute, ast.Subscript)):
-                        root = root.value
-                    if isinstance(root, ast.Name):
-                        add(root.id, stmt)
-                elif (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)
-                      and sub.func.id in ("setattr", "delattr") and sub.args
-                      and isinstance(sub.args[0], ast.Name)):
-                    add(sub.args[0].id, stmt)
-            for block in ("body", "orelse", "finalbody", "handlers"):
-                inner = getattr(stmt, block, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], (ast.stmt, ast.ExceptHandler)):
-                    walk([s for h in inner for s in (h.body if isinstance(h, ast.ExceptHandler) else [h])])
-            for case in getattr(stmt, "cases", []) or []:
-                walk(case.body)
-
-    walk(tree.body)
-    return found
-
-
-def _walk_no_scopes(node: ast.AST):
-    """``ast.walk`` that does not enter function, lambda or class bodies, nor nested statement blocks
-    of compound statements (those are walked as statements of their own)."""
-    todo = [node]
-    while todo:
-        sub = todo.pop()
-        yield sub
-        for child in ast.iter_child_nodes(sub):
-            if isinstance(child, _SCOPES) or (isinstance(child, ast.stmt) and sub is node
-                                                and not isinstance(node, (ast.Expr, ast.Assign))):
-                continue
-            todo.append(child)
-
-
-def _global_writers(tree: ast.Module) -> dict[str, set[str]]:
-    """Top-level functions that rebind a module-level name through ``global``: name -> their names."""
-    out: dict[str, set[str]] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for sub in ast.walk(stmt):
-                if isinstance(sub, ast.Global):
-                    for name in sub.names:
-                        out.setdefault(name, set()).add(stmt.name)
-    return out
-
+# --- the report ----------------------------------------------------------------------------------------
 
 def check_source(source: str, tree: ast.Module | None = None) -> PolicyReport:
     """Apply the policy to one submission's source (parsed if ``tree`` is not given)."""
     tree = tree if tree is not None else ast.parse(source)
     lines = source.split("\n")
-    alias_visitor = _Aliases()
-    alias_visitor.visit(tree)
-    aliases = alias_visitor.aliases
-    visitor = PolicyVisitor(aliases, lines)
+    aliases, strings = module_aliases(tree)
+    visitor = PolicyVisitor(aliases, lines, strings)
     visitor.visit(tree)
 
-    bindings = top_level_bindings(tree)
+    bindings = effective_bindings(tree)
     report = PolicyReport(violations=sorted(set(visitor.violations), key=lambda v: (v.line, v.what)),
                           aliases=dict(aliases), source=source)
     report.definitions = [s.name for s in tree.body
                           if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    # Per top-level name: delegation it names and names it uses, over every statement that binds it.
+    # Per module-level name: the names its bindings use and the dotted names they reach. An import
+    # binds only its own alias; every other statement counts with all it reaches.
     direct: dict[str, set[str]] = {}
     for name, stmts in bindings.items():
-        uses, bad = set(), set()
+        uses, reached, keys = set(), set(), set()
         for stmt in stmts:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt in tree.body:
-                uses |= visitor.refs.get(stmt.name, set())
-                bad |= visitor.delegates.get(stmt.name, set())
-                continue
-            sub = PolicyVisitor(aliases, lines)
-            sub.owner = name
-            sub.visit(stmt)
-            uses |= sub.refs.get(name, set())
-            bad |= sub.delegates.get(name, set())
+            keys.add(id(stmt))
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                for a in stmt.names:
-                    if (a.asname or a.name).split(".")[0] == name:
-                        full = a.name if isinstance(stmt, ast.Import) else f"{stmt.module}.{a.name}"
-                        if is_delegation(full):
-                            bad.add(full)
+                reached |= import_paths(stmt, name)
+                continue
+            uses |= visitor.refs.get(id(stmt), set())
+            reached |= visitor.paths.get(id(stmt), set())
         uses.discard(name)
         report.uses[name] = uses
-        direct[name] = bad
-    for name, writers in _global_writers(tree).items():
-        report.uses.setdefault(name, set()).update(writers - {name})
-        direct.setdefault(name, set())
-    kit = sorted(p for p in visitor.delegates.get(None, set()) if p.split(".")[0] in KIT_PACKAGES)
-    if kit:
-        report.forbidden["*"] = f"imports the grading kit ({kit[0]})"
-    # torch._fused_* kernels are judged at run time (see ALLOWED_PRIVATE) unless a graded definition
-    # names one itself; through helpers, only the runtime tripwire decides.
-    kernels = {n: {p for p in bad if matches("torch._fused_*", p)} for n, bad in direct.items()}
-    spread = {n: bad - kernels[n] for n, bad in direct.items()}
+        report.keys[name] = keys
+        direct[name] = {p for p in reached if is_delegation(p)}
+    # torch._fused_* kernels are judged at run time unless a graded definition names one itself: torch's
+    # own optimizer code (which a student may paste) keeps them behind its ``fused`` flag.
+    spread = {n: {p for p in bad if not matches("torch._fused_*", p)} for n, bad in direct.items()}
     for name in report.uses:
         hits = {}
         for via in report.reachable(name):
@@ -429,6 +430,8 @@ def check_source(source: str, tree: ast.Module | None = None) -> PolicyReport:
         if hits:
             path = sorted(hits)[0]
             via = hits[path]
-            where = "" if via == name else f" (through {via})"
-            report.forbidden[name] = f"uses {path}{where}: implement the computation yourself"
+            where = "" if via == name else f" (through `{via}`)"
+            report.delegation[name] = f"uses {path}{where}: implement the computation yourself"
     return report
+
+

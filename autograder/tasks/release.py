@@ -42,7 +42,10 @@ from autograder import policy
 from autograder.grading.rubric import Rubric, assignment_ids, load_rubric
 from autograder.policy.notebook import (
     EXPERIMENT_TAG,
+    SELF_CHECK_TAG,
     TEST_PREFIX,
+    cell_tags,
+    export_command,
     is_experiment_cell,
     is_solution_cell,
     is_test_cell,
@@ -113,8 +116,15 @@ def validate_layout(nb, rubric: Rubric) -> None:
         raise ReleaseError(f"{rubric.assignment}: " + "; ".join(problems))
 
 
+def _is_policy_check(cell) -> bool:
+    return cell.get("cell_type") == "code" and "".join(cell.get("source", "")).lstrip().startswith(
+        f"%run {POLICY_COPY}")
+
+
 def stamp_points(nb, rubric: Rubric) -> list[str]:
-    """Set each test cell's points from the rubric, in place; return a line per change."""
+    """Set each test cell's points from the rubric, tag every public self-check (the test cells and the
+    policy self-check) ``self-check`` so the Submitting section's export command leaves them out of a
+    .py, and write that command into the Submitting section; in place, a line per change."""
     validate_layout(nb, rubric)
     changes = []
     for cell in nb.cells:
@@ -124,6 +134,17 @@ def stamp_points(nb, rubric: Rubric) -> list[str]:
             if cell.metadata.nbgrader.get("points") != points:
                 changes.append(f"{grade_id}: points {cell.metadata.nbgrader.get('points')} -> {points}")
                 cell.metadata.nbgrader["points"] = points
+        if (is_test_cell(cell) or _is_policy_check(cell)) and SELF_CHECK_TAG not in cell_tags(cell):
+            cell.metadata["tags"] = [*cell_tags(cell), SELF_CHECK_TAG]
+            what = nbgrader_meta(cell).get("grade_id") or "policy self-check"
+            changes.append(f"{what}: tagged {SELF_CHECK_TAG}")
+    command, marker = export_command(rubric.assignment, rubric.module), "jupyter nbconvert --to python"
+    for cell in nb.cells:
+        text = "".join(cell.get("source", ""))
+        if cell.get("cell_type") == "markdown" and marker in text and command not in text:
+            old = next(line.strip() for line in text.split("\n") if marker in line)
+            cell.source = text.replace(old, command)
+            changes.append(f"Submitting section: the export command is now `{command}`")
     return changes
 
 

@@ -36,7 +36,7 @@ def test_notebook_skips_test_cells_experiments_and_markdown(tmp_path):
             ),
             code("train_for_an_hour()", tags=["experiment"]),
             {"cell_type": "markdown", "source": "# notes", "metadata": {}},
-            code("%matplotlib inline\n!pip install x\nx = get_ipython()\nY = 2"),
+            code("%matplotlib inline\n!pip install x\nx = get_ipython().getoutput('ls')\nY = 2"),
         ]
     )
     sub = load(tmp_path, "alice.ipynb", nb)
@@ -80,8 +80,9 @@ def test_a_cell_defining_nothing_is_named_by_its_code_cell_number(tmp_path):
 
 
 def test_indented_magic_keeps_the_block_valid(tmp_path):
-    sub = load(tmp_path, "c.py", "def f():\n    %time g()\n")
-    assert sub.load_error is None
+    sub = load(tmp_path, "c.ipynb", notebook([code("def f():\n    %time g()\n    !ls\n")]))
+    assert sub.load_error is None, sub.load_error
+    assert "    g()" in sub.source
 
 
 @pytest.mark.parametrize(

@@ -67,14 +67,22 @@ ATTACKS = [
     ("frame attribute", step("return self.frame.f_globals"), "SGD", "review", "f_globals"),
     ("getattr of a dunder", step("return getattr(torch.optim, '__dict__')"), "SGD", "review", "__dict__"),
     # --- dynamic names and code ----------------------------------------------------------------------
-    ("computed getattr", step("return getattr(torch.optim, 'S' + 'GD')"), "SGD", "review", "computed"),
+    ("computed getattr", step("return getattr(torch.optim, self.name)"), "SGD", "review", "computed"),
+    ("getattr of joined constants", step("return getattr(torch.optim, 'S' + 'GD')"), "SGD", "review",
+     "torch.optim.SGD"),
+    ("getattr over a loop of constants",
+     step("for n in ('SGD', 'Adam'):\n    return getattr(torch.optim, n)"), "SGD", "review", "torch.optim"),
     ("getattr with a parameter", "def get(name):\n    return getattr(torch, name)\n" + step("get('x')"),
      "SGD", "review", "computed"),
     ("getattr passed around",
      "import functools\n" + step("return functools.reduce(getattr, ['optim'], torch)"),
      "SGD", "review", "passes `getattr`"),
-    ("computed setattr", step("setattr(torch, 'all' + 'close', None)"), "SGD", "review", "computed"),
+    ("computed setattr", step("setattr(torch, self.name, None)"), "SGD", "review", "computed"),
+    ("setattr of joined constants", step("setattr(torch, 'all' + 'close', None)"), "SGD", "review",
+     "monkeypatching"),
     ("hasattr computed", step("return hasattr(torch, 'x' * 2)"), "SGD", "review", "computed"),
+    ("a dunder assembled on the student's object", step("return getattr(self, '__cl' + 'ass__' * self.k)"),
+     "SGD", "review", "computed"),
     *[(f"builtin {b}", step(f"return {b}('1')"), "SGD", "review", f"`{b}`")
       for b in ("eval", "exec", "compile", "globals", "vars", "locals", "open", "breakpoint", "input")],
     ("eval kept in a default", "def f(eval=eval):\n    return eval('1')\n" + step("f()"), "SGD", "review",
@@ -102,11 +110,11 @@ ATTACKS = [
     ("numpy's ctypes", "import numpy as np\n" + step("return np.ctypeslib"), "SGD", "review",
      "ctypeslib"),
     # --- torch internals, dispatcher and global state --------------------------------------------------
-    ("torch._C", step("return torch._C._nn"), "SGD", "forbidden", "torch._C"),
+    ("torch._C", step("return torch._C._nn"), "SGD", "review", "torch._C"),
     ("torch._dynamo", step("return torch._dynamo"), "SGD", "review", "private"),
     ("python dispatch internals", "from torch.utils import _python_dispatch\n" + step("pass"), "SGD",
      "review", "private"),
-    ("torch.ops", step("return torch.ops.aten.add"), "SGD", "forbidden", "torch.ops"),
+    ("torch.ops", step("return torch.ops.aten.add"), "SGD", "review", "torch.ops"),
     *[(f"namespace {n}", step(f"return {n}"), "SGD", "review", n)
       for n in ("torch.overrides", "torch.library.Library", "torch.fx.symbolic_trace", "torch.jit.script",
                 "torch.hub.load", "torch.load", "torch.save", "torch.serialization", "torch.multiprocessing",
@@ -128,42 +136,62 @@ ATTACKS = [
     ("patch a dunder", "torch.Tensor.__eq__ = lambda s, o: True\n" + step("pass"), "SGD", "review",
      "monkeypatching"),
     # --- delegation ----------------------------------------------------------------------------------
-    ("subclass torch's SGD", "class SGD(torch.optim.SGD):\n    pass\n", "SGD", "forbidden",
+    ("subclass torch's SGD", "class SGD(torch.optim.SGD):\n    pass\n", "SGD", "review",
      "torch.optim.SGD"),
-    ("import the graded name", "from torch.optim import SGD\n", "SGD", "forbidden", "torch.optim.SGD"),
-    ("assign the graded name", "SGD = torch.optim.SGD\n", "SGD", "forbidden", "torch.optim.SGD"),
+    ("import the graded name", "from torch.optim import SGD\n", "SGD", "review", "torch.optim.SGD"),
+    ("assign the graded name", "SGD = torch.optim.SGD\n", "SGD", "review", "torch.optim.SGD"),
     ("functional form through a helper", "def _go(*a):\n    torch.optim.sgd.sgd(*a)\n" + step("_go()"), "SGD",
-     "forbidden", "torch.optim.sgd"),
-    ("constant getattr", step("return getattr(torch.optim, 'SGD')"), "SGD", "forbidden", "torch.optim.SGD"),
-    ("super of torch's class", step("return super(torch.optim.SGD, self)"), "SGD", "forbidden",
+     "review", "torch.optim.sgd"),
+    ("constant getattr", step("return getattr(torch.optim, 'SGD')"), "SGD", "review", "torch.optim.SGD"),
+    ("super of torch's class", step("return super(torch.optim.SGD, self)"), "SGD", "review",
      "torch.optim.SGD"),
-    ("class attribute", "class SGD(Optimizer):\n    step = torch.optim.SGD.step\n", "SGD", "forbidden",
+    ("class attribute", "class SGD(Optimizer):\n    step = torch.optim.SGD.step\n", "SGD", "review",
      "torch.optim.SGD"),
-    ("patched after definition", step("pass") + "SGD.step = torch.optim.SGD.step\n", "SGD", "forbidden",
+    ("patched after definition", step("pass") + "SGD.step = torch.optim.SGD.step\n", "SGD", "review",
      "torch.optim.SGD"),
     ("rebound through global", "def _swap():\n    global SGD\n    SGD = torch.optim.SGD\n" + step("pass")
-     + "_swap()\n", "SGD", "forbidden", "torch.optim.SGD"),
+     + "_swap()\n", "SGD", "review", "torch.optim.SGD"),
     ("defined in an if block", "if True:\n    class SGD(torch.optim.SGD):\n        pass\n", "SGD",
-     "forbidden", "torch.optim.SGD"),
-    ("fused kernel named in step", step("torch._fused_sgd_([], [], [])"), "SGD", "forbidden",
+     "review", "torch.optim.SGD"),
+    ("fused kernel named in step", step("torch._fused_sgd_([], [], [])"), "SGD", "review",
      "torch._fused_sgd_"),
-    ("importing the kit", "import reference\n" + step("pass"), "SGD", "forbidden", "grading kit"),
+    ("importing the kit", "import reference\n" + step("pass"), "SGD", "review", "grading kit"),
     ("aliased scheduler", "from torch.optim.lr_scheduler import LambdaLR as L\nclass PowerDecayLR(L):\n"
-     "    pass\n", "PowerDecayLR", "forbidden", "LambdaLR"),
+     "    pass\n", "PowerDecayLR", "review", "LambdaLR"),
     ("in-place dropout", "class Dropout(nn.Module):\n    def forward(self, x):\n"
-     "        return torch.dropout_(x, 0.5, True)\n", "Dropout", "forbidden", "torch.dropout_"),
+     "        return torch.dropout_(x, 0.5, True)\n", "Dropout", "review", "torch.dropout_"),
     ("feature dropout", "class Dropout(nn.Module):\n    def forward(self, x):\n"
-     "        return F.dropout1d(x)\n", "Dropout", "forbidden", "dropout1d"),
+     "        return F.dropout1d(x)\n", "Dropout", "review", "dropout1d"),
     ("native batch norm", "class BatchNormFunction(torch.autograd.Function):\n    @staticmethod\n"
      "    def forward(ctx, x, w, b, eps):\n        return torch.native_batch_norm(x, w, b, None, None, True, "
-     "0.0, eps)[0]\n", "BatchNormFunction", "forbidden", "native_batch_norm"),
+     "0.0, eps)[0]\n", "BatchNormFunction", "review", "native_batch_norm"),
     ("batch norm statistics kernel", "class BatchNorm1d(nn.Module):\n    def forward(self, x):\n"
-     "        return torch.batch_norm_stats(x, 1e-5)\n", "BatchNorm1d", "forbidden", "batch_norm_stats"),
+     "        return torch.batch_norm_stats(x, 1e-5)\n", "BatchNorm1d", "review", "batch_norm_stats"),
     ("layer norm as batch norm", "class BatchNormFunction(torch.autograd.Function):\n    @staticmethod\n"
      "    def forward(ctx, x, w, b, eps):\n        return F.layer_norm(x.T, x.T.shape[1:]).T\n",
-     "BatchNormFunction", "forbidden", "layer_norm"),
+     "BatchNormFunction", "review", "layer_norm"),
+    ("alias of torch's class as the base", "from torch.optim import Adam as TorchAdam\n"
+     "class Adam(TorchAdam):\n    pass\n", "Adam", "review", "torch.optim.Adam"),
+    ("module bound to a variable", "nnf = torch.nn.functional\n"
+     "class BatchNormFunction(torch.autograd.Function):\n    @staticmethod\n"
+     "    def forward(ctx, x, w, b, eps):\n        return nnf.batch_norm(x, None, None)\n",
+     "BatchNormFunction", "review", "batch_norm"),
+    ("module bound to a local", "class Dropout(nn.Module):\n    def forward(self, x):\n"
+     "        f = torch.nn.functional\n        return f.dropout(x)\n", "Dropout", "review", "dropout"),
+    # --- escapes that hide attribute names in strings and patterns -------------------------------------
+    ("Formatter field path", "import string\n" + step("return string.Formatter().get_field('0.sys.modules', "
+                                                       "(torch,), {})"), "SGD", "review", "string.Formatter"),
+    ("format field dunder", step("return '{0.__globals__}'.format(self.step)"), "SGD", "review",
+     "__globals__"),
+    ("match class pattern", step("match self.step:\n    case object(__globals__=g):\n        return g"),
+     "SGD", "review", "__globals__"),
+    ("match cell contents", step("match self:\n    case object(cell_contents=c):\n        return c"), "SGD",
+     "review", "cell_contents"),
+    ("code string runner", "class Dropout(nn.Module):\n    def forward(self, x):\n"
+     "        return torch.utils.benchmark.Timer(stmt='F.dropout(x)', globals={'x': x}).timeit(1)\n",
+     "Dropout", "review", "torch.utils.benchmark"),
     ("torch's base class", "class BatchNorm2d(nn.modules.batchnorm._BatchNorm):\n    pass\n", "BatchNorm2d",
-     "forbidden", "torch.nn.modules.batchnorm"),
+     "review", "torch.nn.modules.batchnorm"),
 ]
 
 HONEST = [
@@ -203,6 +231,27 @@ HONEST = [
      "handle = model.register_forward_hook(lambda *a: None)\nwarnings.warn('x')\n"
      "best = copy.deepcopy(model.state_dict())\nif __name__ == '__main__':\n    plt.show()\n"),
     ("a local named like a torch name", step("model = self\nmodel.train = 1\nreturn model")),
+    # --- the ways students and their tools write honest code (issue: static evidence never convicts) --
+    ("torch's class aliased for a comparison in __main__",
+     "from torch.optim import Adam as TorchAdam, Optimizer as Opt\nclass Adam(Opt):\n    pass\n"
+     "if __name__ == '__main__':\n    import os\n    TorchAdam([torch.zeros(1)])\n    print(os.getcwd())\n"),
+    ("isort-merged scheduler import", "from torch.optim.lr_scheduler import LambdaLR, LRScheduler\n"
+     "class PowerDecayLR(LRScheduler):\n    pass\n"),
+    ("exploratory import shadowed by the student's class", "from torch.optim import SGD\n" + step("pass")),
+    ("type hints naming torch classes", "def fit(model: nn.Module, loss_fn, optimizer: torch.optim.SGD, *, "
+     "scheduler: torch.optim.lr_scheduler.LambdaLR | None = None) -> dict:\n    return {}\n"),
+    ("computed attribute names over the student's own", "class BatchNorm1d(nn.Module):\n"
+     "    def reset(self):\n        for name in ('running_mean', 'running_var'):\n"
+     "            getattr(self, name).fill_(0)\n        key = 'num_batches_tracked'\n"
+     "        setattr(self, key, torch.zeros(()))\n"
+     "        return [getattr(self, n) for n in BUFFERS]\nBUFFERS = ('weight', 'bias')\n"),
+    ("computed names on the student's own objects",
+     step("name = self.names[0]\nmode = 'train' if self else 'eval'\ngetattr(self, name)\n"
+          "return getattr(self, mode)()")),
+    ("an import only type checkers see", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+     "    from torch.optim import SGD as TorchSGD\n" + step("pass")),
+    ("a comparison with torch at module level", step("pass") + "ref = torch.optim.SGD([torch.zeros(1)])\n"
+     "ours = SGD([torch.zeros(1)])\n"),
 ]
 
 
@@ -233,13 +282,13 @@ def test_a_violation_concerns_its_definition_and_those_that_use_it():
 
 def test_module_level_use_of_torch_optimizers_is_not_delegation():
     src = step("pass") + "opt = torch.optim.SGD([torch.zeros(1)], lr=0.1)\nopt.step()\n"
-    assert policy.check_source(HEAD + src).forbidden_reason("SGD") is None
+    assert policy.check_source(HEAD + src).delegation_reason("SGD") is None
 
 
 def test_fused_kernel_behind_a_flag_in_a_helper_is_left_to_the_runtime_tripwire():
     src = ("def _fused(ps):\n    torch._fused_sgd_(ps, ps, [])\n"
            "def _single(ps):\n    pass\n" + step("(_fused if self.defaults.get('fused') else _single)([])"))
-    assert policy.check_source(HEAD + src).forbidden_reason("SGD") is None
+    assert policy.check_source(HEAD + src).delegation_reason("SGD") is None
 
 
 def test_review_digest_is_stable_for_the_same_code_and_changes_with_any_line():
@@ -313,7 +362,7 @@ def test_cli_reports_problems_by_cell_and_none_for_a_solution(tmp_path, capsys):
     bad.write_text(json.dumps(nb))
     assert policy.main([str(bad)]) == 1
     out = capsys.readouterr().out
-    assert "imports `os`" in out and re.search(r"cell \d+, line \d+", out)
+    assert "imports `os`" in out and re.search(r"the cell defining `SGD`, line \d+", out)
 
 
 @pytest.mark.parametrize(

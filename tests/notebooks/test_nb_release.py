@@ -200,8 +200,8 @@ def test_the_release_ships_the_policy_as_a_standalone_self_check(assignment, tmp
     nb = read(source_path(assignment))
     name = rubric.graded_names[0]
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name)
-    cell.source += "\n\ndef _peek():\n    return getattr(torch, 'o' + 'ps')\n"
-    cell.source = cell.source.replace("    ### END SOLUTION", "    _peek()\n    ### END SOLUTION", 1)
+    cell.source += "\n\ndef _peek(name):\n    return getattr(torch, name)\n"
+    cell.source = cell.source.replace("    ### END SOLUTION", "    _peek('ops')\n    ### END SOLUTION", 1)
     nbformat.write(nb, tmp_path / f"{assignment}.ipynb")
     bad = subprocess.run([sys.executable, "-I", release.POLICY_COPY, f"{assignment}.ipynb"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=60)
