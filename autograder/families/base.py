@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..grading.results import CheckResult
-from ..grading.rubric import RubricLine
-from ..sandbox.runner import WorkerDied, WorkerTimeout
+from ..records import CheckResult, RubricLine
+from ..sandbox.runner import BudgetSpent, WorkerDied, WorkerTimeout
 from ..sandbox.worker import operations as ops
 
 LONG_CALL_FACTOR = 2.5  # a convergence run may take this many calls' time
@@ -80,7 +79,8 @@ class ItemTimedOut(Exception):
 
 
 class Forbidden(Exception):
-    """A runtime tripwire saw the student's code call a forbidden torch built-in."""
+    """The student's code called an implementation of torch's that the worker's guards switched off
+    (the hit, ``family:what``, is the message)."""
 
 
 @dataclass
@@ -118,16 +118,18 @@ class CheckContext:
 
     def call(self, request: ops.Request, *, timeout: float | None = None) -> ops.Reply:
         """One round trip to the worker: the request record out, its reply record back. Raises
-        StudentError when the student's code raised, Forbidden when a tripwire fired, BudgetExhausted
-        when the item is out of time; WorkerTimeout/WorkerDied propagate (the worker has been killed
-        and restarts on the next call). A reply that does not fit its record is a malformed reply: the
-        worker is killed and WorkerDied says so."""
+        StudentError when the student's code raised, Forbidden when it reached a switched-off
+        implementation, BudgetExhausted when the item is out of time; WorkerTimeout/WorkerDied propagate
+        (the worker has been killed and restarts on the next call, within this item's time). A reply
+        that does not fit its record is a malformed reply: the worker is killed and WorkerDied says so."""
         left = self.remaining()
         if left <= 0:
             raise BudgetExhausted()
         wait = min(left, timeout or self.call_timeout_s)
         try:
-            resp = self.session.call(request.to_wire(), wait)
+            resp = self.session.call(request.to_wire(), wait, budget=left)
+        except BudgetSpent:
+            raise
         except WorkerTimeout:
             if wait >= left:
                 raise BudgetExhausted() from None

@@ -57,10 +57,11 @@ class _Relay:
         self._session = session
         self._local = threading.local()
 
-    def call(self, request: protocol.Request, timeout: float) -> protocol.Response:
+    def call(self, request: protocol.Request, timeout: float,
+             budget: float | None = None) -> protocol.Response:
         turn: _Turn | None = getattr(self._local, "turn", None)
         if turn is None:
-            return self._session.call(request, timeout)
+            return self._session.call(request, timeout, budget=budget)
         turn.request = request
         turn.back.release()
         turn.go.acquire()

@@ -10,7 +10,7 @@ import functools
 import torch
 from torch import nn
 
-from ..grading.results import CheckResult
+from ..records import CheckResult
 from ..sandbox.worker import operations as ops
 from . import layer_training as L
 from .base import CheckContext, Fail, register

@@ -16,7 +16,7 @@ import torch
 
 import reference
 
-from ..grading.results import CheckResult
+from ..records import CheckResult
 from ..sandbox.worker import operations as ops
 from . import interface
 from . import layer_training as L

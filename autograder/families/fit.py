@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from ..grading.results import CheckResult
+from ..records import CheckResult
 from ..sandbox.worker.handlers import fit_harness as GD
 from . import interface
 from . import strategies as S

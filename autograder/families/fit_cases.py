@@ -16,6 +16,7 @@ import torch
 import reference
 import reference.training
 
+from ..sandbox.standins.minibatches import StandInMinibatches
 from ..sandbox.worker import operations as ops
 from ..sandbox.worker.handlers import fit_harness as GD
 from ..sandbox.worker.handlers.standins import substituted
@@ -178,7 +179,7 @@ class RunLog:
 
 def reference_run(case: dict) -> RunLog:
     """reference.fit with the very same trusted pieces (its module-level minibatches is the stand-in)."""
-    harness = GD.FitHarness(request(case))
+    harness = GD.FitHarness(request(case), StandInMinibatches)
     with substituted(vars(reference.training), "minibatches", harness.minibatches):
         result = harness.run(reference.fit)
     return RunLog(harness.report(result))

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
 from ..policy import dotted, top_level_bindings
-from ..sandbox.tripwire_names import resolve
 from .base import Fail
 
 # What the interface facts are read from: setting one of these after the definition hides the truth.
@@ -82,6 +84,19 @@ def signature_of(fn: ast.FunctionDef | ast.AsyncFunctionDef, source: str, *, dro
     if args.kwarg:
         params.append({"name": args.kwarg.arg, "kind": "VAR_KEYWORD", "has_default": False, "default": None})
     return params[1:] if drop_first else params
+
+
+def resolve(path: str) -> object | None:
+    """The object a dotted torch name denotes in the grader's process: attributes from ``torch``, or an
+    imported module (``torch.optim.sgd`` is not an attribute of ``torch.optim``). Runs no import."""
+    obj: object = torch
+    prefix = "torch"
+    for part in path.split(".")[1:]:
+        prefix = f"{prefix}.{part}"
+        obj = getattr(obj, part, None) or sys.modules.get(prefix)
+        if obj is None:
+            return None
+    return obj
 
 
 def _torch_object(path: str | None) -> Any:

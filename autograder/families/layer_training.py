@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..sandbox.standins.sgd import sgd_step
 from ..sandbox.worker import operations as ops
 from ..sandbox.worker.handlers import problems
 from .base import Fail
@@ -90,8 +91,8 @@ def train_reference(
     model = problems.mlp(weights, middle, batchnorm=batchnorm)
     if problem is not None:
         with torch.random.fork_rng(), one_thread():
-            problems.train_mlp(model, data["X"], data["y"], steps=problem.steps, lr=problem.lr,
-                               momentum=problem.momentum, seed=problem.seed, order=order,
+            problems.train_mlp(model, data["X"], data["y"], sgd_step=sgd_step, steps=problem.steps,
+                               lr=problem.lr, momentum=problem.momentum, seed=problem.seed, order=order,
                                after_step=None if after_step is None else lambda t: after_step(t, model))
     return model.eval()
 

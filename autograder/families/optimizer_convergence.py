@@ -9,7 +9,7 @@ import functools
 
 import torch
 
-from ..grading.results import CheckResult
+from ..records import CheckResult
 from ..sandbox.worker import operations as ops
 from ..sandbox.worker.handlers import problems
 from .base import CheckContext, Fail, register

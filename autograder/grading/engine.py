@@ -6,6 +6,7 @@ line's check against it, and return a ``StudentResult``. Nothing a student does 
 from __future__ import annotations
 
 import dataclasses
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +23,12 @@ from ..families.base import (
     StudentError,
 )
 from ..families.interface import SourceFacts
-from ..sandbox.runner import Limits, WorkerDied, WorkerTimeout, Zygote
+from ..sandbox.guards import GUARDS
+from ..sandbox.runner import BudgetSpent, Limits, WorkerDied, WorkerTimeout, Zygote
 from ..sandbox.session import WorkerSession
-from ..sandbox.tripwire_names import op_watch_needed
 from . import review
 from .loader import Submission, load_submission
+from .phases import load_note, missing_message, phases, session_for
 from .results import CheckResult, StudentResult
 from .rubric import Rubric, RubricLine
 
@@ -34,8 +36,11 @@ from .rubric import Rubric, RubricLine
 @dataclass(frozen=True)
 class GradingConfig:
     """Time budgets (seconds). A hang costs at most ``item_budget_s`` per rubric line, and after the
-    first hang of a graded name its other lines get ``after_hang_call_s`` per call."""
+    first hang of a graded name its other lines get ``after_hang_call_s`` per call. ``student_budget_s``
+    bounds one student's whole grading, every module load and reload included: whatever a submission
+    does, it costs at most that (plus one call's timeout)."""
 
+    student_budget_s: float = 180.0
     item_budget_s: float = 40.0
     call_timeout_s: float = 8.0
     after_hang_call_s: float = 2.0
@@ -50,6 +55,12 @@ GRADER_FAULT = "internal grader fault in this check (not your fault); a TA will 
 NOT_IMPLEMENTED = "NotImplementedError"
 NOT_YET = "not implemented yet"
 NOT_LOADED = "not graded: the submission could not be loaded (see the error above)"
+
+
+def budget_spent(config: GradingConfig) -> str:
+    return (f"timeout: the grader's time for one submission ({config.student_budget_s:g} s, module-level "
+            "code and every check together) was used up before this line finished; the slow parts are "
+            "the lines marked timeout and module-level code that runs on every load")
 
 
 def _sandbox_fault(exc: WorkerDied) -> bool:
@@ -107,7 +118,7 @@ def _outcome(line: RubricLine, sub: Submission, ctx: CheckContext, config: Gradi
     except Fail as exc:
         return CheckResult(line.id, "failed", exc.feedback, exc.fraction, exc.plot)
     except Forbidden as exc:
-        return CheckResult(line.id, "forbidden", f"forbidden: {exc}")
+        return CheckResult(line.id, "forbidden", _forbidden_text(line.name, str(exc)))
     except StudentError as exc:
         if exc.info.get("type") == NOT_IMPLEMENTED:
             ctx.raised.add(NOT_IMPLEMENTED)
@@ -118,6 +129,9 @@ def _outcome(line: RubricLine, sub: Submission, ctx: CheckContext, config: Gradi
             )
         text = _format_student_error(sub, exc.info, "your code raised ")
         return CheckResult(line.id, "error", f"{exc.case}\n{text}" if exc.case else text)
+    except BudgetSpent:
+        hung.add(line.name)
+        return CheckResult(line.id, "timeout", budget_spent(config))
     except (WorkerTimeout, BudgetExhausted, ItemTimedOut) as exc:
         hung.add(line.name)
         detail = exc.feedback if isinstance(exc, ItemTimedOut) else ""
@@ -134,8 +148,18 @@ def _outcome(line: RubricLine, sub: Submission, ctx: CheckContext, config: Gradi
         return CheckResult(line.id, "error", GRADER_FAULT)
 
 
+def _forbidden_text(name: str, hit: str) -> str:
+    """What a student reads when the guards saw their graded code call torch's implementation."""
+    family, _, what = hit.partition(":")
+    label = GUARDS[family].label if family in GUARDS else "torch's own implementation"
+    return (f"forbidden: `{name}` called {what or hit} ({label}), which the grader switches off while "
+            f"`{name}` is graded. Delegating to torch's implementation scores 0 on every line of `{name}`: "
+            "compute it with your own code")
+
+
 def _forbid_whole_names(results: list[CheckResult]) -> list[CheckResult]:
-    """A tripwire in one line of a graded name makes every line of that name forbidden."""
+    """A call into a switched-off implementation in one line of a graded name makes every line of that
+    name forbidden."""
     why = {r.id.split(".")[0]: r.feedback for r in results if r.status == "forbidden"}
     return [
         CheckResult(r.id, "forbidden", why[r.id.split(".")[0]])
@@ -147,10 +171,12 @@ def _forbid_whole_names(results: list[CheckResult]) -> list[CheckResult]:
 
 def _start(session: WorkerSession, sub: Submission, config: GradingConfig,
            faults: list[str]) -> tuple[str, str] | None:
-    """Start (or restart) the student's worker and run their module-level code. None when it loaded;
-    else (status, message) for every line that was to run in it."""
+    """Start the worker and run the student's module-level code. None when it loaded (a statement
+    that raised does not stop it); else (status, message) for every line that was to run in it."""
     try:
         loaded = session.load()
+    except BudgetSpent:
+        return "timeout", budget_spent(config)
     except WorkerTimeout:
         limits = config.limits
         return "timeout", (
@@ -166,21 +192,29 @@ def _start(session: WorkerSession, sub: Submission, config: GradingConfig,
         return "error", f"{sub.filename}: loading the module killed the worker: {exc.reason}"
     if not loaded.ok:
         session.stop()
+        error = loaded.error or {}
+        if error.get("grader"):  # the worker could not prepare itself: the kit's fault
+            faults.append(f"load: {error.get('message')}")
+            return "error", GRADER_FAULT
         prefix = f"{sub.filename}: importing your code raised "
-        return "error", _format_student_error(sub, loaded.error or {}, prefix)
+        return "error", _format_student_error(sub, error, prefix)
     return None
 
 
-def _defined(session: WorkerSession) -> set[str]:
+def _loaded(session: WorkerSession) -> tuple[set[str], list[dict]]:
+    """The names the module defines in this worker, and its module-level statements that raised."""
     value = session.loaded.value if session.loaded is not None else None
-    names = value.get("names") if isinstance(value, dict) else None
-    return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+    value = value if isinstance(value, dict) else {}
+    names, failures = value.get("names"), value.get("failures")
+    names = {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+    failures = [f for f in failures if isinstance(f, dict)] if isinstance(failures, list) else []
+    return names, failures
 
 
 def _decide_statically(sub: Submission, rubric: Rubric, grants: dict[str, str],
                        out: dict[str, CheckResult], result: StudentResult) -> list[RubricLine]:
-    """The static facts decide before anything runs: names the file never binds are missing,
-    delegation is forbidden, and a policy violation is review until a TA grants it. Fills ``out`` with
+    """The static facts decide before anything runs: names the file never binds are missing, and
+    static evidence (delegation, a policy violation) is review until a TA grants it. Fills ``out`` with
     those lines' results and returns the lines that are to run."""
     decided = review.decide(sub.scan, rubric.graded_names, grants, sub.where)
     result.flags = [v.flag for v in decided.values() if v.flag]
@@ -197,25 +231,31 @@ def _decide_statically(sub: Submission, rubric: Rubric, grants: dict[str, str],
 
 
 def _run_phase(
-    lines: list[RubricLine], sub: Submission, session: WorkerSession, config: GradingConfig, hung: set[str],
-    facts: SourceFacts, out: dict[str, CheckResult], result: StudentResult,
+    lines: tuple[RubricLine, ...], sub: Submission, session: WorkerSession, config: GradingConfig,
+    hung: set[str], facts: SourceFacts, out: dict[str, CheckResult], result: StudentResult,
 ) -> str | None:
     """Start a fresh worker for ``lines`` and run each of them in it. Returns the status of every line
     when the submission failed to load (None when it loaded, or when the sandbox failed)."""
     failed = _start(session, sub, config, result.grader_faults)
     if failed:
         status, msg = failed
-        if msg != GRADER_FAULT:
+        if msg not in (GRADER_FAULT, budget_spent(config)):
             if msg not in result.errors:
                 result.errors.append(msg)
             msg = NOT_LOADED
         for line in lines:
             out[line.id] = CheckResult(line.id, status, msg)
         return status if msg == NOT_LOADED else None
-    defined = _defined(session)
+    defined, failures = _loaded(session)
+    for failure in failures:
+        note = load_note(sub, failure)
+        if note not in result.errors:
+            result.errors.append(note)
     for line in lines:
-        if line.name not in defined:
-            out[line.id] = CheckResult(line.id, "missing", f"`{line.name}` is not defined in your submission")
+        if session.left() <= 0:
+            out[line.id] = CheckResult(line.id, "timeout", budget_spent(config))
+        elif line.name not in defined:
+            out[line.id] = CheckResult(line.id, "missing", missing_message(sub, line.name, failures))
         else:
             out[line.id] = _run_line(line, sub, session, config, hung, result.grader_faults, facts)
     return None
@@ -228,8 +268,9 @@ def grade_submission(
     config: GradingConfig = DEFAULT_CONFIG,
     grants: dict[str, str] | None = None,
 ) -> StudentResult:
-    """Grade one student (a file or folder) against ``rubric`` in workers forked by ``zygote``.
-    ``grants`` maps graded names to the review digests a TA granted for this student (``review.py``)."""
+    """Grade one student (a file or folder) against ``rubric`` in workers forked by ``zygote`` (one per
+    group of graded names, ``phases.phases``), within ``config.student_budget_s`` in all. ``grants``
+    maps graded names to the review digests a TA granted for this student (``review.py``)."""
     sub = load_submission(Path(path), rubric.assignment, rubric.module)
     result = StudentResult(student=sub.student, assignment=rubric.assignment, isolation=zygote.level)
     if sub.load_error:
@@ -238,23 +279,20 @@ def grade_submission(
         return result
     out: dict[str, CheckResult] = {}
     runnable = _decide_statically(sub, rubric, grants or {}, out, result)
-    # Hidden lines run after every visible one, each in a fresh worker of its own: nothing a hidden
-    # input teaches the student's code can surface in another line's feedback.
-    phases = [[ln for ln in runnable if ln.visibility != "hidden"],
-              *([ln] for ln in runnable if ln.visibility == "hidden")]
-    watch = op_watch_needed({line.kind for line in runnable}, sub.source, bool(grants))
-    session = WorkerSession(zygote, sub.source, sub.filename, rubric.module, config.limits, watch)
     facts = SourceFacts(sub.tree, sub.source, sub.scan.aliases)
+    deadline = time.monotonic() + config.student_budget_s
     hung: set[str] = set()
-    try:
-        not_loaded = None  # the status of a failed load: the same module-level code fails again
-        for lines in phases:
-            if lines and not_loaded:
-                out.update({ln.id: CheckResult(ln.id, not_loaded, NOT_LOADED) for ln in lines})
-            elif lines:
-                not_loaded = _run_phase(lines, sub, session, config, hung, facts, out, result)
-    finally:
-        session.stop()
+    not_loaded = None  # the status of a failed load: the same module-level code fails again
+    for phase in phases(runnable):
+        if not_loaded or time.monotonic() >= deadline:
+            status, msg = (not_loaded, NOT_LOADED) if not_loaded else ("timeout", budget_spent(config))
+            out.update({ln.id: CheckResult(ln.id, status, msg) for ln in phase.lines})
+            continue
+        session = session_for(phase, sub, zygote, config.limits, deadline)
+        try:
+            not_loaded = _run_phase(phase.lines, sub, session, config, hung, facts, out, result)
+        finally:
+            session.stop()
     result.checks = _forbid_whole_names([out[line.id] for line in rubric.lines])
     _summarize_stubs(result)
     return result

@@ -8,54 +8,10 @@ sentence, never a traceback, never blamed on the student.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from ..records import GRADER_FAULT_NOTE, STATUSES, CheckResult, Status, StudentResult
 
-Status = Literal["passed", "failed", "error", "timeout", "forbidden", "review", "missing"]
-STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "forbidden", "review", "missing")
-
-
-GRADER_FAULT_NOTE = (
-    "The grader had an internal problem with this submission (not your fault); a TA has been told."
-)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The outcome of one rubric line for one student.
-
-    ``fraction`` is the share of the line's points earned (1.0 when passed; some checks give partial
-    credit, e.g. float64 passed but float32 failed).
-    """
-
-    id: str
-    status: Status
-    feedback: str = ""
-    fraction: float = 0.0
-    # data for a picture of the line (``reporters/plots.py``): a convergence line's loss curves, the
-    # student's and the reference's on the same problem, computed on the grader's side
-    plot: dict | None = None
-
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"unknown status {self.status!r}")
-        if self.status == "passed" and self.fraction != 1.0:
-            object.__setattr__(self, "fraction", 1.0)
-        if not 0.0 <= self.fraction <= 1.0:
-            raise ValueError(f"fraction {self.fraction} outside [0, 1]")
-
-
-@dataclass
-class StudentResult:
-    """Everything graded for one student of one assignment."""
-
-    student: str
-    assignment: str
-    checks: list[CheckResult] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    flags: list[dict] = field(default_factory=list)
-    isolation: str = ""
-    grader_faults: list[str] = field(default_factory=list)
+__all__ = ["GRADER_FAULT_NOTE", "STATUSES", "CheckResult", "Status", "StudentResult", "item_records",
+           "student_record"]
 
 
 def item_records(result: StudentResult, rubric) -> list[dict]:

@@ -14,6 +14,7 @@ Layout of ``DIR`` (DESIGN.md, "CLI and result contract")::
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 from ._common import paired_items, student_filename
@@ -38,12 +39,36 @@ __all__ = [
 ]
 
 
-def write_student_views(records: list[dict], rubric, out_dir: Path, *, published: bool) -> list[Path]:
-    """(Re)write the student-facing files of ``records``: feedback HTML and Gradescope results."""
+def _without_plots(record: dict) -> dict:
+    return {**record, "items": [{k: v for k, v in item.items() if k != "plot"} for item in record["items"]]}
+
+
+def _guarded(write, record: dict, faults: list[str] | None) -> list[Path]:
+    """``write(record)``; a failure costs that student's file only: retried without pictures, then
+    reported to the TA (``faults``, for run.json) while the other students' files are written."""
+    for attempt in (record, _without_plots(record)):
+        try:
+            return [write(attempt)]
+        except Exception:  # noqa: BLE001 - one student's page or record never stops the class
+            error = traceback.format_exc(limit=3)
+    if faults is not None:
+        faults.append(f"{record.get('student')}: a report could not be written: {error}")
+    return []
+
+
+def write_student_views(records: list[dict], rubric, out_dir: Path, *, published: bool,
+                        faults: list[str] | None = None) -> list[Path]:
+    """(Re)write the student-facing files of ``records``: feedback HTML and Gradescope results. A student
+    whose file cannot be written costs only that file (``faults`` says why)."""
+    def gradescope(record: dict) -> Path:
+        return write_gradescope(record, rubric, out_dir, published=published)
+
+    def page(record: dict) -> Path:
+        return write_feedback_html(record, rubric, out_dir, published=published)
+
     paths = []
     for record in sorted(records, key=lambda r: r["student"]):
-        paths.append(write_gradescope(record, rubric, out_dir, published=published))
-        paths.append(write_feedback_html(record, rubric, out_dir, published=published))
+        paths += _guarded(gradescope, record, faults) + _guarded(page, record, faults)
     return paths
 
 
@@ -53,8 +78,9 @@ def write_all(records: list[dict], rubric, out_dir: Path, timings: dict, run_inf
     Student-facing files show hidden details when ``run_info["published"]`` is true (``make publish``).
 
     ``run.json`` gets ``run_info`` plus the assignment and the per-student ``timings`` (sorted by
-    student) unless ``run_info`` already has them. Every record is checked against the rubric, and
-    student ids must be distinct, before any file is written.
+    student) unless ``run_info`` already has them, and ``report_faults``: a student file that could not be
+    written (the others are). Every record is checked against the rubric, and student ids must be
+    distinct, before any file is written.
     """
     out_dir = Path(out_dir)
     students = [student_filename(record["student"]) for record in records]
@@ -68,8 +94,13 @@ def write_all(records: list[dict], rubric, out_dir: Path, timings: dict, run_inf
     info.setdefault("assignment", rubric.assignment)
     info.setdefault("timings", {s: timings[s] for s in sorted(timings)})
 
-    paths = [write_student_json(record, out_dir) for record in sorted(records, key=lambda r: r["student"])]
-    paths += write_student_views(records, rubric, out_dir, published=bool(info.get("published")))
+    faults: list[str] = []
+    paths = [path for record in sorted(records, key=lambda r: r["student"])
+             for path in _guarded(lambda r: write_student_json(r, out_dir), record, faults)]
+    published = bool(info.get("published"))
+    paths += write_student_views(records, rubric, out_dir, published=published, faults=faults)
     paths.append(write_grades_csv(records, rubric, out_dir / "grades.csv"))
+    if faults:
+        info["report_faults"] = faults
     paths.append(write_run_json(info, out_dir))
     return paths

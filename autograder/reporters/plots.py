@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from html import escape
 
+from .json_report import number
+
 WIDTH, HEIGHT = 600, 320
 LEFT, RIGHT, TOP, BOTTOM = 64, 14, 30, 46  # margins around the plotting area
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -36,14 +38,17 @@ def valid(plot) -> bool:
             return False
         if len(s["x"]) != len(s["y"]) or len(s["x"]) > MAX_POINTS:
             return False
-        if not all(isinstance(v, (int, float)) for v in s["x"] + s["y"]):
+        if any(number(v) is None for v in s["x"] + s["y"]):
             return False
     return True
 
 
 def _finite(xs: list, ys: list, log: bool) -> tuple[list, list]:
-    keep = [(x, y) for x, y in zip(xs, ys, strict=True)
-            if math.isfinite(x) and math.isfinite(y) and (y > 0 or not log)]
+    """The points a chart can show: finite (NaN and infinities of a diverged run are left out) and, on a
+    log axis, positive."""
+    pairs = [(number(x), number(y)) for x, y in zip(xs, ys, strict=True)]
+    keep = [(x, y) for x, y in pairs if x is not None and y is not None
+            and math.isfinite(x) and math.isfinite(y) and (y > 0 or not log)]
     return [x for x, _ in keep], [y for _, y in keep]
 
 

@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import levels
-from .tripwire_names import tripwire_config
-from .worker.confinement.zygote import SETUP_FAILED
+from .guards import guard_config
+from .worker.confinement.zygote import READY, SETUP_FAILED
 
 WORKER_PACKAGE = Path(__file__).parent / "worker"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +59,10 @@ class WorkerTimeout(Exception):
     """The worker did not answer within its deadline (it has been killed)."""
 
 
+class BudgetSpent(WorkerTimeout):
+    """The student's whole budget of wall time is spent: nothing more of theirs runs."""
+
+
 class WorkerDied(Exception):
     """The worker ended without answering; ``reason`` says how (exit code, signal, memory)."""
 
@@ -72,9 +76,10 @@ class SandboxError(RuntimeError):
 
 
 def describe_end(status: int | None, *, oom: bool = False, killed_by_grader: bool = False,
-                 cpu_exhausted: bool = False) -> str:
+                 cpu_exhausted: bool = False, ready: bool = True) -> str:
     """How a worker ended, in words a student can act on. The phrases ``memory limit``, ``CPU time
-    limit exceeded``, ``file size limit exceeded`` and ``exit code N`` are stable."""
+    limit exceeded``, ``file size limit exceeded`` and ``exit code N`` are stable. ``ready``: the worker
+    had finished its confinement (after that, no exit code it chose can read as the sandbox's fault)."""
     if oom:
         return "memory limit exceeded (the worker was killed by the out-of-memory killer)"
     if status is None:
@@ -100,7 +105,7 @@ def describe_end(status: int | None, *, oom: bool = False, killed_by_grader: boo
             name = str(sig)
         return f"the worker process was killed by {name}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-    if code == SETUP_FAILED:
+    if code == SETUP_FAILED and not ready:
         return "the sandbox could not confine the worker (exit code 71)"
     return f"the submission ended the worker process (exit code {code})"
 
@@ -117,6 +122,7 @@ class WorkerProcess:
     generation: int
     limits: Limits
     pidfd: int = -1
+    ready: bool = False  # the worker reported its confinement done (``READY``)
 
     def exited(self, timeout: float = 0.0) -> bool:
         """Whether the process has ended (needs a pidfd, i.e. Linux >= 5.3; else always False)."""
@@ -130,18 +136,18 @@ class Zygote:
     process): the grader's handle on the zygote process (whose own state is ``ZygoteServer``).
     ``level``: a level resolved once per run (``levels.resolve_level``), taken as it is; None resolves
     it here (``$KIT_ISOLATION``, else the strongest available one). ``hide`` lists extra paths no worker
-    may see (the repository and the zygote's own folder always are). ``tripwires`` replaces the names
-    the runtime tripwires watch (benchmarks measure their cost with an empty list)."""
+    may see (the repository and the zygote's own folder always are). ``guards`` replaces the table of
+    what workers can switch off (``guards.guard_config``; benchmarks measure their cost without)."""
 
     def __init__(self, level: str | None = None, *, userns: bool | None = None,
-                 hide: tuple[str, ...] = (), tripwires: dict | None = None) -> None:
+                 hide: tuple[str, ...] = (), guards: dict | None = None) -> None:
         self.level = levels.resolve_level(level) if level is None else levels.known(level)
         self.userns = (os.geteuid() != 0) if userns is None else userns
         self.details: dict = {}
         self.restarts = 0
         self._hide = [str(Path(p).resolve()) for p in (REPO_ROOT, *hide)]
-        # What the worker's tripwires watch (tripwire_names.tripwire_config); the bench overrides it.
-        self._tripwires = tripwire_config() if tripwires is None else tripwires
+        # What workers can switch off (guards.guard_config); the bench overrides it.
+        self._guards = guard_config() if guards is None else guards
         self._lock = threading.RLock()
         self._generation = 0
         self._proc: subprocess.Popen | None = None
@@ -164,7 +170,7 @@ class Zygote:
         pkg_root = self.base / "pkg"
         config = {"level": self.level, "userns": self.userns, "base": str(self.base),
                   "pkg_root": str(pkg_root), "deny": [*self._hide, str(self.base)],
-                  "tripwires": self._tripwires}
+                  "guards": self._guards}
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         boot = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
                 f"sys.path.insert(0, {str(pkg_root)!r}); "
@@ -227,18 +233,38 @@ class Zygote:
 
     # -- workers -----------------------------------------------------------------------------------
 
-    def spawn(self, limits: Limits) -> WorkerProcess:
-        """Fork a confined worker (restarting the zygote first if it died)."""
+    def spawn(self, limits: Limits, masks: tuple[str, ...] = (),
+              timeout: float = _ZYGOTE_REPLY_S) -> WorkerProcess:
+        """Fork a confined worker (restarting the zygote first if it died) and wait for it to report its
+        confinement done; ``masks``: files it must not read. ``WorkerDied`` (the sandbox's failure) when
+        it ends before that."""
         with self._lock:
             if not self.alive():
                 self.restart()
             try:
-                return self._spawn(limits)
+                worker = self._spawn(limits, masks)
             except (OSError, RuntimeError):
                 self.restart()
-                return self._spawn(limits)
+                worker = self._spawn(limits, masks)
+        self._wait_ready(worker, timeout)
+        return worker
 
-    def _spawn(self, limits: Limits) -> WorkerProcess:
+    def _wait_ready(self, worker: WorkerProcess, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        got = b""
+        while len(got) < len(READY):
+            left = deadline - time.monotonic()
+            ready = select.select([worker.resp], [], [], max(left, 0))[0] if left > 0 else []
+            chunk = os.read(worker.resp, len(READY) - len(got)) if ready else b""
+            if not chunk:
+                raise WorkerDied(f"the sandbox could not confine a worker ({self.kill(worker)})")
+            got += chunk
+        if got != READY:
+            self.kill(worker)
+            raise WorkerDied("the sandbox could not confine a worker (it did not report ready)")
+        worker.ready = True
+
+    def _spawn(self, limits: Limits, masks: tuple[str, ...] = ()) -> WorkerProcess:
         self._jobs += 1
         scratch = None
         if self.level != "namespaces":  # the namespaces level gets a private tmpfs instead
@@ -249,7 +275,8 @@ class Zygote:
         out_r, out_w = os.pipe()
         try:
             reply = self._command({"cmd": "spawn", "job": self._jobs, "limits": asdict(limits),
-                                   "scratch": str(scratch) if scratch else None}, [req_r, resp_w, out_w])
+                                   "scratch": str(scratch) if scratch else None, "masks": list(masks)},
+                                  [req_r, resp_w, out_w])
         except BaseException:
             for fd in (req_w, resp_r, out_r):
                 os.close(fd)
@@ -297,7 +324,7 @@ class Zygote:
         # RLIMIT_CPU uses, hence the wide margin
         cpu = float(result.get("cpu_seconds") or 0.0)
         return describe_end(result.get("status"), oom=bool(result.get("oom")), killed_by_grader=killed_live,
-                            cpu_exhausted=cpu >= 0.5 * worker.limits.cpu_seconds)
+                            cpu_exhausted=cpu >= 0.5 * worker.limits.cpu_seconds, ready=worker.ready)
 
     def close(self) -> None:
         """Ask the zygote to kill its workers and exit; then remove its folder and cgroups."""

@@ -10,7 +10,7 @@ import select
 import time
 from dataclasses import dataclass, field
 
-from .runner import Limits, WorkerDied, WorkerProcess, WorkerTimeout, Zygote
+from .runner import BudgetSpent, Limits, WorkerDied, WorkerProcess, WorkerTimeout, Zygote
 from .worker import operations, protocol
 
 CPU_POLL_S = 0.1  # how often a CPU budget is checked while waiting
@@ -44,17 +44,25 @@ class _Tail:
 
 @dataclass
 class WorkerSession:
-    """One student's worker: loaded with the student's module, restarted after a crash or timeout."""
+    """One student's worker for one group of graded names: prepared for them (``disabled``: torch's
+    implementations its guards switch off, family -> label; ``standins``: the trusted stand-ins it is
+    given, name -> source; ``masks``: files it must not read), loaded with the student's module, and
+    restarted after a crash or timeout. ``deadline`` (a ``time.monotonic()`` value) ends every request,
+    loads and reloads included, at the student's whole budget."""
 
     zygote: Zygote
     source: str
     filename: str
     module: str
     limits: Limits = field(default_factory=Limits)
-    watch_ops: bool = True  # the dispatch-mode tripwire (tripwire_names.op_watch_needed)
+    disabled: dict = field(default_factory=dict)
+    standins: dict = field(default_factory=dict)
+    masks: tuple = ()
+    deadline: float | None = None
     restarts: int = 0
     round_trips: int = 0  # requests sent (loads included): what ``make bench`` counts per rubric line
     last_end: str = ""
+    load_seconds: float = 0.0  # wall time of the last load
     loaded: protocol.Response | None = None  # the reply to the last load (names the module defines)
     _worker: WorkerProcess | None = None
     _output: _Tail = field(default_factory=_Tail)
@@ -64,12 +72,30 @@ class WorkerSession:
     def pid(self) -> int | None:
         return self._worker.pid if self._worker else None
 
-    def _start(self) -> protocol.Response:
-        self._output = _Tail()
-        self._worker = self.zygote.spawn(self.limits)
-        request = operations.Load(self.source, self.filename, self.module, self.watch_ops).to_wire()
+    def left(self) -> float:
+        """Seconds left of the student's budget (infinite without one)."""
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
+
+    def _bounded(self, seconds: float) -> float:
+        left = self.left()
+        if left <= 0:
+            raise BudgetSpent()
+        return min(seconds, left)
+
+    def _start(self, budget: float | None = None) -> protocol.Response:
         limits = self.limits
-        self.loaded = self._roundtrip(request, limits.load_wall_seconds, cpu_budget=limits.load_seconds)
+        wall = self._bounded(min(limits.load_wall_seconds, budget if budget is not None else float("inf")))
+        self._output = _Tail()
+        started = time.monotonic()
+        self._worker = self.zygote.spawn(self.limits, self.masks)
+        request = operations.Load(self.source, self.filename, self.module, self.disabled, self.standins)
+        try:
+            self.loaded = self._roundtrip(request.to_wire(), wall, cpu_budget=limits.load_seconds)
+        except WorkerTimeout:
+            if self.left() <= 0:
+                raise BudgetSpent() from None
+            raise
+        self.load_seconds = time.monotonic() - started
         return self.loaded
 
     def load(self) -> protocol.Response:
@@ -77,15 +103,23 @@ class WorkerSession:
         self.stop()
         return self._start()
 
-    def call(self, req: protocol.Request, timeout: float) -> protocol.Response:
-        """Send one request; raise WorkerTimeout/WorkerDied (worker killed) when it goes wrong."""
+    def call(self, req: protocol.Request, timeout: float, budget: float | None = None) -> protocol.Response:
+        """Send one request; raise WorkerTimeout/WorkerDied (worker killed) when it goes wrong, and
+        ``BudgetSpent`` when the student's budget is over. A worker killed earlier is started (and the
+        module loaded) again first, within ``budget`` seconds when given (the line's own time)."""
         if self._worker is None:
             self.restarts += 1
-            loaded = self._start()
+            loaded = self._start(budget)
             if not loaded.ok:
                 self.stop()
                 raise WorkerDied("the submission failed to load again after a restart")
-        return self._roundtrip(req, timeout)
+        wait = self._bounded(timeout)
+        try:
+            return self._roundtrip(req, wait)
+        except WorkerTimeout:
+            if wait < timeout and self.left() <= 0:
+                raise BudgetSpent() from None
+            raise
 
     def _roundtrip(self, req: protocol.Request, timeout: float,
                    cpu_budget: float | None = None) -> protocol.Response:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grading.engine import NOT_LOADED, grade_submission
+from autograder.grading.engine import grade_submission
 from autograder.grading.results import student_record
 from autograder.grading.rubric import load_rubric
 
@@ -62,14 +62,26 @@ def test_a_crash_a_stub_and_correct_classes_each_get_their_own_status(zygote, tm
     assert not record["errors"]  # no summary: something is implemented
 
 
-def test_a_file_that_cannot_load_says_so_once(zygote, tmp_path):
+def test_module_level_code_that_raises_costs_only_what_it_was_to_define(zygote, tmp_path):
+    """Module-level statements run one by one, as a notebook's cells do: a statement that raises is
+    reported once, with its line, and costs only the names it was to define."""
     source = (ROOT / "tests/submissions" / A / "correct/loop.py").read_text()
+    start = source.index("class Adam(")
     path = tmp_path / "optimizers.py"
     path.write_text(source + "\nraise RuntimeError('left over from an experiment')\n")
     rubric = load_rubric(A)
     record = student_record(grade_submission(path, rubric, zygote), rubric)
-    assert {item["feedback"] for item in record["items"]} == {NOT_LOADED}
-    assert {item["status"] for item in record["items"]} == {"error"}
+    assert record["score"] == record["max_score"]
     assert len(record["errors"]) == 1 and "left over from an experiment" in record["errors"][0]
     last = len((source + "\n").splitlines()) + 1
-    assert f"line {last} " in record["errors"][0] and "raise RuntimeError(" in record["errors"][0]
+    assert f"line {last}:" in record["errors"][0] and "raise RuntimeError(" in record["errors"][0]
+    # the class Adam itself raises while it is defined: only Adam's lines are lost, and they say why
+    broken = source[:start] + "assert False, 'a failing self-check'\n" + source[start:].replace(
+        "class Adam(", "class Adam(1 / 0 and ", 1)
+    path.write_text(broken)
+    record = student_record(grade_submission(path, rubric, zygote), rubric)
+    lost = {i["id"]: i for i in record["items"] if i["score"] < i["max_score"]}
+    assert set(lost) == {line.id for line in rubric.lines_of("Adam")}
+    for item in lost.values():
+        assert item["status"] == "missing" and "ZeroDivisionError" in item["feedback"], item
+    assert any("a failing self-check" in e for e in record["errors"])

@@ -33,12 +33,31 @@ TABLE = [
     ("module_dict", OPT, {"SGD": "review", "Adagrad": "passed"}, "__dict__"),
     ("globals_kernel", OPT, {"SGD": "review", "Adagrad": "passed"}, "__globals__"),
     ("swap_armed", OPT, {"SGD": "review", "Adagrad": "review"}, "imports `sys`"),
-    ("delegate_getattr", OPT, {"SGD": "review"}, "computed attribute name"),
+    ("delegate_getattr", OPT, {"SGD": "review"}, "torch.optim.SGD"),
     ("delegate_importlib", OPT, {"SGD": "review"}, "importlib"),
     ("monkeypatch_torch", OPT, {"SGD": "review", "Adam": "review"}, "monkeypatching"),
-    ("ops_batch_norm", REG, {"BatchNormFunction": "forbidden", "Dropout": "passed"}, "torch.ops.aten"),
-    ("dropout_inplace", REG, {"Dropout": "forbidden"}, "torch.dropout_"),
+    ("ops_batch_norm", REG, {"BatchNormFunction": "review", "Dropout": "passed"}, "torch.ops.aten"),
+    ("dropout_inplace", REG, {"Dropout": "review"}, "torch.dropout_"),
 ]
+
+# The tricks of a student who read the kit's source, each granted by a TA as if the policy had missed it:
+# (file, assignment, cheated graded name, its honest neighbour). The cheated name's behaviour lines earn
+# 0 (forbidden: it called torch's switched-off implementation; or failed: there was nothing to call),
+# the honest one keeps every point.
+TRICKS = [
+    ("formatter_escape", OPT, "SGD", "Adagrad"),
+    ("match_unwrap", OPT, "SGD", "Adagrad"),
+    ("fused_computed", OPT, "Adam", "Adagrad"),
+    ("swap_armed", OPT, "SGD", "Adagrad"),
+    ("delegate_getattr", OPT, "SGD", "Adagrad"),
+    ("module_alias_disarm", REG, "BatchNormFunction", "Dropout"),
+    ("ops_batch_norm", REG, "BatchNormFunction", "Dropout"),
+    ("thread_dropout", REG, "Dropout", "BatchNormFunction"),
+    ("benchmark_timer", REG, "Dropout", "BatchNormFunction"),
+    ("standin_return", REG, "BatchNormFunction", "Dropout"),
+    ("borrow_lambdalr", "01_gradient_descent", "PowerDecayLR", "minibatches"),
+]
+BEHAVIOUR = ("interface",)  # lines read from the syntax tree, not from what the code computed
 
 
 def grade(path: Path, assignment: str, zygote, grants=None) -> dict:
@@ -66,6 +85,25 @@ def test_hostile_submission_earns_nothing_it_did_not_compute(stem, assignment, e
 
 
 @pytest.mark.hostile
+@pytest.mark.parametrize(("stem", "assignment", "cheat", "honest"),
+                         [pytest.param(*row, id=row[0]) for row in TRICKS])
+def test_a_trick_earns_nothing_even_when_a_ta_grants_it(stem, assignment, cheat, honest, zygote):
+    path = HOSTILE / f"{stem}.py"
+    rubric = load_rubric(assignment)
+    plain = grade(path, assignment, zygote)
+    assert sum(i["score"] for i in plain["items"] if i["id"].split(".")[0] == cheat) == 0
+    report = load_submission(path, assignment, rubric.module).scan
+    grants = {name: report.review_digest(name) for name in rubric.graded_names}
+    record = grade(path, assignment, zygote, grants)
+    behaviour = [i for i in record["items"]
+                 if i["id"].split(".")[0] == cheat and i["id"].split(".")[1] not in BEHAVIOUR]
+    assert behaviour and all(i["score"] == 0 for i in behaviour), [(i["id"], i["status"]) for i in behaviour]
+    assert {i["status"] for i in behaviour} <= {"forbidden", "failed", "error", "missing"}, behaviour
+    assert statuses(record, honest) == {"passed"}, [(i["id"], i["feedback"][:300]) for i in record["items"]
+                                                    if i["id"].startswith(honest + ".")]
+
+
+@pytest.mark.hostile
 def test_hidden_inputs_never_reach_a_visible_line(zygote):
     """leak_hidden_inputs.py records what a hidden line sends and raises it in later calls."""
     rubric = load_rubric(OPT)
@@ -80,9 +118,9 @@ def test_hidden_inputs_never_reach_a_visible_line(zygote):
 
 
 @pytest.mark.hostile
-def test_a_grant_lifts_review_for_that_code_only_and_the_tripwires_still_hold(zygote, tmp_path):
-    """swap_armed.py, granted by a TA after reading it, runs: its attempt to disarm the tripwires fails
-    (their state is not in module globals), so its delegating SGD is forbidden; Adagrad is graded."""
+def test_a_grant_lifts_review_for_that_code_only_and_the_guards_still_hold(zygote, tmp_path):
+    """swap_armed.py, granted by a TA after reading it, runs: there is nothing of the guards to disarm in
+    the worker (no Python object holds them), so its delegating SGD is forbidden; Adagrad is graded."""
     path = HOSTILE / "swap_armed.py"
     report = load_submission(path, OPT, "optimizers").scan
     grants = {name: report.review_digest(name) for name in ("SGD", "Adagrad")}

@@ -33,7 +33,7 @@ class FakeWorker:
             return protocol.Response(False, error={"type": "ValueError", "message": f"bad {x}", "frames": []})
         return ops.Raised(None, str(y)).to_response()
 
-    def call(self, req: protocol.Request, timeout: float) -> protocol.Response:
+    def call(self, req: protocol.Request, timeout: float, budget: float | None = None) -> protocol.Response:
         self.trips += 1
         self.timeouts.append((req.op, timeout))
         if req.op != "batch":

@@ -31,18 +31,23 @@ SECRET = "kit-test-secret-line"
 # file -> (statuses its SGD lines may have, a phrase the student JSON must contain; "a|b": either).
 EXPECTED = {
     "sleep_at_import": ({"timeout"}, "module-level code used more than"),
-    "crash_at_import": ({"error"}, "importing your code raised"),
+    # a statement that raises costs only what it was to define: the correct SGD keeps its points
+    "crash_at_import": ({"passed"}, "module-level code raised NameError"),
     "syntax_error": ({"error"}, "SyntaxError"),
     "empty": ({"error"}, "the file is empty"),
     "not_json": ({"error"}, "not a valid notebook"),
     "infinite_loop_in_step": ({"passed", "timeout"}, "timeout"),
     # Filling gigabytes can outlast a deadline on a loaded machine: a timeout is a fair outcome too.
     "memory_bomb": ({"passed", "error", "timeout"}, "memory limit exceeded|timeout"),
-    "delegate_direct": ({"forbidden"}, "torch.optim.SGD"),
-    "delegate_functional": ({"forbidden"}, "torch.optim.sgd"),
+    # naming torch's implementation is static evidence (review); calling it at run time is forbidden
+    "delegate_direct": ({"review"}, "torch.optim.SGD"),
+    "delegate_functional": ({"review"}, "torch.optim.sgd"),
     "fused_kernel": ({"forbidden"}, "aten._fused_sgd_"),
-    "delegate_getattr": ({"review"}, "computed attribute name"),
+    "delegate_getattr": ({"review"}, "torch.optim.SGD"),
     "delegate_importlib": ({"review"}, "importlib"),
+    "formatter_escape": ({"review"}, "string.Formatter"),
+    "match_unwrap": ({"review"}, "__closure__"),
+    "fused_computed": ({"missing"}, "computed attribute name"),  # its cheat is Adam's; it has no SGD
     "unwrap_tripwire": ({"review"}, "__wrapped__"),
     "module_dict": ({"review"}, "__dict__"),
     "globals_kernel": ({"review"}, "__globals__"),
@@ -52,7 +57,7 @@ EXPECTED = {
 }
 # Granted by the test as a TA would: the sandbox, not the policy, is what these files test.
 GRANTED = {
-    "exit_at_import": ({"error"}, "sys.exit"),
+    "exit_at_import": ({"passed"}, "SystemExit"),
     "os_exit_in_step": ({"passed", "error", "failed"}, "exit code"),
     "ignores_signals": ({"passed", "timeout"}, "timeout"),
     "swap_armed": ({"forbidden"}, "torch.optim.SGD"),
@@ -65,8 +70,9 @@ GRANTED = {
 }
 
 
-# Hostile files for 03_regularization, graded in tests/engine/test_engine_trust.py.
-FOR_03 = {"ops_batch_norm", "dropout_inplace"}
+# Hostile files for other assignments, graded in tests/engine/test_engine_trust.py.
+FOR_03 = {"ops_batch_norm", "dropout_inplace", "module_alias_disarm", "thread_dropout", "benchmark_timer",
+          "standin_return", "borrow_lambdalr"}
 
 
 def loader_attacks(folder: Path, secret: Path) -> dict[str, tuple[set, str]]:

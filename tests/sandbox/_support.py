@@ -85,9 +85,21 @@ def start_zygote(variant: str) -> Zygote:
     return Zygote(level, userns=userns)
 
 
-def session(zygote: Zygote, body: str, limits: Limits = SMALL, *, prelude: bool = True) -> WorkerSession:
+def session(zygote: Zygote, body: str, limits: Limits = SMALL, *, prelude: bool = True,
+            graded: str | None = None) -> WorkerSession:
+    """A session for a test submission; ``graded``: prepared as the worker that grades that graded name
+    is (its guards and stand-ins, ``families/recipes.py``)."""
     source = (PRELUDE if prelude else "") + body
-    return WorkerSession(zygote, source, "submission.py", "submission", limits)
+    if graded is None:
+        return WorkerSession(zygote, source, "submission.py", "submission", limits)
+    from autograder.families.recipes import recipe_of
+    from autograder.sandbox import guards, standins
+
+    recipe = recipe_of(graded)
+    return WorkerSession(zygote, source, "submission.py", "submission", limits,
+                         disabled={f: guards.GUARDS[f].label for f in recipe.disabled},
+                         standins=standins.sources(recipe.standins),
+                         masks=guards.masked_files(recipe.disabled))
 
 
 def call(sess: WorkerSession, fn: str, *args, timeout: float = 5.0) -> protocol.Response:

@@ -81,7 +81,7 @@ class _FakeSession:
     def __init__(self, reply: protocol.Response) -> None:
         self.reply, self.stopped = reply, False
 
-    def call(self, req, timeout):
+    def call(self, req, timeout, budget=None):
         return self.reply
 
     def stop(self):

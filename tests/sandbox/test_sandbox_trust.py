@@ -1,5 +1,6 @@
 """What holds when a submission gets past the static policy (a TA granted it, or a trick the policy
-misses): the worker's seccomp filter, the runtime tripwires, and the grader's side of the protocol.
+misses): the worker's seccomp filter, the guards that switch off torch's implementation of the graded
+family, where the stand-ins live, and the grader's side of the protocol.
 
 Each submission here reaches into the worker package on purpose (through the test prelude), as a
 student could only after a grant; the tests check from the outside what must hold.
@@ -150,47 +151,187 @@ def test_protocol_caps_are_checked_before_reading():
     assert read == []
 
 
-# --- the runtime tripwires ------------------------------------------------------------------------
+# --- the guards: torch's implementation of the graded family is absent from the worker ------------------
 
-SWAP = '''
-import contextlib, torch
-_tw = _sys.modules["kitworker.handlers.tripwires"]
-_tw._armed = [False]
-_tw._hits = []
-_tw.armed = contextlib.nullcontext
-_tw.disarmed = contextlib.nullcontext
-_init = torch.optim.SGD.__init__
-UNWRAPPED = hasattr(_init, "__wrapped__") or hasattr(_init, "__closure__") and any(
-    "armed" in repr(c) for c in (_init.__closure__ or ()))
-class SGD(torch.optim.SGD):
-    pass
-'''
+# Each attack tries to get torch's implementation to compute for it, after the static policy (the
+# prelude already reaches into the worker, as only a granted or unseen escape could), and reports what it
+# got: "blocked" when it raised or could not find anything, "WORKED" when torch computed for it.
+ATTACKS = r"""
+import gc, importlib, threading, types, torch
+import torch.nn.functional as F
+
+def _try(fn):
+    try:
+        out = fn()
+    except Exception as exc:
+        return "blocked: " + type(exc).__name__
+    return "WORKED" if out is not False else "blocked: nothing found"
+
+def _sgd_step(step):
+    p = torch.ones(3, requires_grad=True)
+    p.grad = torch.full((3,), 2.0)
+    with torch.no_grad():
+        step([p])
+    return bool(torch.allclose(p.detach(), torch.full((3,), 0.8)))
+
+def _found(name, module_part):
+    gc.unfreeze()  # the zygote froze what it imported: bring it back into view
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType) and obj.__name__ == name and module_part in (obj.__module__ or ""):
+            return obj
+    return None
+
+def _in_thread(fn):
+    box = {}
+    def run():
+        try:
+            box["out"] = fn()
+        except Exception as exc:
+            box["exc"] = exc
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if "exc" in box:
+        raise box["exc"]
+    return box["out"]
+
+def _exec_source(module):
+    namespace = {"__name__": module.__name__ + "_copy", "__package__": module.__package__}
+    exec(open(module.__file__).read(), namespace)
+    return namespace
+
+def optimizer_attacks():
+    sgd = importlib.import_module("torch.optim.sgd")
+    single = lambda ps: sgd._single_tensor_sgd(ps, [p.grad for p in ps], [None], grad_scale=None,
+        found_inf=None, weight_decay=0.0, momentum=0.0, lr=0.1, dampening=0.0, nesterov=False, maximize=False,
+        has_sparse_grad=False)
+    return {
+        "class": _try(lambda: _sgd_step(lambda ps: torch.optim.SGD(ps, lr=0.1).step())),
+        "functional": _try(lambda: _sgd_step(lambda ps: sgd.sgd(ps, [p.grad for p in ps], [None], lr=0.1,
+            weight_decay=0.0, momentum=0.0, dampening=0.0, nesterov=False, maximize=False))),
+        "single tensor": _try(lambda: _sgd_step(single)),
+        "found by gc": _try(lambda: (fn := _found("_single_tensor_sgd", "torch.optim")) is not None
+                            and _sgd_step(lambda ps: fn(ps, [p.grad for p in ps], [None], grad_scale=None,
+                            found_inf=None, weight_decay=0.0, momentum=0.0, lr=0.1, dampening=0.0,
+                            nesterov=False, maximize=False, has_sparse_grad=False))),
+        "closure cells": _try(lambda: _sgd_step(lambda ps: next(c.cell_contents for c in
+                              (torch.optim.SGD.step.__closure__ or ()) if callable(c.cell_contents))(
+                              torch.optim.SGD(ps, lr=0.1)))),
+        "fused kernel": _try(lambda: _sgd_step(lambda ps: torch._fused_sgd_(ps, [p.grad for p in ps], [],
+            weight_decay=0.0, momentum=0.0, lr=0.1, dampening=0.0, nesterov=False, maximize=False,
+            is_first_step=True))),
+        "in a thread": _try(lambda: _in_thread(lambda: _sgd_step(lambda ps: torch.optim.SGD(ps, lr=0.1).step()))),
+        "reloaded": _try(lambda: _sgd_step(lambda ps: importlib.reload(sgd).SGD(ps, lr=0.1).step())),
+        "source run anew": _try(lambda: _sgd_step(lambda ps: _exec_source(sgd)["SGD"](ps, lr=0.1).step())),
+    }
+
+def _dropout_ok(fn):
+    torch.manual_seed(0)
+    y = fn(torch.ones(1000))
+    return bool(((y == 0) | (y == 2)).all() and 300 < int((y == 0).sum()) < 700)
+
+def dropout_attacks():
+    return {
+        "F.dropout": _try(lambda: _dropout_ok(lambda x: F.dropout(x, 0.5))),
+        "module": _try(lambda: _dropout_ok(lambda x: torch.nn.Dropout(0.5)(x))),
+        "aten kernel": _try(lambda: _dropout_ok(lambda x: torch.ops.aten.native_dropout(x, 0.5, True)[0])),
+        "in a thread": _try(lambda: _in_thread(lambda: _dropout_ok(lambda x: torch.dropout(x, 0.5, True)))),
+        "inference mode": _try(lambda: _dropout_ok(lambda x: (torch.inference_mode().__enter__(),
+                                                               torch.native_dropout(x, 0.5, True)[0])[1])),
+        "reference decomposition": _try(lambda: _dropout_ok(lambda x: torch._refs.nn.functional.dropout(x, 0.5))),
+        "decomposition found by gc": _try(lambda: (fn := _found("native_dropout", "torch._decomp")) is not None
+                                          and _dropout_ok(lambda x: fn(x, 0.5, True)[0])),
+    }
+
+def _bn_ok(fn):
+    x = torch.randn(16, 3)
+    y = fn(x)
+    return bool(torch.allclose(y, (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + 1e-5), atol=1e-5))
+
+def norm_attacks():
+    return {
+        "F.batch_norm": _try(lambda: _bn_ok(lambda x: F.batch_norm(x, None, None, training=True))),
+        "module": _try(lambda: _bn_ok(lambda x: torch.nn.BatchNorm1d(3, affine=False)(x))),
+        "layer norm of the transpose": _try(lambda: _bn_ok(lambda x: F.layer_norm(x.T, (16,)).T)),
+        "aten kernel": _try(lambda: _bn_ok(lambda x: torch.ops.aten._native_batch_norm_legit.no_stats(
+            x, None, None, True, 0.1, 1e-5)[0])),
+        "in a thread": _try(lambda: _in_thread(lambda: _bn_ok(lambda x: torch.batch_norm(
+            x, None, None, None, None, True, 0.1, 1e-5, False)))),
+        "reference decomposition": _try(lambda: _bn_ok(lambda x: torch._decomp.decompositions.native_batch_norm(
+            x, None, None, None, None, True, 0.1, 1e-5)[0])),
+    }
+
+def standins_present():
+    return sorted({type(o).__name__ if not isinstance(o, (type, types.FunctionType)) else o.__name__
+                   for o in gc.get_objects()
+                   if isinstance(o, (type, types.FunctionType))
+                   and o.__name__ in ("BatchNormFunction", "batch_norm_train", "sgd_step", "StandInMinibatches")
+                   and "kit_standin" in (getattr(o, "__module__", "") or "")})
+"""  # noqa: E501 (a submission's code, as written)
+
+# (graded name whose worker is attacked, attack function, attacks that only a file-system guard stops)
+GUARDED = [("SGD", "optimizer_attacks", {"source run anew", "reloaded"}),
+           ("Dropout", "dropout_attacks", set()), ("BatchNormFunction", "norm_attacks", set())]
 
 
-@pytest.mark.parametrize("variant", ["namespaces", "rlimits"])
-def test_tripwires_survive_a_submission_that_tries_to_disarm_them(zyg, variant):
-    s = session(zyg, SWAP + "def unwrapped():\n    return UNWRAPPED\n")
+@pytest.mark.parametrize("variant", ["namespaces", "landlock", "rlimits"])
+@pytest.mark.parametrize(("graded", "attacks", "files_only"), GUARDED, ids=[g[0] for g in GUARDED])
+def test_torchs_implementation_cannot_be_made_to_compute_in_the_graded_name_s_worker(
+        zyg, variant, graded, attacks, files_only):
+    s = session(zyg, ATTACKS, graded=graded)
     try:
         assert s.load().ok, s.output_tail()
-        assert call(s, "unwrapped").value is False  # no __wrapped__ to reach the original
-        args = {"name": "SGD", "kwargs": {"lr": 0.1}, "with_params": True}
-        reply = s.call(protocol.Request("construct", args, {"p0": torch.zeros(2)}), 10)
+        got = call(s, attacks, timeout=60).value
     finally:
         s.stop()
-    assert not reply.ok and "torch.optim.SGD" in reply.error.get("tripwire", ""), reply
+    # the source files are unreadable where the level promises a file system of its own
+    expect_blocked = set(got) if variant != "rlimits" else set(got) - files_only
+    worked = {name for name, outcome in got.items() if outcome == "WORKED"}
+    assert not worked & expect_blocked, got
+    assert all(outcome.startswith("blocked") for name, outcome in got.items() if name in expect_blocked), got
 
 
-OPS_DROPOUT = '''
+@pytest.mark.parametrize("variant", ["namespaces"])
+def test_the_same_attacks_work_where_nothing_is_switched_off(zyg, variant):
+    """The attacks above are real: in a worker that grades another family, each one computes."""
+    s = session(zyg, ATTACKS, graded="fit")
+    try:
+        assert s.load().ok, s.output_tail()
+        got = {**call(s, "optimizer_attacks", timeout=60).value,
+           **call(s, "dropout_attacks", timeout=60).value}
+    finally:
+        s.stop()
+    assert all(outcome == "WORKED" for outcome in got.values()), got
+
+
+@pytest.mark.parametrize("variant", ["namespaces"])
+@pytest.mark.parametrize(("graded", "present"), [
+    ("BatchNormFunction", []), ("SGD", []), ("minibatches", []), ("Dropout", ["sgd_step"]),
+    ("BatchNorm1d", ["BatchNormFunction", "batch_norm_train", "sgd_step"]), ("fit", ["StandInMinibatches"]),
+])
+def test_a_stand_in_is_only_in_the_workers_of_other_names(zyg, variant, graded, present):
+    s = session(zyg, ATTACKS, graded=graded)
+    try:
+        assert s.load().ok, s.output_tail()
+        assert call(s, "standins_present", timeout=30).value == sorted(present)
+    finally:
+        s.stop()
+
+
+OPS_DROPOUT = """
 import torch
 class Dropout(torch.nn.Module):
     def __init__(self, p=0.5):
         super().__init__()
         self.p = p
     def forward(self, x):
-        return torch.ops.aten.native_dropout(x, self.p, True)[0]
-'''
+        try:
+            return torch.ops.aten.native_dropout(x, self.p, True)[0]
+        except RuntimeError:
+            return x  # the error swallowed: the hit is still reported
+"""
 
-HONEST_DROPOUT = '''
+HONEST_DROPOUT = """
 import torch
 class Dropout(torch.nn.Module):
     def __init__(self, p=0.5):
@@ -199,7 +340,7 @@ class Dropout(torch.nn.Module):
     def forward(self, x):
         keep = torch.empty_like(x).bernoulli_(1 - self.p)
         return x * keep / (1 - self.p)
-'''
+"""
 
 
 def _dropout_run() -> protocol.Request:
@@ -208,7 +349,6 @@ def _dropout_run() -> protocol.Request:
 
 
 def _mlp_train() -> protocol.Request:
-    """The convergence run: the watch is around the student's layer only, the trusted loop unwatched."""
     from autograder.sandbox.worker import operations as ops
 
     gen = torch.Generator().manual_seed(0)
@@ -220,64 +360,68 @@ def _mlp_train() -> protocol.Request:
 
 @pytest.mark.parametrize("variant", ["namespaces"])
 @pytest.mark.parametrize("request_of", [_dropout_run, _mlp_train], ids=["dropout_run", "mlp_train"])
-@pytest.mark.parametrize(("body", "tripped"), [(OPS_DROPOUT, True), (HONEST_DROPOUT, False)],
+@pytest.mark.parametrize(("body", "hit"), [(OPS_DROPOUT, True), (HONEST_DROPOUT, False)],
                          ids=["aten-kernel", "honest"])
-def test_dispatch_tripwire_sees_torchs_kernels_however_reached(zyg, variant, body, tripped, request_of):
-    s = session(zyg, body, prelude=False)
+def test_a_graded_call_into_a_switched_off_kernel_is_reported(zyg, variant, body, hit, request_of):
+    s = session(zyg, body, prelude=False, graded="Dropout")
     try:
         assert s.load().ok, s.output_tail()
         reply = s.call(request_of(), 10)
     finally:
         s.stop()
-    if tripped:
+    if hit:
         assert not reply.ok and "native_dropout" in reply.error["tripwire"], reply
     else:
         assert reply.ok, reply.error
 
 
-def test_tripwire_names_cover_torchs_implementations_and_never_what_students_build_on():
-    from autograder.sandbox.tripwire_names import tripwire_config
+def test_the_guard_table_covers_torchs_implementations_and_never_what_students_build_on():
+    from autograder.sandbox.guards import guard_config
+    from autograder.sandbox.worker.guards import find
 
-    config = tripwire_config()
-    names = set(config["entry_points"])
-    assert {"torch.optim:SGD", "torch.optim.sgd:sgd", "torch.optim.adam:_single_tensor_adam",
-            "torch:dropout_", "torch:native_batch_norm", "torch.nn.functional:batch_norm",
-            "torch.nn:BatchNorm1d", "torch.optim.lr_scheduler:LambdaLR"} <= names
-    allowed = {"Optimizer", "LRScheduler", "_LRScheduler", "Module", "Function", "wraps", "cast"}
-    assert not [n for n in names if n.rpartition(":")[2] in allowed]
-    assert {"_fused_*", "*batch_norm*", "*dropout*"} <= set(config["ops"])
-
-
-def test_the_dispatch_watch_is_skipped_only_where_the_policy_decides():
-    """02's optimizers can delegate only to torch._fused_* kernels, which no code reaches without naming
-    them (torch.ops and computed names are policy violations): a source that names none needs no watch.
-    A name, a TA grant, a layer family or a family the table does not know keeps it on."""
-    from autograder.grading.rubric import load_rubric
-    from autograder.sandbox.tripwire_names import op_watch_needed
-
-    kinds = {line.kind for line in load_rubric("02_optimizers").lines}
-    honest = "import torch\nclass SGD(torch.optim.Optimizer):\n    pass\n"
-    assert not op_watch_needed(kinds, honest, granted=False)
-    assert op_watch_needed(kinds, honest + "torch._fused_sgd_\n", granted=False)
-    assert op_watch_needed(kinds, honest, granted=True)
-    assert op_watch_needed(kinds | {"brand_new_check"}, honest, granted=False)
-    layers = {line.kind for line in load_rubric("03_regularization").lines}
-    assert op_watch_needed(layers, HONEST_DROPOUT, granted=False)
+    found = find(guard_config())
+    functions = {family: {f"{fn.__module__}.{fn.__qualname__}" for fn in fns}
+                 for family, (_, fns) in found.items()}
+    operators = {family: {op for op, _ in ops} for family, (ops, _) in found.items()}
+    assert {"torch.optim.sgd.SGD.step", "torch.optim.sgd._single_tensor_sgd", "torch.optim.adam.adam",
+            "torch.optim.adamw.AdamW.__init__", "torch.optim.rmsprop._multi_tensor_rmsprop",
+            } <= functions["optimizers"]
+    assert {"torch.optim.lr_scheduler.LambdaLR.get_lr", "torch.optim.lr_scheduler.MultiplicativeLR.get_lr",
+            "torch.optim.swa_utils.SWALR.get_lr"} <= functions["schedulers"]
+    assert {"torch._decomp.decompositions.native_batch_norm", "torch.nn.functional.batch_norm",
+            "torch._refs.native_layer_norm"} <= functions["norms"]
+    dropout = {"torch._decomp.decompositions.native_dropout", "torch.nn.functional.dropout"}
+    assert dropout <= functions["dropout"]
+    assert {"_fused_adam_", "_fused_sgd_"} <= operators["optimizers"]
+    assert {"native_batch_norm", "_native_batch_norm_legit.no_stats", "batch_norm", "layer_norm",
+            "native_batch_norm_backward"} <= operators["norms"]
+    assert {"native_dropout", "dropout", "feature_dropout_"} <= operators["dropout"]
+    everything = set().union(*functions.values())
+    for kept in ("torch.optim.optimizer.Optimizer", "torch.optim.lr_scheduler.LRScheduler",
+                 "torch.nn.modules.module.Module", "torch.autograd.function.Function"):
+        assert not [f for f in everything if f.startswith(kept + ".")], kept
 
 
-@pytest.mark.parametrize("variant", ["namespaces"])
-def test_a_worker_loaded_without_the_watch_runs_kernels_unwatched_and_the_grader_decides_that(zyg, variant):
-    """The switch is real (so the rule above is what keeps the kernels out), and the engine leaves it on
-    for a submission that names a fused kernel (tests/submissions/hostile/fused_kernel.py stays forbidden
-    in tests/engine/test_engine_trust.py)."""
-    s = session(zyg, OPS_DROPOUT, prelude=False)
-    s.watch_ops = False
+@pytest.mark.parametrize("variant", ["namespaces", "landlock"])
+def test_the_guarded_source_files_cannot_be_read(zyg, variant):
+    """In an optimizer's worker torch's optimizer sources (and their bytecode) read as nothing; the sources
+    of another family (the decompositions) read as they are."""
+    from autograder.sandbox.guards import masked_files
+
+    masked = [f for f in masked_files(("optimizers",)) if "sgd." in f or "adam." in f]
+    others = [f for f in masked_files(("norms",)) if f.endswith("decompositions.py")]
+    probe = ("def read_all(paths):\n    out = {}\n    for p in paths:\n        try:\n"
+             "            out[p] = len(open(p, 'rb').read())\n        except OSError as exc:\n"
+             "            out[p] = type(exc).__name__\n    return out\n")
+    s = session(zyg, probe, graded="SGD")
     try:
         assert s.load().ok, s.output_tail()
-        reply = s.call(_dropout_run(), 10)
+        got = call(s, "read_all", masked + others, timeout=30).value
     finally:
         s.stop()
-    assert reply.ok, reply.error
+    assert len(masked) >= 4 and others, (masked, others)
+    assert all(got[f] == 0 or isinstance(got[f], str) for f in masked), got
+    assert all(isinstance(got[f], int) and got[f] > 0 for f in others), got
 
 
 def _reply_frame(body: dict, flat: dict[str, torch.Tensor] | None) -> tuple[bytes, bytes]:

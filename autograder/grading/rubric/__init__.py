@@ -8,7 +8,6 @@ from these rows, never stored. A rubric is loaded once and the ``Rubric`` object
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -17,52 +16,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from ...records import VISIBILITIES, Rubric, RubricLine
+
 RUBRIC_DIR = Path(__file__).parent
-VISIBILITIES = ("visible", "hidden")
-
-
-@dataclass(frozen=True)
-class RubricLine:
-    """One graded line: item id ``<name>.<check>``, the check kind that grades it, and its points."""
-
-    id: str
-    kind: str
-    points: float
-    visibility: str
-    description: str
-
-    @property
-    def name(self) -> str:
-        """The graded name (class or function) this line belongs to."""
-        return self.id.split(".", 1)[0]
-
-    @property
-    def check(self) -> str:
-        return self.id.split(".", 1)[1]
-
-
-@dataclass(frozen=True)
-class Rubric:
-    assignment: str
-    module: str
-    title: str
-    lines: tuple[RubricLine, ...]
-
-    @property
-    def max_score(self) -> float:
-        return float(sum(line.points for line in self.lines))
-
-    @property
-    def graded_names(self) -> tuple[str, ...]:
-        """Graded names in rubric order, each once."""
-        return tuple(dict.fromkeys(line.name for line in self.lines))
-
-    def lines_of(self, name: str) -> tuple[RubricLine, ...]:
-        return tuple(line for line in self.lines if line.name == name)
-
-    def points_of(self, name: str) -> float:
-        """Total points of one graded name (what its nbgrader cell is worth)."""
-        return float(sum(line.points for line in self.lines_of(name)))
 
 
 def assignment_ids() -> tuple[str, ...]:

@@ -149,7 +149,11 @@ class TensorsOnly(Reply):
 
 @dataclass(frozen=True)
 class Loaded(Reply):
-    names: list  # the names the module defines
+    """The names the module defines once its code has run, and the module-level statements that raised
+    (each ``{"line", "type", "message", "frames"}``; every other statement still ran)."""
+
+    names: list
+    failures: list = field(default_factory=list)
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
@@ -234,13 +238,16 @@ class BatchReplies(Reply):
 @operation("load", Loaded)
 @dataclass(frozen=True)
 class Load(Request):
-    """Execute the student's source as module ``module`` (the session sends this itself). ``watch_ops``:
-    whether the dispatch-mode tripwire runs in this worker (``tripwire_names.op_watch_needed``)."""
+    """Prepare the worker for one group of graded names and execute the student's source as module
+    ``module`` (the session sends this itself): switch off the torch implementations of ``disabled``
+    (family -> label, ``sandbox/guards.py``), then run the trusted stand-ins' sources (name -> source),
+    then the student's module, one top-level statement at a time."""
 
     source: str
     filename: str
     module: str
-    watch_ops: bool = True
+    disabled: dict = field(default_factory=dict)
+    standins: dict = field(default_factory=dict)
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 

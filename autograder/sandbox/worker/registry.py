@@ -29,12 +29,25 @@ class MissingName(Exception):
     """The submission does not define a graded name."""
 
 
+class MissingStandIn(Exception):
+    """A handler needs a stand-in this worker was not given (the grader's recipe is wrong)."""
+
+
 class Context:
-    """What handlers share: the student's module (once loaded) and its file name."""
+    """What handlers share: the student's module (once loaded), its file name, and the trusted stand-ins
+    this worker was given (name -> the namespace their source defined)."""
 
     def __init__(self) -> None:
         self.module: types.ModuleType | None = None
         self.filename = "<submission>"
+        self.standins: dict[str, dict] = {}
+
+    def standin(self, name: str, attr: str) -> Any:
+        """``attr`` of the stand-in ``name``; ``MissingStandIn`` (a grader fault) if it was not sent."""
+        try:
+            return self.standins[name][attr]
+        except KeyError:
+            raise MissingStandIn(f"this worker was not given the stand-in {name}.{attr}") from None
 
     def graded(self, name: str) -> Any:
         """The student's object called ``name``; ``MissingName`` (reported as missing) if absent."""

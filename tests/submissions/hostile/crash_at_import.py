@@ -1,8 +1,9 @@
 """Broken, not hostile: an otherwise correct SGD, but the export kept a plotting cell that uses a name
 never imported (NameError at import time).
 
-The grader must: report an import error for every item (status "error") with the exception's
-message in the feedback (not the grader's traceback), and grade the rest of the class normally.
+The grader must: run the module one top-level statement at a time, as a notebook runs its cells, so the
+failing statement is reported (with its line and the exception's message, not the grader's traceback)
+and costs only what it was to define: the SGD lines pass, and the rest of the class is graded normally.
 """
 
 import torch

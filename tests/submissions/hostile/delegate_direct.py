@@ -1,9 +1,9 @@
-"""Forbidden, not subtle: SGD subclasses torch.optim.SGD instead of implementing the update. Adagrad
-below is an honest implementation.
+"""Cheat, not subtle: SGD subclasses torch.optim.SGD instead of implementing the update. Adagrad below
+is an honest implementation.
 
-The grader must: find it by a static scan (a class base that resolves to torch.optim.SGD) and give
-every SGD line 0 with status "forbidden" and a message saying why; Adagrad keeps its points;
-RMSprop and Adam are "missing".
+The grader must: find it by a static scan (a class base that resolves to torch.optim.SGD) and flag
+every SGD line for review (0 until a TA reads it), saying why; Adagrad keeps its points; RMSprop and
+Adam are "missing". Granted, SGD runs where torch's optimizers are switched off: "forbidden".
 """
 
 import torch

@@ -1,8 +1,8 @@
-"""Forbidden: SGD keeps its own class and state but hands the update to torch's functional form
+"""Cheat: SGD keeps its own class and state but hands the update to torch's functional form
 (torch.optim.sgd.sgd, the function behind torch.optim.SGD). Adagrad below is honest.
 
-The grader must: flag the call of torch.optim.sgd.sgd (and torch.optim._functional.*) in the static
-scan, give every SGD line 0 with status "forbidden", and keep Adagrad's points.
+The grader must: flag the use of torch.optim.sgd.sgd in the static scan (review for SGD), and keep
+Adagrad's points. Granted, the call reaches torch's switched-off code: every SGD line "forbidden".
 """
 
 from torch.optim.sgd import sgd as _torch_sgd

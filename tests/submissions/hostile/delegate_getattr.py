@@ -1,9 +1,9 @@
-"""Forbidden, hidden from a naive scan: SGD subclasses torch.optim.SGD fetched with getattr and a
-computed name. Adagrad below is honest.
+"""Cheat, hidden from a naive scan: SGD subclasses torch.optim.SGD fetched with getattr and a joined
+name. Adagrad below is honest.
 
-The grader must: add a "review" flag quoting the getattr line (a static scan cannot resolve it) and,
-because the class that is actually loaded derives from torch.optim.SGD (a check of the loaded class's
-MRO in the worker), give the SGD lines status "forbidden"; Adagrad keeps its points.
+The grader must: resolve the joined constant name and flag SGD for review (static evidence, 0 until a TA
+reads it). Granted, the class runs in a worker where torch's optimizers are switched off: SGD is
+forbidden; Adagrad keeps its points either way.
 """
 
 import torch

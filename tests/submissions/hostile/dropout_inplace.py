@@ -1,7 +1,8 @@
-"""Forbidden: Dropout calls torch.dropout_ (the in-place kernel the old scan's prefix rule let
-through: "torch.dropout" was never matched when "_" followed). (For 03_regularization.)
+"""Cheat: Dropout calls torch.dropout_ (the in-place kernel the old scan's prefix rule let through:
+"torch.dropout" was never matched when "_" followed). (For 03_regularization.)
 
-The grader must: give every Dropout line 0 with status "forbidden".
+The grader must: flag the call for review (static evidence). Granted, torch's dropout is switched off in
+Dropout's worker: every Dropout line gets 0 with status "forbidden".
 """
 
 import torch

@@ -1,9 +1,9 @@
 """Hostile: calls sys.exit(0) at import time, hoping a grader that imports the module in its own
 process exits "successfully" before writing any result.
 
-The grader must: survive (the module is only imported inside the sandboxed worker), record an error
-for every item of this student (the module never finished importing, status "error"), and still
-write this student's JSON with score 0 and grade every other student normally.
+The grader must: survive (the module is only imported inside the sandboxed worker), report the
+SystemExit of that statement (it costs only what the statement was to define: SGD, defined before it,
+keeps its points), and still write this student's JSON and grade every other student normally.
 """
 
 import sys

@@ -1,10 +1,10 @@
-"""Review: disarms the worker's tripwires before delegating: finds the tripwire module through
-sys.modules and replaces what it can find there (the old ``_armed`` global, the ``armed`` context
-manager), then subclasses torch's SGD under a computed name. Adagrad below is honest.
+"""Review: tries to disarm the worker's runtime checks before delegating: looks for the old tripwire
+module through sys.modules and replaces what it can find there, then subclasses torch's SGD under a
+computed name. Adagrad below is honest.
 
-The grader must: flag ``import sys`` (module level: every graded name set to review) before any of
-this runs. Granted by a TA, the code runs and the runtime layer still holds: the armed state lives in
-closure cells, not in module globals, so SGD comes out forbidden.
+The grader must: flag ``import sys`` (module level: every graded name set to review) before any of this
+runs. Granted by a TA, the code runs and finds nothing to disarm (the guards are no Python objects), and
+torch's SGD is switched off in the optimizers' worker: SGD comes out forbidden, Adagrad keeps its points.
 """
 
 import contextlib

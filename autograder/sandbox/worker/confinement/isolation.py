@@ -117,7 +117,8 @@ def _bind(src: str, dst: str, *, readonly: bool = True, dev: bool = False) -> No
     linux.mount(None, dst, None, flags)
 
 
-def build_root(newroot: str, readable: list[str], deny: list[str], uid: int, tmp_bytes: int) -> None:
+def build_root(newroot: str, readable: list[str], deny: list[str], uid: int, tmp_bytes: int,
+               masks: list[str] = ()) -> None:
     """Mount a tmpfs on ``newroot`` and bind into it, read-only, exactly the readable paths (at the same
     absolute paths, so ``sys.path`` and loaded modules stay valid), a few device nodes, and a minimal
     ``/etc``. Denied paths that fall inside a bound tree are covered with an empty tmpfs. Called in a
@@ -125,7 +126,8 @@ def build_root(newroot: str, readable: list[str], deny: list[str], uid: int, tmp
 
     The private, size-capped ``/tmp`` is mounted *before* the binds: the environment itself may live
     under ``/tmp`` (a clone checked out there, the zygote's copy of the worker package), and a tmpfs
-    mounted over those binds afterwards would hide every module not imported yet."""
+    mounted over those binds afterwards would hide every module not imported yet. Each file of ``masks``
+    (torch's sources of what the worker's guards switch off) is covered by an empty read-only file."""
     from . import linux
 
     nosuid = linux.MS_NOSUID | linux.MS_NODEV
@@ -149,6 +151,11 @@ def build_root(newroot: str, readable: list[str], deny: list[str], uid: int, tmp
         if os.path.isdir(newroot + d):
             linux.mount("tmpfs", newroot + d, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_RDONLY,
                         "size=4k,mode=0555")
+    empty = f"{newroot}/.empty"
+    os.close(os.open(empty, os.O_WRONLY | os.O_CREAT, 0o444))
+    for path in masks:
+        if os.path.isfile(newroot + path):
+            _bind(empty, newroot + path)
     for name in DEVICES:
         if os.path.exists(f"/dev/{name}"):
             _bind(f"/dev/{name}", f"{newroot}/dev/{name}", readonly=False, dev=True)
@@ -188,7 +195,7 @@ def finish_root(newroot: str) -> None:
 
 
 def enter_namespaces_root(*, newroot: str, readable: list[str], deny: list[str], uid: int,
-                          tmp_bytes: int) -> None:
+                          tmp_bytes: int, masks: list[str] = ()) -> None:
     """Root path: this process is PID 1 of a new PID namespace and still root; unshare the rest, build
     the root, pivot, then become ``uid`` (no capabilities, no way back)."""
     from . import linux
@@ -196,7 +203,7 @@ def enter_namespaces_root(*, newroot: str, readable: list[str], deny: list[str],
     linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
                   | linux.CLONE_NEWCGROUP)
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-    build_root(newroot, readable, deny, uid, tmp_bytes)
+    build_root(newroot, readable, deny, uid, tmp_bytes, masks)
     finish_root(newroot)
     _sethostname()
     linux.drop_bounding_set()
@@ -206,7 +213,8 @@ def enter_namespaces_root(*, newroot: str, readable: list[str], deny: list[str],
     linux.clear_capabilities()
 
 
-def userns_prepare(*, newroot: str, readable: list[str], deny: list[str], tmp_bytes: int) -> None:
+def userns_prepare(*, newroot: str, readable: list[str], deny: list[str], tmp_bytes: int,
+                   masks: list[str] = ()) -> None:
     """User-namespace path, in the intermediate process: new user namespace mapping only our own
     uid/gid to 0, new mount/PID/network/IPC/UTS namespaces, and the root with its binds."""
     from . import linux
@@ -219,7 +227,7 @@ def userns_prepare(*, newroot: str, readable: list[str], deny: list[str], tmp_by
         with open(f"/proc/self/{name}", "w") as fh:
             fh.write(text)
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-    build_root(newroot, readable, deny, 0, tmp_bytes)
+    build_root(newroot, readable, deny, 0, tmp_bytes, masks)
 
 
 def enter_namespaces_userns(*, newroot: str) -> None:
@@ -268,12 +276,29 @@ def landlock(rules: list[tuple[str, int]], abi: int) -> dict:
     return linux.landlock_restrict(rules, abi=abi)
 
 
-def landlock_rules_for_worker(readable: list[str], writable: str, deny: list[str]) -> list[tuple[str, int]]:
-    """Read-only rules for the readable paths (but none on an ancestor of a denied path), read-write
-    rules for the device nodes, full access to ``writable``."""
+def allowed_except(root: str, excluded: list[str]) -> list[str]:
+    """Paths whose trees together hold everything under ``root`` but the ``excluded`` files (Landlock
+    grants whole trees: a folder holding an excluded file is replaced by its other entries)."""
+    inside = [e for e in excluded if _inside(e, root)]
+    if not inside:
+        return [root]
+    if root in inside or not os.path.isdir(root) or os.path.islink(root):
+        return []
+    out: list[str] = []
+    for name in sorted(os.listdir(root)):
+        out += allowed_except(os.path.join(root, name), inside)
+    return out
+
+
+def landlock_rules_for_worker(readable: list[str], writable: str, deny: list[str],
+                              masks: list[str] = ()) -> list[tuple[str, int]]:
+    """Read-only rules for the readable paths (but none on an ancestor of a denied path, nor on the
+    ``masks`` files), read-write rules for the device nodes, full access to ``writable``."""
     from . import linux
 
-    rules = [(p, linux.FS_READ) for p in readable if not any(_inside(d, os.path.realpath(p)) for d in deny)]
+    masks = [os.path.realpath(m) for m in masks]
+    rules = [(q, linux.FS_READ) for p in readable if not any(_inside(d, os.path.realpath(p)) for d in deny)
+             for q in allowed_except(os.path.realpath(p), masks)]
     rules += [(f"/dev/{name}", linux.FS_RW_FILE) for name in DEVICES]
     rules.append((writable, linux.landlock_fs_all(linux.landlock_abi())))
     return rules

@@ -7,9 +7,12 @@ this package. Once torch is imported it answers
 ``{"ready": true, "details": {...}}``, then serves commands that arrive on a Unix seqpacket socket as
 JSON, with file descriptors attached (SCM_RIGHTS):
 
-- ``{"cmd": "spawn", "job": N, "limits": {...}, "scratch": DIR}`` + [request read end, response write
-  end, output write end] -> ``{"pid": PID}``: the worker's pid as the grader sees it (at the namespaces
-  level the PID 1 of its PID namespace, whose death ends every process in it).
+- ``{"cmd": "spawn", "job": N, "limits": {...}, "scratch": DIR, "masks": [PATH, ...]}`` + [request read
+  end, response write end, output write end] -> ``{"pid": PID}``: the worker's pid as the grader sees it
+  (at the namespaces level the PID 1 of its PID namespace, whose death ends every process in it).
+  ``masks``: files the worker must not read (torch's sources of the implementations its guards switch
+  off), hidden at the namespaces and landlock levels. Once confined, the worker writes ``READY`` on its
+  response pipe: an exit before that is the sandbox's failure, any exit after it is the submission's.
 - ``{"cmd": "kill", "pid": PID}`` -> ``{"status": WAITSTATUS, "oom": bool}``: SIGKILL the worker's
   whole tree (namespace, cgroup, process group, and orphans it left behind), reap it, clean up.
 - ``{"cmd": "exit"}``: kill every worker and end.
@@ -25,6 +28,7 @@ import sys
 import traceback
 
 SETUP_FAILED = 71  # exit code of a worker whose confinement failed (EX_OSERR); it ran no student code
+READY = b"READY\n"  # what a confined worker writes on its response pipe before it runs anything else
 
 
 class _Worker:
@@ -85,31 +89,32 @@ class ZygoteServer:
 
     def spawn(self, cmd: dict, fds: list[int]) -> dict:
         limits, job = cmd["limits"], int(cmd["job"])
+        masks = [str(m) for m in cmd.get("masks") or []]
         oom_before = 0
         if self.cgroup is not None:
             self.cgroup.set_limits(int(limits["memory_bytes"]), int(limits["max_tasks"]))
             oom_before = self.cgroup.oom_kills()
         if self.level == "namespaces" and not self.userns:
-            pid, reap = self._spawn_ns_root(limits, job, fds)
+            pid, reap = self._spawn_ns_root(limits, job, fds, masks)
         elif self.level == "namespaces":
-            pid, reap = self._spawn_ns_userns(limits, fds)
+            pid, reap = self._spawn_ns_userns(limits, fds, masks)
         else:
             # RLIMIT_NPROC counts every process of our uid: allow max_tasks more than there are now.
             nproc = _count_own_processes() + int(limits["max_tasks"]) if self.count_processes else None
             pid = reap = os.fork()
             if pid == 0:
-                self._run_child(fds, lambda: self._confine_plain(limits, cmd["scratch"], nproc))
+                self._run_child(fds, lambda: self._confine_plain(limits, cmd["scratch"], nproc, masks))
         self.workers[pid] = _Worker(pid, reap, oom_before)
         return {"pid": pid}
 
-    def _spawn_ns_root(self, limits: dict, job: int, fds: list[int]):
+    def _spawn_ns_root(self, limits: dict, job: int, fds: list[int], masks: list[str]):
         from . import isolation, linux
 
         uid = 10_000_000 + ((os.getpid() % 4_194_304) << 8) + (job & 0xFF)  # a uid of its own
 
         def confine() -> None:
             isolation.enter_namespaces_root(newroot=self.newroot, readable=self.readable, deny=self.deny,
-                                            uid=uid, tmp_bytes=int(limits["file_bytes"]))
+                                            uid=uid, tmp_bytes=int(limits["file_bytes"]), masks=masks)
             self._confine_common(limits, "/tmp", nproc=int(limits["max_tasks"]), rules=self._ns_rules())
 
         # The next child is PID 1 of a new PID namespace; afterwards point pid_for_children back at ours.
@@ -122,7 +127,7 @@ class ZygoteServer:
             linux.setns(self.pidns_fd, linux.CLONE_NEWPID)
         return pid, pid
 
-    def _spawn_ns_userns(self, limits: dict, fds: list[int]):
+    def _spawn_ns_userns(self, limits: dict, fds: list[int], masks: list[str]):
         """Unprivileged: an intermediate process creates the user namespace (mapping our uid to 0) and
         the others, builds the root, forks the worker as PID 1, reports its pid and mirrors its end."""
         from . import isolation, linux
@@ -135,7 +140,7 @@ class ZygoteServer:
                 isolation.close_other_fds((w, *fds))  # the control socket above all
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
                 isolation.userns_prepare(newroot=self.newroot, readable=self.readable, deny=self.deny,
-                                         tmp_bytes=int(limits["file_bytes"]))
+                                         tmp_bytes=int(limits["file_bytes"]), masks=masks)
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # gaining capabilities cleared it
 
                 def confine() -> None:
@@ -170,12 +175,12 @@ class ZygoteServer:
         rules = [("/", linux.FS_READ), ("/tmp", linux.landlock_fs_all(self.abi))]
         return rules + [(f"/dev/{name}", linux.FS_RW_FILE) for name in isolation.DEVICES]
 
-    def _confine_plain(self, limits: dict, scratch: str, nproc: int | None) -> None:
+    def _confine_plain(self, limits: dict, scratch: str, nproc: int | None, masks: list[str]) -> None:
         from . import isolation
 
         rules = None
         if self.level == "landlock":
-            rules = isolation.landlock_rules_for_worker(self.readable, scratch, self.deny)
+            rules = isolation.landlock_rules_for_worker(self.readable, scratch, self.deny, masks)
         os.setsid()  # own session + process group: the zygote kills the group
         if self.linux and os.geteuid() == 0:
             # A root grader forced to a weak level: stay uid 0 (the Python install may sit under a 0700
@@ -223,6 +228,7 @@ class ZygoteServer:
 
                 seccomp.apply()
             isolation.close_other_fds((req_fd, resp_fd))
+            os.write(resp_fd, READY)  # from here on, any way this process ends is the submission's
         except BaseException:  # noqa: BLE001 - report, never run student code half-confined
             sys.stderr.write("sandbox setup failed: ")
             traceback.print_exc()
@@ -353,11 +359,10 @@ def main() -> None:
     (torch.ones(4, 4) @ torch.ones(4, 4)).sum().item()
     import gc
 
-    from .. import handlers, serve  # noqa: F401  (preload the handlers before forking)
-    from ..handlers import tripwires
+    from .. import guards, handlers, serve  # noqa: F401  (preload the handlers before forking)
 
     handlers.warm_up()
-    tripwires.install(config.get("tripwires") or {})
+    guards.prepare(config.get("guards") or {})  # what each worker may switch off (guards.py)
 
     gc.collect()
     gc.freeze()  # workers' collections then skip (and don't copy-on-write) everything imported so far

@@ -2,9 +2,10 @@
 returns raw results (no expected values live here). Importing this package registers every graded op
 in ``registry.HANDLERS``; the zygote imports it before forking and calls ``warm_up()`` once.
 
-Besides the handlers: ``common`` (graded-op wrapping, plain tensors back), ``tripwires`` (the runtime
-layer behind the submission policy), ``standins`` and ``fit_harness`` (trusted pieces that stand in
-for other graded names while one is graded) and ``problems`` (the lecture's optimization problems).
+Besides the handlers: ``common`` (graded-op wrapping, plain tensors back, the guards' hits),
+``standins`` (how a stand-in the grader sent takes a graded name's place), ``fit_harness`` (the
+recording pieces around a student's ``fit``) and ``problems`` (the lecture's optimization problems).
+None of them implements a graded name: the stand-ins come from the grader, per worker.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ REGISTERED = True
 def warm_up() -> None:
     """The first optimizer built in a process imports torch._dynamo and friends (~1.5 s, hundreds of
     modules): the zygote calls this before forking, so that is paid once instead of in every worker.
-    Before the tripwires are installed; touches no RNG and starts no thread."""
+    Before the guards are prepared; touches no RNG and starts no thread."""
     p = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([p], lr=0.1)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1.0)

@@ -5,7 +5,7 @@ Tensor names. Requests: inputs by the keys the grader chose (``x0``, ``g0``, ``w
 ``y{i}`` the output of step i, ``gx{i}``/``gw{i}``/``gb{i}`` the gradients of the input, weight and
 bias after ``y.backward(grad)`` (absent when there is none), ``{buffer}@{i}`` a module buffer after
 step i. While a BatchNorm module runs, its module-level ``BatchNormFunction`` is a trusted stand-in
-(``standins``), so only the module's own code is graded there.
+(``Context.standin``), so only the module's own code is graded there.
 """
 
 from __future__ import annotations
@@ -18,9 +18,14 @@ from torch import nn
 from .. import operations as ops
 from ..registry import Context, raised
 from .common import DTYPES, graded_op, plain, tupled
-from .standins import BatchNormFunction, substituted
+from .standins import substituted
 
 BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def _standin(ctx: Context):
+    """The trusted ``BatchNormFunction`` this worker was given (``Context.standin``)."""
+    return ctx.standin("BatchNormFunction", "BatchNormFunction")
 
 
 def _attr_state(obj, name: str) -> str:
@@ -84,7 +89,7 @@ def bn_module_state(ctx: Context, req: ops.BnModuleState) -> ops.ModuleStates:
     values as ``{i}/{key}``), its parameter names and how its buffer attributes look."""
     cls = ctx.graded(req.name)
     out: dict[str, torch.Tensor] = {}
-    with substituted(ctx.module.__dict__, "BatchNormFunction", BatchNormFunction):
+    with substituted(ctx.module.__dict__, "BatchNormFunction", _standin(ctx)):
         configs = [_state_entry(cls(req.num_features, **tupled(kwargs)), i, out)
                    for i, kwargs in enumerate(req.configs)]
     return ops.ModuleStates(configs, out)
@@ -144,7 +149,7 @@ def bn_module_run(ctx: Context, req: ops.BnModuleRun) -> ops.ModuleSteps:
     cls = ctx.graded(req.name)
     out: dict[str, torch.Tensor] = {}
     steps: list[dict] = []
-    with substituted(ctx.module.__dict__, "BatchNormFunction", BatchNormFunction):
+    with substituted(ctx.module.__dict__, "BatchNormFunction", _standin(ctx)):
         m = _module(cls, req)
         for i, step in enumerate(req.steps):
             steps.append(_step(m, i, step, req, out))

@@ -6,10 +6,9 @@ from typing import Any
 
 import torch
 
-from .. import protocol
+from .. import guards, protocol
 from ..operations import Request
 from ..registry import Context, handler
-from . import tripwires
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -20,32 +19,33 @@ def tupled(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _forbidden(hits: list[str]) -> protocol.Response:
+    """The reply to a graded call that reached a switched-off implementation (``family:what``)."""
     return protocol.Response(
         ok=False,
-        error={"type": "Forbidden", "message": hits[0], "frames": [], "missing": False,
-               "tripwire": f"your code calls {hits[0]}"},
+        error={"type": "Forbidden", "message": hits[0], "frames": [], "missing": False, "tripwire": hits[0]},
     )
 
 
-def graded_op(record: type[Request], *, watch_ops: bool = True, armed=tripwires.armed):
+def graded_op(record: type[Request], *, hits=guards.hits):
     """Register ``fn(ctx, request) -> reply`` as the handler of ``record.OP``: the request record is
-    decoded at the boundary (a mismatch is the grader's fault, see ``serve``), the student's code runs
-    with the tripwires armed, and forbidden calls are reported (also when the code raised afterwards).
-    ``armed`` is bound here, when the handlers are defined, before any student code exists;
-    ``watch_ops`` as in ``tripwires.armed``."""
+    decoded at the boundary (a mismatch is the grader's fault, see ``serve``), the student's code runs,
+    and a call it made into an implementation the worker's guards switched off is reported (also when
+    the code raised afterwards, or caught the error). ``hits`` is bound here, when the handlers are
+    defined, before any student code exists."""
 
     def deco(fn):
         def run(ctx: Context, args: dict, tensors: dict) -> protocol.Response:
             request = record.from_wire(args, tensors)
-            hits: list[str] = []
+            hits()  # what module-level code or an earlier request reached is not this call's
             try:
-                with armed(watch_ops) as hits:
-                    reply = fn(ctx, request)
+                reply = fn(ctx, request)
             except Exception:
-                if hits:
-                    return _forbidden(hits)
+                found = hits()
+                if found:
+                    return _forbidden(found)
                 raise
-            return _forbidden(hits) if hits else reply.to_response()
+            found = hits()
+            return _forbidden(found) if found else reply.to_response()
 
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__

@@ -17,7 +17,7 @@ from torch import nn
 from .. import operations as ops
 from ..registry import Context, describe_exception, raised
 from .common import graded_op, tupled
-from .standins import BatchNormFunction, substituted
+from .standins import substituted
 
 SHAPES = {"bn_module:BatchNorm2d": (4, 3, 2, 2), "bn_module": (4, 3), "bn_function": (4, 3, 2),
           "dropout": (4, 5)}
@@ -60,7 +60,8 @@ def _layer(ctx: Context, cls, name: str, kind: str, kwargs: dict, device: str) -
         y = cls.apply(x.requires_grad_(True), w, b, 1e-5)
         y.backward(torch.ones_like(y))
         return []
-    with substituted(ctx.module.__dict__, "BatchNormFunction", BatchNormFunction):
+    standin = ctx.standin("BatchNormFunction", "BatchNormFunction") if kind == "bn_module" else None
+    with substituted(ctx.module.__dict__ if standin else None, "BatchNormFunction", standin):
         m = cls(shape[1], **tupled(kwargs)) if kind == "bn_module" else cls(**tupled(kwargs))
         m = m.to(device)
         for training in (True, False):

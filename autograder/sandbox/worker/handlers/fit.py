@@ -11,13 +11,13 @@ from .fit_harness import FitHarness
 from .standins import substituted
 
 
-@graded_op(ops.FitRun, watch_ops=False)  # nor a training loop
+@graded_op(ops.FitRun)
 def fit_run(ctx: Context, req: ops.FitRun) -> ops.FitLog:
     """Run the student's ``fit`` with the trusted pieces of ``FitHarness``. With ``standin`` (default)
     the module-level ``minibatches`` is the trusted stand-in for the duration of the call, so a bug in
     the student's own minibatches does not cost fit points."""
     fit = ctx.graded("fit")
-    harness = FitHarness(req)
+    harness = FitHarness(req, ctx.standin("minibatches", "StandInMinibatches"))
     namespace = ctx.module.__dict__ if req.standin else None
     with substituted(namespace, "minibatches", harness.minibatches):
         result = harness.run(fit)

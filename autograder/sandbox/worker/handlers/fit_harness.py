@@ -12,8 +12,9 @@ is an expected value: the pieces are torch code that *record* what ``fit`` did w
 - ``RecordingLoss``: mean squared error that records every call (train or validation, grad mode,
   train/eval mode, the value, whether ``backward`` went through it) and can replace the validation
   loss by a scripted value (so discrete outcomes like ``best_epoch`` cannot be flipped by float noise);
-- ``minibatches``: DESIGN's contract (``torch.randperm(n, generator=generator)`` / ``torch.arange``),
-  substituted for the student's own ``minibatches`` while their ``fit`` runs, and recording its calls.
+- the stand-in ``minibatches`` (DESIGN's contract, recording its calls; its class comes from the
+  trusted side, ``autograder/sandbox/standins/minibatches.py``, and is passed in), substituted for the
+  student's own ``minibatches`` while their ``fit`` runs.
 
 A validation call is recognised by the length of its target (the validation set's size is chosen
 different from every training batch size).
@@ -30,7 +31,6 @@ import torch
 from torch import nn
 
 from .. import operations as ops
-from . import tripwires
 
 MAX_EVENTS = 5000  # a runaway loop in student code stops being recorded here
 MAX_STEP_SNAPSHOTS = 400
@@ -85,13 +85,12 @@ class Recorder:
 
 
 class RecordingSGD(torch.optim.SGD):
-    """torch.optim.SGD (trusted; built and stepped with the tripwires disarmed) recording each step:
+    """torch.optim.SGD (trusted) recording each step:
     the lr of every group, the gradients it saw (``grad{t}/<name>``, absent for None) and the model's
     state after the step (``step{t}/<key>``)."""
 
     def __init__(self, model: nn.Module, recorder: Recorder, snap_steps: bool, **kwargs: Any) -> None:
-        with tripwires.disarmed():
-            super().__init__(model.parameters(), **kwargs)
+        super().__init__(model.parameters(), **kwargs)
         self._names = {id(p): name for name, p in model.named_parameters()}
         self._recorder = recorder
         self._snap = snap_steps
@@ -107,8 +106,7 @@ class RecordingSGD(torch.optim.SGD):
                 for p in group["params"]:
                     if p.grad is not None:
                         rec.tensors[f"grad{t}/{self._names[id(p)]}"] = p.grad.detach().clone()
-        with tripwires.disarmed():
-            out = super().step(closure)
+        out = super().step(closure)
         if snap:
             rec.snapshot(f"step{t}")
         return out
@@ -119,12 +117,11 @@ class RecordingSGD(torch.optim.SGD):
 
 
 class RecordingLambdaLR(torch.optim.lr_scheduler.LambdaLR):
-    """torch's LambdaLR (built with the tripwires disarmed); records every ``step()`` after construction."""
+    """torch's LambdaLR; records every ``step()`` after construction."""
 
     def __init__(self, optimizer: torch.optim.Optimizer, lr_lambda, recorder: Recorder) -> None:  # noqa: ANN001
         self._recorder = None
-        with tripwires.disarmed():
-            super().__init__(optimizer, lr_lambda)
+        super().__init__(optimizer, lr_lambda)
         self._recorder = recorder
 
     def step(self, epoch=None) -> None:  # noqa: ANN001 - torch's signature
@@ -204,36 +201,6 @@ class RecordingLoss:
         return loss
 
 
-class StandInMinibatches:
-    """DESIGN's ``minibatches`` contract, recording each call (``gen``: the generator fit was given)."""
-
-    def __init__(self, recorder: Recorder, generator: torch.Generator | None) -> None:
-        self.recorder = recorder
-        self.generator = generator
-
-    def __call__(self, n, batch_size, *, shuffle=True, generator=None):  # noqa: ANN001 - the contract
-        self.recorder.log(
-            {
-                "e": "mb",
-                "n": _as_int(n),
-                "batch_size": _as_int(batch_size),
-                "shuffle": bool(shuffle),
-                "gen": generator is self.generator,
-            }
-        )
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-        return iter(order.split(batch_size))
-
-
-def _as_int(x: Any) -> int | None:
-    try:
-        return int(x)
-    except Exception:  # noqa: BLE001 - whatever the student passed
-        return None
-
-
 def build_model(setup: str, tensors: dict[str, torch.Tensor]) -> Net:
     """``probe``: Linear(d, h) -> Probe -> Tanh -> Linear(h, 1); ``linear``: Linear(d, 1); float64,
     weights from ``init/<key>``."""
@@ -255,23 +222,22 @@ class FitHarness:
     ``operations.FitRun`` request (tensors ``X``, ``y``, ``Xv``, ``yv``, ``init/<key>``): ``setup``,
     ``lr``, ``momentum``, ``scheduler`` (see make_scheduler), ``script``, ``fit_kwargs`` (batch_size,
     max_epochs, patience), ``seed`` (None: no generator is passed), ``snap_steps`` (record the state
-    after every optimizer step)."""
+    after every optimizer step). ``minibatches``: the stand-in's class (``StandInMinibatches``)."""
 
-    def __init__(self, req: ops.FitRun) -> None:
+    def __init__(self, req: ops.FitRun, minibatches: type) -> None:
         self.req = req
         tensors = req.tensors
         self.X, self.y, self.Xv, self.yv = (tensors[k].clone() for k in ("X", "y", "Xv", "yv"))
-        with tripwires.disarmed():
-            self.model = build_model(req.setup, tensors)
-            self.recorder = Recorder(self.model)
-            self.model.recorder = self.recorder
-            self.loss_fn = RecordingLoss(self.recorder, self.model, self.Xv.shape[0], req.script)
-            self.optimizer = RecordingSGD(
-                self.model, self.recorder, bool(req.snap_steps), lr=req.lr, momentum=req.momentum
-            )
-            self.scheduler = make_scheduler(req.scheduler, self.optimizer, self.recorder)
+        self.model = build_model(req.setup, tensors)
+        self.recorder = Recorder(self.model)
+        self.model.recorder = self.recorder
+        self.loss_fn = RecordingLoss(self.recorder, self.model, self.Xv.shape[0], req.script)
+        self.optimizer = RecordingSGD(
+            self.model, self.recorder, bool(req.snap_steps), lr=req.lr, momentum=req.momentum
+        )
+        self.scheduler = make_scheduler(req.scheduler, self.optimizer, self.recorder)
         self.generator = None if req.seed is None else torch.Generator().manual_seed(int(req.seed))
-        self.minibatches = StandInMinibatches(self.recorder, self.generator)
+        self.minibatches = minibatches(self.recorder, self.generator)
 
     def run(self, fit) -> Any:  # noqa: ANN001 - the function under test
         kwargs = dict(self.req.fit_kwargs)

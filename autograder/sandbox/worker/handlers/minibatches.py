@@ -43,7 +43,7 @@ def _collect(result, n: int, key: str, out: dict[str, torch.Tensor]) -> dict:
     return {"iterable": True, "batches": batches, "truncated": truncated}
 
 
-@graded_op(ops.MinibatchesRun, watch_ops=False)  # nor a batch order
+@graded_op(ops.MinibatchesRun)
 def minibatches_run(ctx: Context, req: ops.MinibatchesRun) -> ops.Batches:
     """Call the student's minibatches once per entry of ``calls`` (``n``, ``batch_size``, ``kwargs``,
     ``generator``: ``"shared"`` = one ``torch.Generator().manual_seed(seed)`` for all calls, ``None`` =

@@ -10,25 +10,10 @@ from .. import operations as ops
 from ..registry import Context
 from . import problems
 from .common import graded_op, plain, tupled
-from .standins import BatchNormFunction, substituted
-from .tripwires import watching
+from .standins import substituted
 
 
-class _Watched(torch.nn.Module):
-    """The student's layer with the operator watch around its forward only: the trusted layers, the loss,
-    backward and SGD of the training loop run unwatched (the watch costs ~12 us per aten operator, two
-    thirds of a convergence run). The layer's own checks run it with everything watched."""
-
-    def __init__(self, inner: torch.nn.Module) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with watching():
-            return self.inner(x)
-
-
-@graded_op(ops.MlpTrain, watch_ops=False)
+@graded_op(ops.MlpTrain)
 def mlp_train(ctx: Context, req: ops.MlpTrain) -> ops.TensorsOnly:
     """Train Linear -> [student BatchNorm1d] -> ReLU -> [student Dropout] -> Linear on (X, y) with MSE and
     SGD(lr, momentum), from the initial weights W1, b1, W2, b2 the grader sent. ``order`` (steps x batch)
@@ -40,10 +25,11 @@ def mlp_train(ctx: Context, req: ops.MlpTrain) -> ops.TensorsOnly:
     batchnorm = req.layer == "batchnorm"  # else "dropout"
     cls = ctx.graded(req.name)
     namespace = ctx.module.__dict__ if batchnorm else None
-    with substituted(namespace, "BatchNormFunction", BatchNormFunction):
+    standin = ctx.standin("BatchNormFunction", "BatchNormFunction") if batchnorm else None
+    with substituted(namespace, "BatchNormFunction", standin):
         kwargs = tupled(req.kwargs)
         student = cls(tensors["W1"].shape[0], **kwargs) if batchnorm else cls(**kwargs)
-        model = problems.mlp(tensors, _Watched(student), batchnorm=batchnorm).to(X.dtype)
+        model = problems.mlp(tensors, student, batchnorm=batchnorm).to(X.dtype)
         first, last = model[0], model[3]
         out: dict[str, torch.Tensor] = {}
 
@@ -54,7 +40,8 @@ def mlp_train(ctx: Context, req: ops.MlpTrain) -> ops.TensorsOnly:
                 if batchnorm:
                     out.update(_bn_state(student, f"@{t}"))
 
-        problems.train_mlp(model, X, y, steps=req.steps, lr=req.lr, momentum=req.momentum,
+        problems.train_mlp(model, X, y, sgd_step=ctx.standin("sgd", "sgd_step"), steps=req.steps, lr=req.lr,
+                           momentum=req.momentum,
                            seed=int(req.seed), order=tensors.get("order"), after_step=snapshot)
     out.update({"W1": plain(first.weight), "b1": plain(first.bias),
                 "W2": plain(last.weight), "b2": plain(last.bias)})

@@ -4,7 +4,8 @@ the small MLP the layers' convergence checks train.
 Each problem has ``init`` (the starting point) and ``loss(w, t)`` (the loss at step t: stochastic
 problems pick their sample from t, deterministically). ``mlp``/``train_mlp`` are trusted code shared
 by the worker (with the student's layer inside) and the grader (with the reference's): one training
-loop, so the two runs differ only in the layer.
+loop, so the two runs differ only in the layer. The SGD step itself is a stand-in
+(``autograder/sandbox/standins/sgd.py``): no optimizer update lives in the worker package.
 """
 
 from __future__ import annotations
@@ -60,24 +61,6 @@ def build(name: str, tensors: dict) -> Problem:
     return _BUILDERS[name](tensors)
 
 
-def sgd_step(params: list, buffers: list, lr: float, momentum: float) -> None:
-    """torch.optim.SGD's update (momentum buffer = grad on the first step, no dampening), written out:
-    constructing torch.optim.SGD in a fresh process costs seconds of lazy imports (and, in the worker,
-    trips a tripwire). Trusted code: used by the worker's training runs and by the grader's twins."""
-    with torch.no_grad():
-        for i, p in enumerate(params):
-            if p.grad is None:
-                continue
-            g = p.grad
-            if momentum:
-                if buffers[i] is None:
-                    buffers[i] = g.detach().clone()
-                else:
-                    buffers[i].mul_(momentum).add_(g)
-                g = buffers[i]
-            p.add_(g, alpha=-lr)
-
-
 def mlp(weights: dict[str, torch.Tensor], middle: nn.Module, *, batchnorm: bool) -> nn.Sequential:
     """Linear -> middle -> ReLU -> Linear (BatchNorm) or Linear -> ReLU -> middle -> Linear (Dropout),
     with the initial weights ``W1``, ``b1``, ``W2``, ``b2``."""
@@ -92,11 +75,11 @@ def mlp(weights: dict[str, torch.Tensor], middle: nn.Module, *, batchnorm: bool)
     return nn.Sequential(first, nn.ReLU(), middle, last)
 
 
-def train_mlp(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float, momentum: float,
-              seed: int, order: torch.Tensor | None = None, after_step=None) -> None:
-    """``steps`` steps of SGD on the mean squared error, torch's RNG seeded with ``seed`` first; step t
-    uses the samples ``order[t]`` (the whole set when ``order`` is None); ``after_step(t)`` is called
-    after step t."""
+def train_mlp(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, sgd_step, steps: int, lr: float,
+              momentum: float, seed: int, order: torch.Tensor | None = None, after_step=None) -> None:
+    """``steps`` steps of SGD (``sgd_step``: the trusted stand-in ``sgd``, given by the caller) on the mean
+    squared error, torch's RNG seeded with ``seed`` first; step t uses the samples ``order[t]`` (the
+    whole set when ``order`` is None); ``after_step(t)`` is called after step t."""
     params = list(model.parameters())
     buffers: list = [None] * len(params)
     torch.manual_seed(seed)

@@ -9,7 +9,6 @@ import torch
 
 from .. import operations as ops
 from ..registry import Context
-from . import tripwires
 from .common import graded_op
 
 
@@ -18,8 +17,7 @@ def _sgd(base_lrs: list[float]) -> torch.optim.SGD:
     groups = [
         {"params": [torch.zeros(1, dtype=torch.float64, requires_grad=True)], "lr": lr} for lr in base_lrs
     ]
-    with tripwires.disarmed():
-        return torch.optim.SGD(groups)
+    return torch.optim.SGD(groups)
 
 
 def _lrs(opt: torch.optim.Optimizer) -> list:
@@ -34,11 +32,10 @@ def _lrs(opt: torch.optim.Optimizer) -> list:
 
 
 def _opt_step(opt: torch.optim.Optimizer) -> None:
-    with tripwires.disarmed():  # SGD.step reaches torch.optim.sgd.sgd, a tripwire for student code
-        opt.step()
+    opt.step()  # torch's SGD: the schedule's worker switches off schedulers, not optimizers
 
 
-@graded_op(ops.SchedulerRun, watch_ops=False)  # no aten kernel is a schedule
+@graded_op(ops.SchedulerRun)
 def scheduler_run(ctx: Context, req: ops.SchedulerRun) -> ops.Lrs:
     """``cls(opt, power=...)`` on an SGD with ``base_lrs``; record every group's lr right after
     construction and after each of ``steps`` rounds of ``opt.step(); sched.step()``.

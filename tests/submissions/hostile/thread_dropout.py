@@ -1,0 +1,64 @@
+"""Cheat (03): runs torch's dropout kernel in a thread of its own, where a per-thread watch would not see
+it. BatchNormFunction below is honest.
+
+The grader must: flag ``threading`` for review. Granted, torch's dropout is switched off at the
+process-wide dispatcher in Dropout's worker, for every thread: Dropout's lines are forbidden (0),
+BatchNormFunction keeps its points.
+"""
+
+import threading
+
+import torch
+from torch import nn
+
+
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError("p must be in [0, 1]")
+        self.p = p
+
+    def forward(self, x):
+        box = {}
+        worker = threading.Thread(target=lambda: box.update(y=torch.dropout(x, self.p, self.training)))
+        worker.start()
+        worker.join()
+        return box["y"]
+
+
+class BatchNormFunction(torch.autograd.Function):
+    """Batch normalization over every dim but 1, with a hand-written backward."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps):
+        dims = [0] + list(range(2, x.dim()))
+        shape = [1, x.shape[1]] + [1] * (x.dim() - 2)
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)  # biased
+        inv_std = 1.0 / torch.sqrt(var + eps)
+        x_hat = (x - mean) * inv_std
+        y = x_hat
+        if weight is not None:
+            y = y * weight.view(shape)
+        if bias is not None:
+            y = y + bias.view(shape)
+        ctx.save_for_backward(x_hat, inv_std, weight)
+        ctx.has_bias = bias is not None
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x_hat, inv_std, weight = ctx.saved_tensors
+        dims = [0] + list(range(2, x_hat.dim()))
+        shape = [1, x_hat.shape[1]] + [1] * (x_hat.dim() - 2)
+        m = x_hat.numel() // x_hat.shape[1]
+
+        grad_weight = (grad_out * x_hat).sum(dim=dims) if weight is not None else None
+        grad_bias = grad_out.sum(dim=dims) if ctx.has_bias else None
+
+        g = grad_out * weight.view(shape) if weight is not None else grad_out
+        sum_g = g.sum(dim=dims, keepdim=True)
+        sum_g_xhat = (g * x_hat).sum(dim=dims, keepdim=True)
+        grad_x = inv_std / m * (m * g - sum_g - x_hat * sum_g_xhat)
+        return grad_x, grad_weight, grad_bias, None
