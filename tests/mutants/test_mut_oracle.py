@@ -11,13 +11,14 @@ import torch
 from torch import nn
 
 from autograder.grading.rubric import assignment_ids, load_rubric
-from autograder.tasks.mutants.generate import load_solution
+from autograder.tasks.mutants.generate import generate, load_solution
 from autograder.tasks.mutants.oracle import (
     Verdict,
     VerdictCache,
     explorers,
     judge_all,
     judge_here,
+    load_module,
     reference_observations,
 )
 from autograder.tasks.mutants.oracle.observe import Impl, difference
@@ -186,3 +187,59 @@ def test_verdicts_are_cached_by_source_names_and_oracle_version(tmp_path):
     assert VerdictCache(path, "v2").get("source", ("SGD",)) is None
     path.write_text("not json")
     assert VerdictCache(path, "v1").get("source", ("SGD",)) is None
+
+
+# --- scenarios added for the semantic operators (misreadings of the contract) ----------------------
+
+
+def _semantic_mutant(assignment: str, label: str, name: str):
+    generated = generate(load_solution(assignment), ("semantic",))
+    return next(m for m in generated.mutants if m.label == label and m.definition == name)
+
+
+@pytest.mark.regularization
+def test_dropout_storing_the_keep_probability_in_p_differs_on_p():
+    """``self.p = 1 - p`` with every use compensated computes the same outputs; the notebook's
+    "store it as self.p" (the probability of dropping) tells it apart."""
+    mutant = _semantic_mutant("03_regularization", "misread-stored-complement", "Dropout")
+    verdict = judge("03_regularization", mutant.source, ("Dropout",))
+    assert verdict.status == "differs"
+    assert verdict.scenario == "Dropout(0.2).p: the probability of dropping, as given"
+    assert verdict.difference == "0.8 instead of 0.2"
+
+
+@pytest.mark.gradient_descent
+def test_zero_grad_after_step_lets_a_held_gradient_reach_the_first_step():
+    """With ``zero_grad`` moved after ``step``, the first step of a model that already holds
+    gradients uses them: a difference in the steps' gradients, not only in the order of calls."""
+    import reference.training
+
+    module = explorers("01_gradient_descent")
+    mutant = _semantic_mutant("01_gradient_descent", "misread-zero-grad-late", "fit")
+    namespace = load_module(mutant.source, "gradient_descent")
+    run = module.STALE_GRAD_RUNS[0]
+
+    def steps(fn, ns):
+        events = module._fit_once(fn, ns, run, stale_grads=True)["events"]
+        return [e for e in events if e[0] == "step"]
+
+    want = steps(reference.training.fit, vars(reference.training))
+    assert difference(want, steps(namespace["fit"], namespace))
+    solution = load_module(load_solution("01_gradient_descent").source, "gradient_descent")
+    assert difference(want, steps(solution["fit"], solution)) is None
+
+
+@pytest.mark.optimizers
+def test_a_flag_taken_from_the_constructor_instead_of_the_group_differs():
+    """``amsgrad`` read from ``self.defaults``: random groups can leave it equal to the constructor's,
+    the groups whose every hyper-parameter differs from the constructor's cannot."""
+    generated = generate(load_solution("02_optimizers"), ("semantic",))
+    mutant = next(
+        m
+        for m in generated.mutants
+        if m.label == "misread-constructor-hyperparameter" and 'self.defaults["amsgrad"]' in m.source
+    )
+    verdict = judge("02_optimizers", mutant.source, ("Adam",))
+    assert verdict.status == "differs"
+    assert "one param group each with overrides [{}, {" in verdict.scenario
+    assert "'amsgrad': True" in verdict.scenario

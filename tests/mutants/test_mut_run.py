@@ -118,7 +118,7 @@ def test_tallies_and_survivor_diffs():
     console = Console(record=True, width=130)
     print_report(result, console)
     text = console.export_text()
-    assert "1 surviving non-equivalent mutants" in text and "fit:L1:b#1" in text
+    assert "1 surviving non-equivalent mechanical mutants" in text and "fit:L1:b#1" in text
     assert "oracle: differs in fit: a scenario" in text and "+x = 2" in text
     assert "isolation: minibatches:L1:d#1" in text
 

@@ -1,4 +1,5 @@
-"""``python -m autograder.tasks.mutants --assignment ID [--jobs N] ...``: measure how strong the checks are.
+"""``python -m autograder.tasks.mutants --assignment ID [--jobs N] [--kind semantic] ...``: measure how
+strong the checks are, against mechanical slips and against misreadings of the contract.
 
 Exit 0 when the run completed (whatever the kill rate), 1 when the unmutated solution itself loses
 points (every number would be meaningless), 2 for a wrong command line.
@@ -33,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="PATTERN",
         help="only mutant ids matching this glob, e.g. 'Adam:*' or '*:binop-*' (repeatable)",
+    )
+    parser.add_argument(
+        "--kind",
+        choices=("all", "mechanical", "semantic"),
+        default="all",
+        help="mechanical operator swaps, semantic misreadings of the contract (labels misread-*), or both",
     )
     parser.add_argument("--limit", type=int, default=None, help="only the first N mutants (a quick look)")
     parser.add_argument(
@@ -118,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs=args.jobs,
             out=out,
             only=tuple(args.only),
+            kind=args.kind,
             limit=args.limit,
             full_every=args.full_every,
             grade_equivalent=args.grade_equivalent,

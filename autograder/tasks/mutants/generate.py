@@ -1,11 +1,15 @@
-"""Generate the mutants of a solution's graded code, mechanically and deterministically.
+"""Generate the mutants of a solution's graded code, deterministically, in two kinds.
 
 The solution notebook is read with the grader's own loader (the same cells the grader grades: no
 nbgrader test cells, no ``experiment`` cells, magics dropped). Only the definitions of graded names,
-and of module-level helpers they use, are mutated. Every operator proposal of ``operators.py`` is
-spliced into the text, re-parsed and kept only when the tree is exactly the intended one. Mutants
-are numbered in source order; an id such as ``Adam:L231:binop-Sub->Add#1`` names the definition,
-the line in the graded source, the operator and the occurrence of that operator on that line.
+and of module-level helpers they use, are mutated. Every operator proposal is spliced into the text,
+re-parsed and kept only when the tree is exactly the intended one. *Mechanical* mutants
+(``operators.py``: one token or node each) come first, in source order; *semantic* mutants
+(``semantic.py``: a misreading of the contract, several places of one definition at once) follow,
+by definition in source order. Each kind is deduplicated on its own (a semantic mutant may have the
+text of a mechanical one: it is counted in both tallies). An id such as
+``Adam:L231:binop-Sub->Add#1`` names the definition, the line in the graded source, the operator
+and the occurrence of that operator on that line; semantic labels start with ``misread-``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from ...grading.loader import Submission, load_submission
 from ...grading.rubric import Rubric, load_rubric
 from .operators import OPERATORS, Context, Edit, Proposal, Source, stmt_drop
+from .semantic import SEMANTIC_OPERATORS
 
 REPO = Path(__file__).resolve().parents[3]
 TopDef = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -36,6 +41,7 @@ class Mutant:
     line: int
     where: str  # "cell 5, line 12" in the notebook
     source: str
+    kind: str = "mechanical"  # or "semantic" (a misreading of the contract, semantic.py)
 
 
 @dataclass
@@ -219,8 +225,9 @@ def expected_definition(definition_text: str, path: Path_, proposal: Proposal) -
 
 
 def splice(text: str, edits: tuple[Edit, ...], use_alt: bool = False) -> str:
-    """Apply non-overlapping edits to ``text`` (from the last to the first)."""
-    ordered = sorted(edits, key=lambda e: e.start, reverse=True)
+    """Apply non-overlapping edits to ``text`` (from the last to the first; of a removal and an
+    insertion at the same offset, the removal first, so the inserted text stays)."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end), reverse=True)
     for later, earlier in zip(ordered, ordered[1:], strict=False):
         if earlier.end > later.start:
             raise ValueError("overlapping edits")
@@ -241,50 +248,56 @@ class Generated:
     duplicates: int  # proposals identical to an earlier mutant (or to the solution)
 
 
-def generate(solution: Solution) -> Generated:
-    """Every mutant of the solution's graded definitions and helpers, in source order."""
+def generate(solution: Solution, kinds: tuple[str, ...] = ("mechanical", "semantic")) -> Generated:
+    """Every mutant of the solution's graded definitions and helpers: the mechanical ones in source
+    order, then the semantic ones (each kind only if asked for; ids do not depend on the choice)."""
     src = Source(solution.source)
-    seen = {solution.source}
     counts: dict[tuple[str, int, str], int] = {}
-    mutants: list[Mutant] = []
-    rejected: list[str] = []
-    duplicates = 0
+    out = Generated([], [], 0)
     targets = [(name, node, (name,)) for name, node in solution.graded.items()]
     targets += [(name, _top(solution, name), users) for name, users in solution.helpers.items()]
     targets.sort(key=lambda t: t[1].lineno)
-    for name, node, owners in targets:
-        index = solution.tree.body.index(node)
-        root = (("body", index),)
-        for sub, path, ctx in _walk(node, root, Context()):
-            for operator in OPERATORS:
-                if path == root and operator is stmt_drop:
-                    continue  # dropping the whole definition only makes the name missing
-                for proposal in operator(sub, src, ctx):
-                    key = (name, proposal.line, proposal.label)
-                    counts[key] = counts.get(key, 0) + 1
-                    mutant_id = f"{name}:L{proposal.line}:{proposal.label}#{counts[key]}"
-                    text = _validated(solution, src, path, proposal)
-                    if text is None:
-                        rejected.append(mutant_id)
-                        continue
-                    if text in seen:
-                        duplicates += 1
-                        continue
-                    seen.add(text)
-                    family = operator.__name__.replace("_", "-")
-                    mutants.append(
-                        Mutant(
-                            mutant_id,
-                            name,
-                            owners,
-                            proposal.label,
-                            family,
-                            proposal.line,
-                            solution.submission.where(proposal.line),
-                            text,
-                        )
-                    )
-    return Generated(mutants, rejected, duplicates)
+    if "mechanical" in kinds:
+        seen = {solution.source}
+        for name, node, owners in targets:
+            root = (("body", solution.tree.body.index(node)),)
+            for sub, path, ctx in _walk(node, root, Context()):
+                for operator in OPERATORS:
+                    if path == root and operator is stmt_drop:
+                        continue  # dropping the whole definition only makes the name missing
+                    for proposal in operator(sub, src, ctx):
+                        target = (name, owners, path)
+                        _add(solution, src, out, seen, counts, target, operator, proposal, "mechanical")
+    if "semantic" in kinds:
+        seen = {solution.source}
+        for name, node, owners in targets:
+            root = (("body", solution.tree.body.index(node)),)
+            for operator in SEMANTIC_OPERATORS:
+                for proposal in operator(node, src):
+                    target = (name, owners, root)
+                    _add(solution, src, out, seen, counts, target, operator, proposal, "semantic")
+    return out
+
+
+def _add(solution, src, out: Generated, seen: set[str], counts, target, operator, proposal, kind) -> None:
+    """Number one proposal, splice and check it, and keep it unless its text is already known."""
+    name, owners, path = target
+    key = (name, proposal.line, proposal.label)
+    counts[key] = counts.get(key, 0) + 1
+    mutant_id = f"{name}:L{proposal.line}:{proposal.label}#{counts[key]}"
+    text = _validated(solution, src, path, proposal)
+    if text is None:
+        out.rejected.append(mutant_id)
+        return
+    if text in seen:
+        out.duplicates += 1
+        return
+    seen.add(text)
+    family = operator.__name__.replace("_", "-")
+    where = solution.submission.where(proposal.line)
+    out.mutants.append(
+        Mutant(mutant_id, name, owners, proposal.label, family, proposal.line, where, text, kind)
+    )
 
 
 def _top(solution: Solution, name: str) -> ast.AST:
@@ -293,20 +306,27 @@ def _top(solution: Solution, name: str) -> ast.AST:
 
 def _validated(solution: Solution, src: Source, path: Path_, proposal: Proposal) -> str | None:
     """The mutant's text if the splice parses to exactly the intended tree, else None. The edits lie
-    inside one top-level definition, so the module must keep its statement count and only that
-    definition may change, into exactly the expected tree."""
+    inside one top-level definition, so the module must keep its statement count (plus the
+    proposal's prelude, right before the definition) and only that definition may change, into
+    exactly the expected tree."""
     index = path[0][1]
     text, original = solution.definition_text(index)
     want = _dump(expected_definition(text, path, proposal))
-    if want == original:
+    prelude = [_dump(s) for s in ast.parse(proposal.prelude).body]
+    if want == original and not prelude:
         return solution.source  # a no-op (counted as a duplicate of the solution)
+    n = len(prelude)
     for use_alt in (False, True):
         try:
             text = splice(src.text, proposal.edits, use_alt)
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             continue
-        if len(tree.body) == len(solution.tree.body) and _dump(tree.body[index]) == want:
+        if (
+            len(tree.body) == len(solution.tree.body) + n
+            and [_dump(s) for s in tree.body[index : index + n]] == prelude
+            and _dump(tree.body[index + n]) == want
+        ):
             return text
     return None
 

@@ -1,4 +1,5 @@
-"""The mutation operators: small, mechanical changes of one syntax-tree node each.
+"""The mutation operators: small, mechanical changes of one syntax-tree node each. (The semantic
+operators, misreadings of a contract that change several places at once, are in ``semantic.py``.)
 
 An operator looks at one node of a definition and proposes ``Edit``s: text replacements of source
 spans, so a mutant keeps every other character (comments, layout) of the solution and its diff shows
@@ -63,12 +64,14 @@ class Proposal:
     """One mutation: its label, the line it is reported on, the text edits that make it, and
     ``expected``: applied to a copy of the mutated node, it returns what the node must become (the
     node itself after changing it, a new node, or a list of statements, or None to delete it). The
-    spliced text must parse to exactly that tree."""
+    spliced text must parse to exactly that tree. ``prelude``: module-level statements the edits also
+    put right before the top-level definition (a semantic operator's private generator), checked too."""
 
     label: str
     line: int
     edits: tuple[Edit, ...]
     expected: Callable[[ast.AST], Replacement | None]
+    prelude: str = ""
 
 
 class Source:

@@ -1,6 +1,11 @@
 """Tally a mutation run and show it: kills per rubric line, kill rates per graded name and overall,
 isolation violations, survivors as diffs with the oracle's smallest differing case; and the JSON
-report (``grades/mutants/<assignment>.json``) that a test or a bench can read."""
+report (``grades/mutants/<assignment>.json``) that a test or a bench can read.
+
+Mechanical and semantic mutants are tallied apart (``summary["kinds"]``, one set of tables each):
+the mechanical rate says how many token-level slips the checks catch, the semantic rate how many
+misreadings of the contract. The top-level numbers count every mutant once per kind it belongs to.
+"""
 
 from __future__ import annotations
 
@@ -25,13 +30,26 @@ def _pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{100 * rate:.1f}%"
 
 
+KINDS = ("mechanical", "semantic")
+
+
 def summarize(result: RunResult) -> dict[str, Any]:
-    """All the numbers of a run (what the JSON report holds, without the per-mutant list)."""
-    rubric = result.solution.rubric
-    graded = [r for r in result.results if r.graded and not r.verdict.equivalent]
+    """All the numbers of a run (what the JSON report holds, without the per-mutant list): for all
+    mutants, and under ``kinds`` for each kind apart."""
+    numbers = _numbers(result.results, result.solution.rubric)
+    numbers["oracle_statuses"] = dict(Counter(r.verdict.status for r in result.results))
+    numbers["kinds"] = {
+        kind: _numbers([r for r in result.results if r.mutant.kind == kind], result.solution.rubric)
+        for kind in KINDS
+    }
+    return numbers
+
+
+def _numbers(results: list[MutantResult], rubric) -> dict[str, Any]:
+    graded = [r for r in results if r.graded and not r.verdict.equivalent]
     by_name: dict[str, Any] = {}
     for name in rubric.graded_names:
-        mine = [r for r in result.results if name in r.mutant.owners]
+        mine = [r for r in results if name in r.mutant.owners]
         relevant = [r for r in mine if not r.verdict.equivalent]
         killed = [r for r in relevant if r.graded and r.killed]
         by_name[name] = {
@@ -52,21 +70,22 @@ def summarize(result: RunResult) -> dict[str, Any]:
             "of_mutants_of_its_name": sum(1 for r in graded if line.name in r.mutant.owners),
         }
     by_family: dict[str, Any] = {}
-    for family in sorted({r.mutant.family for r in result.results}):
-        mine = [r for r in result.results if r.mutant.family == family]
+    for family in sorted({r.mutant.family for r in results}):
+        mine = [r for r in results if r.mutant.family == family]
         relevant = [r for r in mine if not r.verdict.equivalent]
         killed = sum(1 for r in relevant if r.killed)
         by_family[family] = {
             "mutants": len(mine),
             "equivalent": len(mine) - len(relevant),
             "killed": killed,
+            "survived": sum(1 for r in relevant if r.outcome == "survived"),
             "kill_rate": _rate(killed, len(relevant)),
         }
-    outcomes = Counter(r.outcome for r in result.results)
-    relevant = [r for r in result.results if not r.verdict.equivalent]
+    outcomes = Counter(r.outcome for r in results)
+    relevant = [r for r in results if not r.verdict.equivalent]
     killed = sum(1 for r in relevant if r.killed)
     return {
-        "mutants": len(result.results),
+        "mutants": len(results),
         "equivalent": outcomes["equivalent"] + outcomes["equivalent-killed"],
         "non_equivalent": len(relevant),
         "killed": killed,
@@ -74,7 +93,6 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "kill_rate": _rate(killed, len(relevant)),
         "isolation_violations": sum(1 for r in relevant if r.violations),
         "equivalent_but_killed": outcomes["equivalent-killed"],
-        "oracle_statuses": dict(Counter(r.verdict.status for r in result.results)),
         "by_name": by_name,
         "by_line": by_line,
         "by_family": by_family,
@@ -101,6 +119,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "versions": result.versions | {"torch": torch.__version__, "python": platform.python_version()},
         "options": {
             "only": list(result.options.only),
+            "kind": result.options.kind,
             "limit": result.options.limit,
             "full_every": result.options.full_every,
             "grade_equivalent": result.options.grade_equivalent,
@@ -128,7 +147,10 @@ def _survivor_text(result: RunResult, r: MutantResult) -> str:
 
 
 def print_report(result: RunResult, console: Console | None = None, diffs: bool = True) -> None:
-    # Long on purpose: the report's sections in the order they print.
+    """The report in the order it prints: a warning if the solution itself loses points; for each
+    kind of mutant, kills per rubric line and kill rates per graded name (and, for the semantic
+    kind, per operator); isolation violations; each kind's survivors as diffs with the oracle's case;
+    mutants the oracle calls equivalent that lose points; the totals."""
     console = console or Console()
     s = summarize(result)
     a = result.options.assignment
@@ -138,8 +160,58 @@ def print_report(result: RunResult, console: Console | None = None, diffs: bool 
             f"[bold red]The unmutated solution loses points[/] ({broken}): fix the checks or the "
             "solution first; the numbers below mean nothing."
         )
-    touched = {name for r in result.results for name in r.mutant.owners}
-    lines = Table(title=f"{a}: mutants killed per rubric line", title_justify="left")
+    for kind in KINDS:
+        if s["kinds"][kind]["mutants"]:
+            _print_tables(console, a, kind, s["kinds"][kind], result)
+    console.print("isolation: killed mutants that also lost points outside their own graded name")
+    for r in result.results:
+        if r.violations:
+            console.print(
+                f"[yellow]isolation:[/] {r.mutant.id} ({r.mutant.where}) also lost {', '.join(r.violations)}"
+            )
+    for kind in KINDS:
+        survivors = [r for r in result.results if r.outcome == "survived" and r.mutant.kind == kind]
+        if survivors and diffs:
+            what = "token-level slips" if kind == "mechanical" else "misreadings the checks miss"
+            console.rule(f"{len(survivors)} surviving non-equivalent {kind} mutants ({what})")
+            for r in survivors:
+                console.print(f"[bold]{r.mutant.id}[/] ({r.mutant.where})")
+                console.print(_survivor_text(result, r), markup=False, highlight=False, soft_wrap=True)
+    suspicious = [r for r in result.results if r.outcome == "equivalent-killed"]
+    if suspicious:
+        console.rule(f"{len(suspicious)} mutants the oracle calls equivalent lose points")
+        console.print("A false fail of the grader, or a gap in the oracle's scenarios: look at each.")
+        for r in suspicious:
+            console.print(f"[bold]{r.mutant.id}[/] ({r.mutant.kind}) lost {', '.join(r.lost)}")
+            if diffs:
+                console.print(
+                    unified_diff(result.solution, r.mutant), markup=False, highlight=False, soft_wrap=True
+                )
+    t = result.timing
+    rates = "; ".join(
+        f"{kind}: {k['killed']}/{k['non_equivalent']} non-equivalent mutants killed "
+        f"({_pct(k['kill_rate'])}), {k['survived']} survived"
+        for kind, k in s["kinds"].items()
+        if k["mutants"]
+    )
+    console.print(
+        f"[bold]{a}: {rates}[/]; {s['mutants']} mutants, {s['equivalent']} equivalent, "
+        f"{s['isolation_violations']} with points lost outside their graded name. "
+        f"Time {t['total_s']:.0f} s (oracle {t['oracle_s']:.0f} s, {t['oracle_cached']} cached; grading "
+        f"{t['grade_s']:.0f} s for {t['graded_submissions']} submissions, {t['graded_cached']} cached) "
+        f"with {result.options.jobs} jobs, {t['cpu_s']:.0f} CPU-seconds."
+    )
+    if result.rejected:
+        console.print(
+            f"[yellow]{len(result.rejected)} operator proposals could not be spliced exactly and were "
+            f"skipped:[/] {', '.join(result.rejected[:10])}"
+        )
+
+
+def _print_tables(console: Console, assignment: str, kind: str, s: dict[str, Any], result: RunResult) -> None:
+    """One kind's tables: kills per rubric line, kill rate per graded name, per operator (semantic)."""
+    touched = {name for r in result.results if r.mutant.kind == kind for name in r.mutant.owners}
+    lines = Table(title=f"{assignment}, {kind} mutants: killed per rubric line", title_justify="left")
     for col in ("rubric line", "kills", "sole killer", "graded mutants of its name"):
         lines.add_column(col, justify="left" if col == "rubric line" else "right")
     for line_id, row in s["by_line"].items():
@@ -148,7 +220,7 @@ def print_report(result: RunResult, console: Console | None = None, diffs: bool 
                 line_id, str(row["kills"]), str(row["only_killer"]), str(row["of_mutants_of_its_name"])
             )
     console.print(lines)
-    names = Table(title=f"{a}: kill rate per graded name", title_justify="left")
+    names = Table(title=f"{assignment}, {kind} mutants: kill rate per graded name", title_justify="left")
     for col in ("name", "mutants", "equiv.", "non-equiv.", "killed", "survived", "kill rate", "isolation"):
         names.add_column(col, justify="left" if col == "name" else "right")
     for name, row in s["by_name"].items():
@@ -164,39 +236,18 @@ def print_report(result: RunResult, console: Console | None = None, diffs: bool 
                 str(row["isolation_violations"]),
             )
     console.print(names)
-    console.print("isolation: killed mutants that also lost points outside their own graded name")
-    for r in result.results:
-        if r.violations:
-            console.print(
-                f"[yellow]isolation:[/] {r.mutant.id} ({r.mutant.where}) also lost {', '.join(r.violations)}"
-            )
-    survivors = [r for r in result.results if r.outcome == "survived"]
-    if survivors and diffs:
-        console.rule(f"{len(survivors)} surviving non-equivalent mutants")
-        for r in survivors:
-            console.print(f"[bold]{r.mutant.id}[/] ({r.mutant.where})")
-            console.print(_survivor_text(result, r), markup=False, highlight=False, soft_wrap=True)
-    suspicious = [r for r in result.results if r.outcome == "equivalent-killed"]
-    if suspicious:
-        console.rule(f"{len(suspicious)} mutants the oracle calls equivalent lose points")
-        console.print("A false fail of the grader, or a gap in the oracle's scenarios: look at each.")
-        for r in suspicious:
-            console.print(f"[bold]{r.mutant.id}[/] lost {', '.join(r.lost)}")
-            if diffs:
-                console.print(
-                    unified_diff(result.solution, r.mutant), markup=False, highlight=False, soft_wrap=True
-                )
-    t = result.timing
-    console.print(
-        f"[bold]{a}: {s['killed']}/{s['non_equivalent']} non-equivalent mutants killed "
-        f"({_pct(s['kill_rate'])})[/]; {s['mutants']} mutants, {s['equivalent']} equivalent, "
-        f"{s['survived']} survived, {s['isolation_violations']} with points lost outside their graded name. "
-        f"Time {t['total_s']:.0f} s (oracle {t['oracle_s']:.0f} s, {t['oracle_cached']} cached; grading "
-        f"{t['grade_s']:.0f} s for {t['graded_submissions']} submissions, {t['graded_cached']} cached) "
-        f"with {result.options.jobs} jobs, {t['cpu_s']:.0f} CPU-seconds."
-    )
-    if result.rejected:
-        console.print(
-            f"[yellow]{len(result.rejected)} operator proposals could not be spliced exactly and were "
-            f"skipped:[/] {', '.join(result.rejected[:10])}"
+    if kind != "semantic":
+        return
+    operators = Table(title=f"{assignment}, semantic mutants: kill rate per operator", title_justify="left")
+    for col in ("operator", "mutants", "equiv.", "killed", "survived", "kill rate"):
+        operators.add_column(col, justify="left" if col == "operator" else "right")
+    for family, row in s["by_family"].items():
+        operators.add_row(
+            family,
+            str(row["mutants"]),
+            str(row["equivalent"]),
+            str(row["killed"]),
+            str(row["survived"]),
+            _pct(row["kill_rate"]),
         )
+    console.print(operators)

@@ -1,5 +1,8 @@
 """One mutation run: generate, drop the equivalent mutants, grade the rest, tally what the checks kill.
 
+Mechanical and semantic mutants (``Mutant.kind``) go through the same steps and are tallied apart by
+``report.py``; a text that both kinds produced is judged and graded once.
+
 The grader is used only through its public API (``batch.grade_class``), exactly as a class is
 graded. To save time a mutant is graded *focused*: its module keeps the graded names the mutated
 definition belongs to, those it uses and those that use it (so the stand-in isolation of ``fit`` /
@@ -36,6 +39,7 @@ class Options:
     jobs: int = 2
     out: Path = REPO / "grades" / "mutants"
     only: tuple[str, ...] = ()  # fnmatch patterns on mutant ids
+    kind: str = "all"  # "mechanical", "semantic" (misreadings of the contract) or "all"
     limit: int | None = None  # the first N mutants (after --only), for a quick look
     full_every: int = 20  # grade every N-th graded mutant with the whole module too (0: never)
     grade_equivalent: bool = False  # also grade the oracle's equivalent mutants (false-fail hunt)
@@ -120,12 +124,17 @@ def _grade_texts(
     """Grade each text (key -> module source) as one submission; return key -> record and how many
     were graded now (the others came from the cache)."""
     records: dict[str, dict] = {}
-    todo = {}
+    todo: dict[str, str] = {}
+    twins: dict[str, str] = {}  # key -> the key of the same text graded now (one grading per text)
+    first_of: dict[str, str] = {}
     for key, text in texts.items():
         found = cache.get(text)
         if found is not None:
             records[key] = found
+        elif text in first_of:
+            twins[key] = first_of[text]
         else:
+            first_of[text] = key
             todo[key] = text
     if todo:
         with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
@@ -151,6 +160,9 @@ def _grade_texts(
             records[record["student"]] = record
             cache.put(todo[record["student"]], record)
         cache.save()
+    for key, twin in twins.items():
+        if twin in records:
+            records[key] = records[twin]
     return records, len(todo)
 
 
@@ -174,6 +186,8 @@ def _cpu_seconds() -> float:
 
 
 def select(mutants: list[Mutant], options: Options) -> list[Mutant]:
+    if options.kind != "all":
+        mutants = [m for m in mutants if m.kind == options.kind]
     if options.only:
         mutants = [m for m in mutants if any(fnmatch.fnmatchcase(m.id, pat) for pat in options.only)]
     if options.limit is not None:
@@ -187,7 +201,12 @@ def _judge(
     """The oracle's verdict on every mutant (cached ones reused); returns them and how many were cached."""
     cache = VerdictCache(options.out / "cache" / f"oracle-{options.assignment}.json", version)
     verdicts = [cache.get(m.source, m.owners) if options.use_cache else None for m in mutants]
-    todo = [i for i, v in enumerate(verdicts) if v is None]
+    first: dict[tuple[str, tuple[str, ...]], int] = {}
+    twins: dict[int, int] = {}  # a mutant whose text and names an earlier one has: judged once
+    for i, v in enumerate(verdicts):
+        if v is None:
+            twins[i] = first.setdefault((mutants[i].source, mutants[i].owners), i)
+    todo = [i for i, j in twins.items() if i == j]
     if todo:
         done = [0]
 
@@ -209,7 +228,9 @@ def _judge(
             verdicts[i] = verdict
             cache.put(mutants[i].source, mutants[i].owners, verdict)
         cache.save()
-    return verdicts, len(mutants) - len(todo)
+    for i, j in twins.items():
+        verdicts[i] = verdicts[j]
+    return verdicts, len(mutants) - len(twins)
 
 
 def _submissions(solution: Solution, to_grade: list[MutantResult], full_every: int):
@@ -300,6 +321,7 @@ def as_dict(result: MutantResult) -> dict:
     m = result.mutant
     return {
         "id": m.id,
+        "kind": m.kind,
         "definition": m.definition,
         "owners": list(m.owners),
         "family": m.family,

@@ -14,7 +14,9 @@
   (train/eval mode, grad mode, rows), the gradients and lr seen by every ``optimizer.step()``, every
   call of the module-level ``minibatches`` (substituted by the reference, recording its arguments),
   and the final ``state_dict``; early stopping with scripted validation losses (ties, late
-  improvements, patience 1-3).
+  improvements, patience 1-3); a model whose parameters already hold gradients when ``fit`` starts
+  (the contract's order ``zero_grad``, loss, ``backward``, ``step`` means every step sees its own
+  batch's gradient only).
 """
 
 from __future__ import annotations
@@ -295,13 +297,21 @@ FIT_RUNS = (
 )
 
 
-def _fit_once(fn, namespace: dict, run: tuple) -> Any:
+# The notebook's step order ("optimizer.zero_grad(), loss = ..., loss.backward(), optimizer.step()"
+# for every batch) promises that a gradient held before fit never reaches a step.
+STALE_GRAD_RUNS = ((12, 4, 2, 1, False, True, None),)
+
+
+def _fit_once(fn, namespace: dict, run: tuple, stale_grads: bool = False) -> Any:
     n, bs, max_epochs, patience, use_scheduler, use_generator, script = run
     import reference
 
     log = _Log()
     torch.manual_seed(2024 + n + bs)  # model init and dropout masks
     model = _Model(log)
+    if stale_grads:  # gradients left over from earlier work, as a notebook's model often has
+        for p in model.parameters():
+            p.grad = torch.full_like(p, 0.5)
     train, val = _problem(n * 7 + bs, n, 6)
     opt = _LoggedSGD(model.parameters(), log)
     sched = _LoggedScheduler(opt, log) if use_scheduler else None
@@ -355,6 +365,14 @@ def explore_fit(impl: Impl) -> Iterator[Scenario]:
             + (f" with scripted validation losses {list(script)}" if script else "")
         )
         yield text, _fit_once(fn, impl.namespace, run)
+    for run in STALE_GRAD_RUNS:
+        n, bs, max_epochs = run[:3]
+        text = (
+            f"fit(model, loss_fn, SGD, {n} training rows, 6 validation rows, batch_size={bs}, "
+            f"max_epochs={max_epochs}, generator=g) on a model whose parameters already hold a gradient "
+            "(0.5 everywhere) when fit starts"
+        )
+        yield text, _fit_once(fn, impl.namespace, run, stale_grads=True)
 
 
 EXPLORERS = {"PowerDecayLR": explore_power_decay, "minibatches": explore_minibatches, "fit": explore_fit}

@@ -1,5 +1,6 @@
 """Oracle scenarios for 02_optimizers: every hyper-parameter (defaults, edge values, random
-combinations), float32 and float64, 0-d and n-d parameters, several param groups, None gradients,
+combinations), float32 and float64, 0-d and n-d parameters, several param groups (random ones, and
+groups whose every hyper-parameter differs from the constructor's), None gradients,
 gradients replaced or zeroed in place (``zero_grad(set_to_none=False)`` and ``backward``), tiny, huge
 and exactly-zero gradients, the learning rate changed mid-run, ``p.grad`` after ``step``, a
 ``state_dict`` round trip into a fresh optimizer, ``step(closure)``, the invalid hyper-parameters
@@ -424,6 +425,13 @@ def runs(contract: OptimizerContract) -> Iterator[Run]:
             lr_change=i % 2 == 1,
             none_grads=i == 2,
         )
+    # Every per-group hyper-parameter the other way from the constructor's, both ways round (the
+    # notebook: "at every step read the hyper-parameters from the param group, so that each group
+    # uses its own values"): random draws can leave a flag such as amsgrad equal to the constructor's.
+    others = {k: all_on[k] for k in contract.per_group}
+    defaults = {k: contract.defaults[k] for k in contract.per_group}
+    yield Run(None, next(seed), shapes=((3,), (2,)), groups=({}, others), steps=6)
+    yield Run(dict(all_on), next(seed), shapes=((3,), (2,)), groups=(defaults, {}), steps=6)
 
 
 # Two steps on the meta device (shapes, no data): a host sync raises, state must stay on the device.

@@ -1,6 +1,7 @@
 """Oracle scenarios for 03_regularization, from DESIGN.md's contract:
 
-- ``Dropout``: an ``nn.Module``; signature; ``ValueError`` exactly outside [0, 1]; in training, for
+- ``Dropout``: an ``nn.Module``; signature; ``ValueError`` exactly outside [0, 1]; ``.p`` holds the
+  probability of dropping as given (the notebook: "store it as ``self.p``"); in training, for
   several p (0, 1 and the default included), float32/float64 and ranks 1-3: dtype, shape, every
   element either 0 or x / (1 - p), the input left unchanged, the drop rate within 6 standard
   deviations of p on 100k elements, a fresh mask per call and per element (rows and columns differ),
@@ -119,6 +120,11 @@ def explore_dropout(impl: Impl) -> Iterator[Scenario]:
     yield "Dropout: signature", signature_of(cls, ("p",))
     for p in (-0.1, -1e-9, 1.1, 1.0000001, 2.0, 0.0, 1.0, 0.5):
         yield f"Dropout({p}) raises ValueError exactly outside [0, 1]", attempt(lambda p=p: (cls(p), "ok")[1])
+    for p in (0.2, 0.0, 1.0, None):  # the notebook: "p is the probability of dropping; store it as self.p"
+        yield (
+            f"Dropout({'' if p is None else p}).p: the probability of dropping, as given",
+            attempt(lambda p=p: (cls() if p is None else cls(p)).p),
+        )
     seed = 100
     for p in (None, 0.5, 0.2, 0.9, 0.0, 1.0, 0.999):
         for dtype in DTYPES:
