@@ -13,9 +13,10 @@ JOBS ?= 2
 GRANTS ?=
 FORCE ?=
 RESUME ?=
+NBGRADER ?=
 GRADE_FLAGS = --jobs $(JOBS)$(if $(FORCE), --force)$(if $(RESUME), --resume)$(if $(GRANTS), --grant-review $(GRANTS))
 
-.PHONY: setup grade test release autograde feedback publish export gradescope bench lint lock clean mutants
+.PHONY: setup grade test release autograde feedback publish export gradescope bench lint lock clean mutants similarity
 
 setup: $(STAMP)
 
@@ -55,20 +56,23 @@ autograde: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=02_optimizers [JOBS=2]"; exit 2; }
 	$(PY) -m autograder autograde --assignment $(ASSIGNMENT) --jobs $(JOBS)
 
-# nbgrader's feedback pages in feedback/<student>/ (hidden checks: points only, until make publish).
+# nbgrader's feedback pages in feedback/<student>/<ASSIGNMENT>/, the .py-only students' included (hidden
+# checks: points only, until make publish ... NBGRADER=1; a published class stays published).
 feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=02_optimizers"; exit 2; }
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m nbgrader generate_feedback $(ASSIGNMENT) --force
+	$(PY) -m autograder feedback --assignment $(ASSIGNMENT)
 
-# After the deadline: every student-visible output of ASSIGNMENT shown with the hidden checks' details
-# (kit HTML and Gradescope results in grades/<ASSIGNMENT>/ or OUT, nbgrader's feedback pages).
+# After the deadline: one class's student-visible outputs with the hidden checks' details. OUT: only
+# that kit output folder (default grades/<ASSIGNMENT>/); NBGRADER=1: nbgrader's class (its feedback pages
+# and grades/nbgrader/<ASSIGNMENT>/), from then on.
 publish: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make publish ASSIGNMENT=02_optimizers [OUT=grades/02_optimizers]"; exit 2; }
-	$(PY) -m autograder publish --assignment $(ASSIGNMENT) $(if $(OUT),--out "$(OUT)")
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make publish ASSIGNMENT=02_optimizers [OUT=grades/02_optimizers] [NBGRADER=1]"; exit 2; }
+	$(PY) -m autograder publish --assignment $(ASSIGNMENT)$(if $(OUT), --out "$(OUT)")$(if $(NBGRADER), --nbgrader)
 
-# One CSV for the LMS: one row per student and assignment, from nbgrader's gradebook and grades/.
+# One CSV for the LMS: one row per student and graded assignment (or ASSIGNMENT only), from nbgrader's
+# gradebook and grades/.
 export: $(STAMP)
-	$(PY) -m autograder export grades --out grades/export.csv
+	$(PY) -m autograder export grades --out grades/export.csv$(foreach a,$(ASSIGNMENT), --assignment $(a))
 
 # A Gradescope autograder bundle for one assignment.
 gradescope: $(STAMP)
@@ -77,6 +81,14 @@ gradescope: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# TA-side similarity evidence (copydetect), never a score: each submission of SUBMISSIONS against torch's
+# source of the graded names and against the rest of the class; similarity.html and similarity.csv in
+# grades/similarity/<ASSIGNMENT>/ or OUT. Not in grades/<ASSIGNMENT>/: a regrade replaces that folder
+# whole, and files there without the kit's run.json make `make grade` refuse it.
+similarity: $(STAMP)
+	@test -d "$(SUBMISSIONS)" || { echo "usage: make similarity ASSIGNMENT=02_optimizers SUBMISSIONS=path/to/class [OUT=...] (SUBMISSIONS: a folder, one file or folder per student)"; exit 2; }
+	$(PY) -m autograder similarity $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(SUBMISSIONS)/* $(if $(OUT),--out "$(OUT)")
 
 # How strong the checks are: mutate the solution, drop the mutants an independent oracle finds
 # equivalent, grade the rest, print the kill rate per rubric line and every survivor as a diff.

@@ -50,8 +50,13 @@ from nbgrader.preprocessors import (  # noqa: E402
 from autograder.tasks.nbgrader_plugin import KitFeedback, KitGrades, KitNotebookExporter  # noqa: E402
 
 # A submitted notebook nbgrader cannot read (not JSON, not a notebook) becomes the released notebook with
-# a note saying why, so the student is recorded with 0 points and the reason instead of failing the run.
+# a note saying why, so the student is recorded with 0 points and the reason instead of failing the run
+# (the exporter tells KitGrades in-process; KitGrades reads nothing from a notebook's metadata).
 c.Autograde.exporter_class = KitNotebookExporter
+# A test cell the student deleted is put back from the gradebook (OverwriteCells, in the sanitize step), so
+# KitGrades writes its points there too: the gradebook equals the kit's record, which never depends on
+# test cells (the grader skips them).
+c.OverwriteCells.add_missing_cells = True
 c.Autograde.autograde_preprocessors = [
     KitGrades,
     IgnorePattern,
@@ -62,13 +67,16 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback pages: KitFeedback writes each test cell's text for the student, hidden checks' details only
-# once `make publish` sets KitFeedback.published.
+# Feedback pages: KitFeedback writes each test cell's feedback for the student (code blocks, plots), hidden
+# checks' details only once nbgrader's class is published (`make publish ASSIGNMENT=.. NBGRADER=1`, which
+# the course folder remembers in grades/nbgrader/published.json; `make feedback` also writes the pages of
+# students who handed in a .py file only).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [KitFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
-# Offline feedback pages: the kit's template is nbgrader's own with MathJax (a CDN script) left out.
+# Offline feedback pages: the kit's template is nbgrader's own with MathJax (a CDN script) left out, and
+# each test cell named by its graded name.
 from autograder.tasks.nbgrader_plugin import FEEDBACK_TEMPLATE_DIRS, FEEDBACK_TEMPLATE_FILE  # noqa: E402
 
 c.HTMLExporter.template_file = FEEDBACK_TEMPLATE_FILE

@@ -80,6 +80,8 @@ def _course_parsers(sub) -> None:
     export.add_argument("roots", nargs="*", type=Path, metavar="DIR", help="folders holding kit output")
     export.add_argument("--gradebook", help="nbgrader gradebook (sqlite file or database URL)")
     export.add_argument("--out", required=True, type=Path)
+    export.add_argument("--assignment", action="append",
+                        help="only this assignment (repeatable; default: every graded one)")
 
     bundle = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip for one assignment")
     bundle.add_argument("--assignment", required=True)
@@ -93,11 +95,38 @@ def _course_parsers(sub) -> None:
     autograde.add_argument("--course", type=Path, default=None, help="course root (default: this kit)")
 
     publish = sub.add_parser(
-        "publish", help="show hidden checks' details: regenerate HTML, Gradescope and nbgrader feedback"
+        "publish", help="show hidden checks' details to one class: its kit HTML and Gradescope results, "
+        "or nbgrader's feedback pages (--nbgrader)"
     )
     publish.add_argument("--assignment", required=True)
-    publish.add_argument("--out", type=Path, action="append", help="kit output folder (repeatable)")
+    publish.add_argument("--out", type=Path, action="append",
+                         help="only this kit output folder (repeatable; default: grades/<assignment>)")
+    publish.add_argument("--nbgrader", action="store_true",
+                         help="publish nbgrader's class: its feedback pages, from now on (make feedback "
+                         "keeps it)")
     publish.add_argument("--course", type=Path, default=None, help="course root (default: this kit)")
+
+    feedback = sub.add_parser(
+        "feedback",
+        help="nbgrader's feedback pages of one assignment, .py-only students included (make feedback)",
+    )
+    feedback.add_argument("--assignment", required=True)
+    feedback.add_argument("--course", type=Path, default=None, help="course root (default: this kit)")
+
+
+def _similarity_parser(sub) -> None:
+    similarity = sub.add_parser(
+        "similarity",
+        help="TA-side similarity evidence (copydetect): each submission against torch's source and the "
+        "class; never changes a score",
+    )
+    similarity.add_argument(
+        "--assignment",
+        help=f"one of: {', '.join(assignment_ids())} (default: read from nbgrader's "
+        "submitted/<student>/<assignment>/ layout)",
+    )
+    similarity.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    similarity.add_argument("--out", type=Path, help="output folder (default: grades/similarity/ASSIGNMENT)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     _grade_parser(sub)
     _samples_parser(sub)
     _course_parsers(sub)
+    _similarity_parser(sub)
     return parser
 
 
@@ -274,15 +304,60 @@ def _grade_samples(parser: argparse.ArgumentParser, args) -> int:
     return 0
 
 
+def _similarity(parser: argparse.ArgumentParser, args) -> int:
+    """The similarity report of one class (evidence for a TA; it reads no grade and writes none).
+    Outside grades/<assignment>/: a regrade replaces that folder whole, and a folder there without the
+    kit's run.json makes ``make grade`` refuse it."""
+    from .tasks.layout import LayoutError, infer_assignment, split_nbgrader_class
+    from .tasks.similarity import SimilarityOutputError, check_output, similarity_report, write_report
+
+    missing = [str(p) for p in args.paths if not os.path.lexists(p)]
+    if missing:
+        parser.error(f"no such file or folder: {', '.join(missing)}")
+    if args.assignment is None:
+        try:
+            args.assignment = infer_assignment(args.paths)
+        except LayoutError as exc:
+            parser.error(str(exc))
+        print(f"assignment {args.assignment} (from nbgrader's submitted/<student>/<assignment>/ layout)")
+    elif args.assignment not in assignment_ids():
+        parser.error(f"unknown assignment {args.assignment!r}; known: {', '.join(assignment_ids())}")
+    paths, skipped = split_nbgrader_class(list(args.paths), args.assignment)
+    if skipped:
+        print(f"not compared: {len(skipped)} student folder(s) without a {args.assignment}/ submission: "
+              + ", ".join(p.name for p in skipped))
+    if not paths:
+        parser.error(f"no submission of {args.assignment} among the given paths")
+    out = args.out or DEFAULT_OUT_ROOT / "similarity" / args.assignment
+    clash = [str(p) for p in paths if _overlaps(out, p)]
+    if clash:
+        parser.error(f"--out {out} must be neither a submission nor inside or around one: {', '.join(clash)}")
+    try:
+        check_output(out)  # before the work, and again when writing
+        report = similarity_report(args.assignment, paths)
+        written = write_report(report, out)
+    except SimilarityOutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for student, why in report.skipped:
+        print(f"not compared: {student}: {why.splitlines()[0]}")
+    print(f"{len(report.students)} submission(s) of {args.assignment} compared with each other and with "
+          f"torch's source: {len(report.flagged)} pair(s) flagged for a human to read (never a score); "
+          f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
 def _command(parser: argparse.ArgumentParser, args) -> int:
     if args.command == "grade":
         return _grade(parser, args)
+    if args.command == "similarity":
+        return _similarity(parser, args)
     if args.command == "grade-samples":
         return _grade_samples(parser, args)
     if args.command == "export":
         from .tasks.export import main as export_main
 
-        return export_main(args.roots, args.out, args.gradebook)
+        return export_main(args.roots, args.out, args.gradebook, args.assignment)
     if args.assignment not in assignment_ids():
         parser.error(f"unknown assignment {args.assignment!r}; known: {', '.join(assignment_ids())}")
     if args.command == "gradescope-bundle":
@@ -294,9 +369,13 @@ def _command(parser: argparse.ArgumentParser, args) -> int:
         from .tasks.autograde import main as autograde_main
 
         return autograde_main(args.assignment, jobs=args.jobs, course=args.course)
+    if args.command == "feedback":
+        from .tasks.nbgrader_feedback import main as feedback_main
+
+        return feedback_main(args.assignment, course=args.course)
     from .tasks.publish import main as publish_main
 
-    return publish_main(args.assignment, outs=args.out, course=args.course)
+    return publish_main(args.assignment, outs=args.out, nbgrader=args.nbgrader, course=args.course)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,22 +2,35 @@
 reference, shrink it, and report the minimal case. Each example is one (or a few) round trips.
 
 Settings are fixed for reproducible grades: ``derandomize=True`` (the seed comes from the test's
-identity), no example database, no deadline (the worker's own deadlines apply).
+identity), no example database, no deadline (the worker's own deadlines apply). Hypothesis' own files
+(its storage directory, ``.hypothesis/`` in the current folder by default, where it caches the constants
+of local modules) go to a private temporary folder per process, so grading writes nothing into the
+folder it runs from but its output folder.
 """
 
 from __future__ import annotations
 
+import atexit
 import math
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import configuration as hypothesis_configuration
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
 from ..sandbox.runner import WorkerDied, WorkerTimeout
 from . import batched
 from .base import CheckContext, Fail, ItemTimedOut, StudentError
+
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):  # an explicit choice is kept
+    _STORAGE = tempfile.mkdtemp(prefix="kit-hypothesis-")
+    atexit.register(shutil.rmtree, _STORAGE, True)
+    hypothesis_configuration.set_hypothesis_home_dir(_STORAGE)
 
 
 class Mismatch(AssertionError):

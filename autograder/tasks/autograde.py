@@ -11,7 +11,10 @@
 3. Every student with a notebook must then be in the gradebook; the TA sees the kit's score and the
    gradebook's side by side (a difference means a manual grade in the gradebook). A student who handed
    in a ``.py`` file only is graded by the kit, which ``make export`` takes, since nbgrader grades
-   notebooks only.
+   notebooks only (``make feedback`` writes their page from the kit's record).
+
+A class published with ``make publish ASSIGNMENT=.. NBGRADER=1`` stays published: the kit folder
+keeps its published state (``classrun``), and one that was not there yet is published here.
 
 Exit 0 when every student was graded and recorded, 1 when nbgrader failed for someone (listed),
 2 when there was nothing to grade.
@@ -33,6 +36,7 @@ from .nbgrader_course import (
     coursedir_of,
     ensure_in_gradebook,
     gradebook_scores,
+    nbgrader_published,
     run_converter,
 )
 
@@ -81,6 +85,11 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
         f"kit: {kit.run_info['graded_now']} graded, {len(kit.reused)} unchanged and reused, in "
         f"{kit_seconds:.1f} s ({kit.run_info['jobs']} lane(s), isolation {kit.run_info['isolation']})"
     )
+    if nbgrader_published(course, assignment) and not kit.run_info.get("published"):
+        from .publish import publish_folder
+
+        publish_folder(out, assignment)
+        console.print(f"nbgrader's class of {assignment} is published: so is {out}/")
 
     from .nbgrader_plugin import GRADED
 
@@ -106,6 +115,8 @@ def autograde(assignment: str, *, jobs: int = 2, course: Path | None = None, qui
         return 1
     recorded = len(ids) - len(no_notebook)
     console.print(f"recorded {recorded} students of {assignment} in the gradebook; kit records in {out}/")
+    state = "published" if nbgrader_published(course, assignment) else "hidden checks: points only"
+    console.print(f"next: make feedback ASSIGNMENT={assignment} (feedback pages, {state})")
     return 0
 
 

@@ -6,6 +6,7 @@ Used by ``python -m autograder grade`` (``make grade``) and by ``make autograde`
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,21 +136,30 @@ def run_all_with_progress(runs: list[ClassRun], console, *, quiet: bool = False)
 
     progress = Progress(TextColumn("grading {task.fields[assignment]}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("{task.description}"), console=console, disable=quiet)
+    # The display starts once a class's output folder has taken the run (``on_start``): a refused
+    # folder (OutputConflict) is said on a clean console, with no bar drawn before it.
+    shown = threading.Lock()
+
+    def show() -> None:
+        with shown:
+            if not progress.live.is_started:
+                progress.start()
 
     def one(run: ClassRun) -> RunResult:
-        task = progress.add_task("", total=len(run.paths), assignment=run.assignment)
+        task = []  # its bar, added once the folder took the run
 
         def started(todo: int, reused: int) -> None:
             if reused:
                 prefix = f"{run.assignment}: " if len(runs) > 1 else ""
                 console.print(f"{prefix}reusing {reused} finished record(s) of unchanged submissions")
-            progress.update(task, total=todo)
+            task.append(progress.add_task("", total=todo, assignment=run.assignment))
+            show()
 
         return run_class(run, on_start=started,
-                         on_done=lambda sid: progress.update(task, advance=1, description=sid))
+                         on_done=lambda sid: progress.update(task[0], advance=1, description=sid))
 
     together = len(runs) > 1 and all(r.lanes is not None and r.lanes.jobs > 1 for r in runs)
-    with progress:
+    try:
         if not together:
             return [one(run) for run in runs]
         with ThreadPoolExecutor(max_workers=len(runs)) as threads:
@@ -161,3 +171,6 @@ def run_all_with_progress(runs: list[ClassRun], console, *, quiet: bool = False)
                     run.lanes.close(cancel=True)
                 raise
             return [f.result() for f in futures]
+    finally:
+        if progress.live.is_started:
+            progress.stop()

@@ -4,7 +4,9 @@ Sources, in order of precedence:
 
 1. nbgrader's gradebook, read through nbgrader's API (``nbgrader.api.Gradebook``): every submission,
    its score after the late penalty (as ``nbgrader export`` computes it) and manual grades included;
-   and, as nbgrader's own export does, 0 for a student of the gradebook who submitted nothing.
+   and, as nbgrader's own export does, 0 for a student of the gradebook who submitted nothing, but only
+   for an assignment that was graded: one the gradebook knows (released) without a single submission
+   yet (not collected, not autograded) has no rows at all.
 2. Kit output folders below the given roots (any folder whose ``run.json`` names an assignment):
    ``make grade`` classes, ``make autograde``'s records (``nbgrader/<assignment>/``: they also cover a
    student nbgrader could not take, e.g. one who handed in a ``.py`` file only). The bundled sample
@@ -14,7 +16,8 @@ A student and assignment found in several sources gives one row, from the first 
 kit folders: the most recent run). Every such duplicate is reported, and a warning says when the
 sources disagree; ``make autograde``'s record of a grade the gradebook holds with the same score is the
 gradebook's own input, not a duplicate. No grades at all is a warning and an exit status of 1, and no
-file is written.
+file is written. ``assignments`` (``--assignment``, ``make export ASSIGNMENT=..``) keeps the rows of
+those assignments only.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ def gradebook_url(gradebook: str | None) -> str | None:
 
 
 def gradebook_rows(url: str) -> list[Row]:
-    """Every (student, assignment) of nbgrader's gradebook, through nbgrader's API."""
+    """Every (student, assignment) of nbgrader's gradebook, through nbgrader's API, for each assignment
+    with at least one submission (see the module docstring)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     from .nbgrader_course import quiet_nbgrader
@@ -75,6 +79,8 @@ def gradebook_rows(url: str) -> list[Row]:
     rows = []
     with quiet_nbgrader(), Gradebook(url) as gb:
         for assignment in gb.assignments:
+            if not assignment.num_submissions:  # released, not graded yet: no "0 (no submission)" rows
+                continue
             for student in gb.students:
                 try:
                     sub = gb.find_submission(assignment.name, student.id)
@@ -158,12 +164,16 @@ def merge(rows: list[Row]) -> tuple[list[Row], list[str]]:
     return kept, warnings
 
 
-def collect(roots: list[Path], gradebook: str | None = None) -> tuple[list[Row], list[str]]:
-    """The rows of the export and its warnings."""
+def collect(
+    roots: list[Path], gradebook: str | None = None, assignments: list[str] | None = None
+) -> tuple[list[Row], list[str]]:
+    """The rows of the export (of ``assignments`` only, when given) and its warnings."""
     url = gradebook_url(gradebook)
     rows = gradebook_rows(url) if url else []
     for folder in kit_folders(roots):
         rows += kit_rows(folder)
+    if assignments:
+        rows = [r for r in rows if r.assignment in set(assignments)]
     return merge(rows)
 
 
@@ -176,9 +186,11 @@ def render(rows: list[Row]) -> str:
     return buf.getvalue()
 
 
-def export(roots: list[Path], out: Path, gradebook: str | None = None) -> list[Row]:
+def export(
+    roots: list[Path], out: Path, gradebook: str | None = None, assignments: list[str] | None = None
+) -> list[Row]:
     """Write the CSV (unless there is no row); print the warnings; return the rows."""
-    rows, warnings = collect(roots, gradebook)
+    rows, warnings = collect(roots, gradebook, assignments)
     for warning in warnings:
         print(warning, file=sys.stderr)
     if rows:
@@ -186,24 +198,30 @@ def export(roots: list[Path], out: Path, gradebook: str | None = None) -> list[R
     return rows
 
 
-def write_export(roots: list[Path], out: Path, gradebook: str | None = None) -> int:
+def write_export(
+    roots: list[Path], out: Path, gradebook: str | None = None, assignments: list[str] | None = None
+) -> int:
     """``export`` returning the number of rows written."""
-    return len(export(roots, out, gradebook))
+    return len(export(roots, out, gradebook, assignments))
 
 
-def main(roots: list[Path], out: Path, gradebook: str | None = None) -> int:
+def main(
+    roots: list[Path], out: Path, gradebook: str | None = None, assignments: list[str] | None = None
+) -> int:
     try:
-        rows = export(roots, out, gradebook)
+        rows = export(roots, out, gradebook, assignments)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    of = f" of {', '.join(assignments)}" if assignments else ""
     if not rows:
         where = ", ".join(str(r) for r in roots) or "no folder"
         print(
-            f"warning: no grades found (gradebook: {gradebook or './gradebook.db'}, kit folders: {where}); "
-            f"{out} not written. Run make grade or make autograde first.",
+            f"warning: no grades{of} found (gradebook: {gradebook or './gradebook.db'}, kit folders: "
+            f"{where}); {out} not written. Run make grade or make autograde first.",
             file=sys.stderr,
         )
         return 1
-    print(f"wrote {len(rows)} rows ({len({r.student for r in rows})} students) to {out}")
+    graded = sorted({r.assignment for r in rows})
+    print(f"wrote {len(rows)} rows ({len({r.student for r in rows})} students; {', '.join(graded)}) to {out}")
     return 0

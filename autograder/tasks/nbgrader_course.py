@@ -1,14 +1,22 @@
 """Running nbgrader's converters in-process on a course folder (this kit, or a copy of it).
 
-In-process, the kit decides what the TA sees: nbgrader's routine INFO lines and SQLAlchemy's
-``SAWarning``s about its own session handling (nothing a TA can act on) are dropped, its warnings and
-errors are printed as one line each, and a failure is reported per student instead of ending the run.
+In-process, the kit decides what the TA sees: nbgrader's routine INFO lines, its warning per student on
+a rerun that it replaces what it wrote last time, and SQLAlchemy's ``SAWarning``s about its own session
+handling (nothing a TA can act on) are dropped, its other warnings and errors are printed as one line
+each, and a failure is reported per student instead of ending the run.
+
+Whether nbgrader's class of an assignment is *published* (``make publish ASSIGNMENT=.. NBGRADER=1``:
+its feedback pages show the details of hidden checks) is remembered in the course folder, in
+``grades/nbgrader/published.json``, a file only the TA's commands write. ``make feedback``, ``make
+autograde`` and a plain ``nbgrader generate_feedback`` read it, so a published class stays published.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
+import json
 import logging
 import tempfile
 import warnings
@@ -19,9 +27,21 @@ from traitlets.config.loader import PyFileConfigLoader
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_FILE = "nbgrader_config.py"
+# The TA's record of which nbgrader classes are published: {assignment: when}, in the course folder.
+PUBLISHED_FILE = Path("grades") / "nbgrader" / "published.json"
+
+
+class _RoutineRerun(logging.Filter):
+    """nbgrader warns once per student, on every rerun, that it replaces the folder it wrote the last
+    time (``autograded/<student>/<a>``, ``feedback/<student>/<a>``): the rerun is the TA's intent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Removing existing assignment")
+
 
 LOG = logging.getLogger("autograder.nbgrader")
 if not LOG.handlers:
+    LOG.addFilter(_RoutineRerun())
     _handler = logging.StreamHandler()
     _handler.setFormatter(logging.Formatter("nbgrader %(levelname)s: %(message)s"))
     LOG.addHandler(_handler)
@@ -118,3 +138,29 @@ def gradebook_scores(config, assignment: str, students: list[str]) -> dict[str, 
             except MissingEntry:
                 out[student] = None
     return out
+
+
+def published_assignments(course: Path) -> dict[str, str]:
+    """``assignment -> when it was published`` for nbgrader's classes of ``course`` (see the module doc)."""
+    try:
+        data = json.loads((Path(course) / PUBLISHED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def nbgrader_published(course: Path, assignment: str) -> bool:
+    """Whether ``make publish ASSIGNMENT=<assignment> NBGRADER=1`` ran for ``course``."""
+    return assignment in published_assignments(course)
+
+
+def mark_nbgrader_published(course: Path, assignment: str) -> Path:
+    """Remember that nbgrader's class of ``assignment`` is published; return the marker file."""
+    marks = published_assignments(course)
+    marks[assignment] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    path = Path(course) / PUBLISHED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(dict(sorted(marks.items())), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,16 +1,18 @@
-"""``make publish``: after the deadline, show the details of hidden checks in every student-visible output.
+"""``make publish``: after the deadline, show the details of hidden checks to the students of one class.
 
 Until then a hidden rubric line shows its status and points but not its feedback, the same way in the
 kit's HTML, Gradescope's results and nbgrader's feedback (``reporters.visibility``). Publishing
-regenerates, from the records already graded (nothing is regraded):
+regenerates, from the records already graded (nothing is regraded), exactly what it is asked to:
 
-- in each kit output folder of the assignment (``grades/<assignment>/`` and ``grades/nbgrader/
-  <assignment>/`` by default, or the ``--out`` folders): ``feedback/*.html`` and
-  ``results/*/results.json``; ``run.json`` remembers it, so a later regrade into that folder stays
-  published;
-- nbgrader's feedback pages (``feedback/<student>/<assignment>/``), when ``autograded/`` holds the
-  assignment: ``generate_feedback`` with ``KitFeedback.published``.
+- ``--out DIR`` (``OUT=``, repeatable): those kit output folders and nothing else;
+- ``--nbgrader`` (``NBGRADER=1``): nbgrader's class of the assignment: its feedback pages
+  (``feedback/<student>/<assignment>/``, the ``.py``-only students' included), and ``make autograde``'s
+  kit folder ``grades/nbgrader/<assignment>/``. The course folder remembers it
+  (``nbgrader_course.mark_nbgrader_published``), so ``make feedback`` and ``make autograde`` keep the
+  class published;
+- neither: the default ``make grade`` folder of the assignment, ``grades/<assignment>/``.
 
+A kit folder remembers it too (``run.json``), so a later regrade into that folder stays published.
 Gradescope shows the details itself once the instructor publishes the grades there (the details are
 ``after_published`` tests, see ``reporters.gradescope``).
 """
@@ -26,7 +28,7 @@ from ..grading.rubric import load_rubric
 from ..reporters import write_student_views
 from ..reporters.json_report import write_run_json
 from .autograde import records_dir
-from .nbgrader_course import REPO, course_config, coursedir_of, run_converter
+from .nbgrader_course import REPO, course_config, mark_nbgrader_published
 from .outdir import MANIFEST, OutputConflict, read_contents, read_record
 
 
@@ -48,51 +50,70 @@ def publish_folder(folder: Path, assignment: str) -> int:
     return len(records)
 
 
-def autograded_students(config, assignment: str) -> list[str]:
-    coursedir = coursedir_of(config, assignment)
-    autograded = Path(coursedir.root) / coursedir.autograded_directory
-    if not autograded.is_dir():
-        return []
-    return sorted(p.name for p in autograded.iterdir() if (p / assignment).is_dir())
+def publish_nbgrader(assignment: str, course: Path) -> int:
+    """Publish nbgrader's class of ``assignment`` in ``course`` (module docstring); the exit status."""
+    from .nbgrader_feedback import autograded_students, generate_feedback
+
+    try:
+        config = course_config(course)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    records = records_dir(course, assignment)
+    if not autograded_students(config, assignment) and read_contents_or_none(records) is None:
+        print(f"error: nothing graded for {assignment} in nbgrader's course {course} yet: run make "
+              f"autograde ASSIGNMENT={assignment} first", file=sys.stderr)
+        return 2
+    marker = mark_nbgrader_published(course, assignment)
+    print(f"nbgrader's class of {assignment} is published from now on ({marker}): make feedback and "
+          "make autograde keep it so")
+    if read_contents_or_none(records) is not None:
+        try:
+            count = publish_folder(records, assignment)
+        except OutputConflict as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"published {count} students in {records}/ (feedback/*.html, results/*/results.json)")
+    return generate_feedback(assignment, course=course, published=True)
 
 
-def publish(assignment: str, *, outs: list[Path] | None = None, course: Path | None = None) -> int:
-    """Publish every output of ``assignment`` (see the module docstring); return the exit status."""
-    from nbgrader.converters import GenerateFeedback
+def read_contents_or_none(folder: Path):
+    try:
+        return read_contents(folder)
+    except OutputConflict:
+        return None
 
+
+def publish(
+    assignment: str, *, outs: list[Path] | None = None, nbgrader: bool = False, course: Path | None = None
+) -> int:
+    """Publish what the arguments name (see the module docstring); return the exit status."""
     course = Path(course or REPO).resolve()
-    folders = outs or [
-        p for p in (course / "grades" / assignment, records_dir(course, assignment)) if p.exists()
-    ]
-    done = 0
+    folders = [Path(p) for p in outs or []]
+    if not folders and not nbgrader:
+        default = course / "grades" / assignment
+        if not default.exists():
+            print(
+                f"error: nothing graded for {assignment} yet in {default}/: run make grade first, give "
+                f"OUT=<kit output folder>, or publish nbgrader's class with make publish "
+                f"ASSIGNMENT={assignment} NBGRADER=1",
+                file=sys.stderr,
+            )
+            return 2
+        folders = [default]
     for folder in folders:
         try:
-            count = publish_folder(Path(folder), assignment)
+            count = publish_folder(folder, assignment)
         except OutputConflict as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"published {count} students in {folder}/ (feedback/*.html, results/*/results.json)")
-        done += 1
-    config = course_config(course) if (course / "nbgrader_config.py").is_file() else None
-    students = autograded_students(config, assignment) if config is not None else []
-    if students:
-        config.KitFeedback.published = True
-        error = run_converter(GenerateFeedback, config, assignment)
-        if error:
-            print(f"error: nbgrader generate_feedback failed: {error}", file=sys.stderr)
-            return 1
-        feedback = coursedir_of(config, assignment).feedback_directory
-        print(f"published nbgrader feedback of {len(students)} students in {feedback}/*/{assignment}/")
-        done += 1
-    if not done:
-        print(
-            f"error: nothing graded for {assignment} yet: run make grade or make autograde first "
-            "(or give OUT=<kit output folder>)",
-            file=sys.stderr,
-        )
-        return 2
+    if nbgrader:
+        return publish_nbgrader(assignment, course)
     return 0
 
 
-def main(assignment: str, *, outs: list[Path] | None = None, course: Path | None = None) -> int:
-    return publish(assignment, outs=outs, course=course)
+def main(
+    assignment: str, *, outs: list[Path] | None = None, nbgrader: bool = False, course: Path | None = None
+) -> int:
+    return publish(assignment, outs=outs, nbgrader=nbgrader, course=course)

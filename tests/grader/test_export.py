@@ -1,5 +1,6 @@
-"""`make export`: one row per student and assignment from nbgrader's gradebook (through nbgrader's API)
-and the kit's output folders, with warnings on duplicates and on an empty export."""
+"""`make export`: one row per student and graded assignment from nbgrader's gradebook (through nbgrader's
+API) and the kit's output folders, with warnings on duplicates and on an empty export; an assignment
+released but not graded yet has no rows; `ASSIGNMENT=` (`--assignment`) keeps one assignment."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+from autograder import cli
 from autograder.tasks import export
 from autograder.tasks.nbgrader_course import quiet_nbgrader
 
@@ -28,18 +30,19 @@ def kit_folder(folder: Path, assignment: str, scores: dict[str, float], *, mtime
     return folder
 
 
-def gradebook(path: Path, scores: dict[str, float | None]) -> str:
-    """A gradebook of one assignment with one 10-point test cell; None: a student with no submission."""
+def gradebook(path: Path, scores: dict[str, float | None], assignment: str = A) -> str:
+    """A gradebook of one assignment with one 10-point test cell; None: a student with no submission.
+    Called again on the same file, it adds another assignment."""
     url = f"sqlite:///{path}"
     with quiet_nbgrader(), Gradebook(url) as gb:  # alembic on PATH for a new gradebook, no SAWarnings
-        gb.add_assignment(A)
-        gb.add_notebook(A, A)
-        gb.add_grade_cell("test_SGD", A, A, max_score=10, cell_type="code")
+        gb.add_assignment(assignment)
+        gb.add_notebook(assignment, assignment)
+        gb.add_grade_cell("test_SGD", assignment, assignment, max_score=10, cell_type="code")
         for student, score in scores.items():
-            gb.add_student(student)
+            gb.update_or_create_student(student)
             if score is not None:
-                gb.add_submission(A, student)
-                gb.find_grade("test_SGD", A, A, student).auto_score = score
+                gb.add_submission(assignment, student)
+                gb.find_grade("test_SGD", assignment, assignment, student).auto_score = score
         gb.db.commit()
     return str(path)
 
@@ -101,3 +104,42 @@ def test_a_missing_gradebook_file_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         export.collect([], str(tmp_path / "nope.db"))
     assert export.main([], tmp_path / "x.csv", str(tmp_path / "nope.db")) == 2
+
+
+def test_an_assignment_released_but_not_graded_has_no_rows(tmp_path):
+    db = gradebook(tmp_path / "gradebook.db", {"ann": 7.0, "bo": None})
+    gradebook(tmp_path / "gradebook.db", {"ann": None, "bo": None}, "03_regularization")  # released only
+    out = tmp_path / "export.csv"
+    assert export.main([], out, db) == 0
+    assert rows(out) == [("ann", A, "7", "gradebook"), ("bo", A, "0", "gradebook (no submission)")]
+
+
+def test_export_of_one_assignment(tmp_path, capsys):
+    db = gradebook(tmp_path / "gradebook.db", {"ann": 7.0, "bo": 3.0})
+    gradebook(tmp_path / "gradebook.db", {"ann": 9.0, "bo": None}, "03_regularization")
+    grades = tmp_path / "grades"
+    kit_folder(grades / "01_gradient_descent", "01_gradient_descent", {"ann": 17.0})
+    kit_folder(grades / "03_regularization", "03_regularization", {"cara": 30.0})
+    out = tmp_path / "export.csv"
+    assert export.main([grades], out, db) == 0
+    assert {a for _, a, _, _ in rows(out)} == {A, "03_regularization", "01_gradient_descent"}
+    argv = ["export", str(grades), "--gradebook", db, "--out", str(out), "--assignment", "03_regularization"]
+    assert cli.main(argv) == 0
+    assert rows(out) == [
+        ("ann", "03_regularization", "9", "gradebook"),
+        ("bo", "03_regularization", "0", "gradebook (no submission)"),
+        ("cara", "03_regularization", "30", str(grades / "03_regularization")),
+    ]
+    assert "(3 students; 03_regularization)" in capsys.readouterr().out
+    argv[-1] = "01_gradient_descent"
+    assert cli.main([*argv, "--assignment", A]) == 0
+    assert sorted({(s, a) for s, a, _, _ in rows(out)}) == [
+        ("ann", "01_gradient_descent"), ("ann", A), ("bo", A)
+    ]
+
+
+def test_an_assignment_with_no_grades_is_a_warning_and_no_file(tmp_path, capsys):
+    db = gradebook(tmp_path / "gradebook.db", {"ann": 7.0})
+    out = tmp_path / "export.csv"
+    assert export.main([], out, db, ["03_regularization"]) == 1
+    assert "no grades of 03_regularization found" in capsys.readouterr().err and not out.exists()

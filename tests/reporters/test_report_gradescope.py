@@ -73,3 +73,36 @@ def test_output_summarises_score_and_errors(rubric, tmp_path):
     doc = load(write_gradescope(record, rubric, tmp_path))
     assert "SyntaxError in cell 4" in doc["output"]
     assert f"/ {rubric.max_score:g} points" in doc["output"]
+
+
+REPRO = "```python\nimport torch\nprint('got:', torch.ones(2) * 2)\n```"
+
+
+def test_outputs_are_markdown_with_the_reproducer_as_a_code_block(rubric, visible_line, tmp_path):
+    feedback = f"state_dict differs: got a*b, expected [1] <x>\nTo see it yourself, run this:\n{REPRO}"
+    record = build_record(rubric, "s1", {visible_line.id: "failed"}, feedback={visible_line.id: feedback})
+    doc = load(write_gradescope(record, rubric, tmp_path))
+    assert doc["output_format"] == "md" and {t["output_format"] for t in doc["tests"]} == {"md"}
+    output = next(t for t in doc["tests"] if t["name"] == visible_line.id)["output"]
+    # the code block is fenced Markdown, the prose is literal text (no emphasis, no link, no tag)
+    assert "```python\nimport torch\nprint('got:', torch.ones(2) * 2)\n```" in output
+    assert r"state_dict differs: got a\*b, expected \[1\] \<x\>" in output  # a_b inside a word stays
+    assert "\n\nTo see it yourself, run this:\n\n```python" in output  # each prose line a paragraph
+
+
+def test_no_word_about_a_plot_gradescope_cannot_show(rubric, visible_line, tmp_path):
+    feedback = ("zig-zag valley: after 150 steps the loss is 0.0002852; a correct implementation reaches "
+                "1.946e-06 (the plot shows both loss curves)")
+    record = build_record(rubric, "s1", {visible_line.id: "failed"}, feedback={visible_line.id: feedback})
+    output = next(t for t in load(write_gradescope(record, rubric, tmp_path))["tests"]
+                  if t["name"] == visible_line.id)["output"]
+    assert "plot" not in output and output.endswith("reaches 1.946e-06")
+
+
+def test_a_passed_hidden_line_promises_nothing(rubric, hidden_line, tmp_path):
+    record = build_record(rubric, "s1")  # every line passed
+    for published in (False, True):
+        tests = load(write_gradescope(record, rubric, tmp_path, published=published))["tests"]
+        test = next(t for t in tests if t["name"] == hidden_line.id)
+        assert test["status"] == "passed" and test["output"] == ""
+        assert HIDDEN_FEEDBACK not in json.dumps(tests) and "published" not in json.dumps(tests)
