@@ -18,9 +18,6 @@ from .nbkit import (
     stub_message,
 )
 
-# Each solution notebook runs in well under a minute on two cores; the bound leaves room for a busy CI.
-SOLUTION_BUDGET_S = 150
-
 
 @pytest.mark.parametrize("assignment", assignment_params(pytest.mark.slow))
 def test_solution_notebook_runs_top_to_bottom(assignment, record_property):
@@ -37,7 +34,6 @@ def test_solution_notebook_runs_top_to_bottom(assignment, record_property):
     plots = [c for c in code if is_experiment_cell(c) and "plt.show()" in c.source]
     assert len(plots) >= 3
     assert not [c.id for c in plots if not has_png(c)], "every plotting experiment should render a PNG"
-    assert seconds < SOLUTION_BUDGET_S
 
 
 @pytest.mark.parametrize("assignment", assignment_params(pytest.mark.slow))

@@ -1152,3 +1152,10 @@ KNOWN_WRONG += [
        {"Adagrad.param_groups"},
        "Reads lr_decay from self.defaults, so a group's own lr_decay is ignored."),
 ]
+
+# Contract coverage (issue 20): bugs that violate one clause of 01's or 03's contract each, written as a
+# student would; tables of (assignment-free) rows, one module per assignment so they grow independently.
+from .known_wrong_contract_01 import ROWS as _ROWS_01  # noqa: E402
+from .known_wrong_contract_03 import ROWS as _ROWS_03  # noqa: E402
+
+KNOWN_WRONG += [_w(GD, *row) for row in _ROWS_01] + [_w(REG, *row) for row in _ROWS_03]
