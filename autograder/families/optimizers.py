@@ -132,7 +132,7 @@ def _make(name: str, kwargs: dict, groups) -> str:
 def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: float | None = None,
             resume_at: int | None = None, lr_changes: dict[int, float] | None = None,
             refill: bool = False, grads_too: bool = False) -> str:
-    """The failing case as a reproducer: the same steps with the student's class and with
+    """The failing case as a short reproducer: the same steps with the student's class and with
     torch.optim's, printing both parameter values after every step. ``new_lr``: every group's lr is
     set to it before step 2 (what a scheduler does); ``lr_changes``: {t: lr}, every group's lr set
     before step t + 1; ``refill``: each step's grads copied into the same ``p.grad`` tensors (as after
@@ -142,19 +142,18 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
     changes = {1: new_lr} if new_lr is not None else {}
     changes.update(lr_changes or {})
     head = ["import copy"] if resume_at else []
-    head += ["import torch", student_import(MODULE, name)]
-    body = ["", "", "def run(make):", '    """The steps of the case with the optimizer make(params)."""',
+    head += ["import torch", student_import(MODULE, name), ""]
+    rows = ["[" + ", ".join("None" if g is None else tensor_literal(g) for g in row) + "]" for row in grads]
+    head += ["grads = [  # one row per step: each parameter's gradient (None: no gradient)",
+             *(f"    {row}," for row in rows), "]", ""]
+    body = ["def steps(make):",
             f"    params = [{', '.join(tensor_literal(p, requires_grad=True) for p in params)}]",
-            "    grads = [  # one row per step, one entry per parameter (None: no gradient)"]
-    body += ["        [" + ", ".join("None" if g is None else tensor_literal(g) for g in row) + "],"
-             for row in grads]
-    body += ["    ]", "    opt = make(params)", "    values = []",
-             "    for step, row in enumerate(grads, start=1):"]
+            "    opt, out = make(params), []", "    for step, row in enumerate(grads, start=1):"]
     for t, lr in sorted(changes.items()):
-        body += [f"        if step == {t + 1}:  # a scheduler's change: every group's lr from here on",
+        body += [f"        if step == {t + 1}:  # a scheduler's change of every group's lr",
                  "            for group in opt.param_groups:", f"                group['lr'] = {lr!r}"]
     if refill:
-        body += ["        for p, g in zip(params, row):  # the same grad tensors, refilled in place",
+        body += ["        for p, g in zip(params, row):  # the same p.grad tensors, refilled in place",
                  "            if p.grad is not None and g is not None:", "                p.grad.copy_(g)",
                  "            else:", "                p.grad = None if g is None else g.clone()"]
     else:
@@ -162,30 +161,38 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
                  "            p.grad = None if g is None else g.clone()"]
     body += ["        opt.step()"]
     if resume_at:
-        body += [f"        if step == {resume_at}:  # interrupt and resume from a copy of the state",
+        body += [f"        if step == {resume_at}:  # interrupt, then resume from a copy of the state",
                  "            state = copy.deepcopy(opt.state_dict())", "            opt = make(params)",
                  "            opt.load_state_dict(state)"]
     record = "[p.tolist() for p in params]"
     if grads_too:  # step() must leave p.grad as it was set
-        grads_now = "[None if p.grad is None else p.grad.tolist() for p in params]"
-        record = f"{{'params': {record}, 'grads': {grads_now}}}"
-    body += [f"        values.append({record})", "    return values", "", ""]
+        record = f"{{'params': {record}, 'grads': [None if p.grad is None else p.grad.tolist() for p in params]}}"
+    body += [f"        out.append({record})", "    return out", ""]
     make = _make(name, kwargs, groups)
-    expected = [f"expected = run(lambda params: torch.optim.{make})"]
+    expected = [f"expected = steps(lambda params: torch.optim.{make})"]
     if groups:  # each parameter as stepped by torch.optim's optimizer built with its group's settings alone
         settings = ", ".join(repr(g["kwargs"]) for g in groups)
-        expected = [f"settings = [{settings}]  # each group's hyper-parameters",
-                    f"alone = [run(lambda params, i=i: torch.optim.{name}([params[i]], **kw))",
-                    "         for i, kw in enumerate(settings)]",
-                    "steps = range(len(alone[0]))",
-                    "expected = [[run_i[t][i] for i, run_i in enumerate(alone)] for t in steps]"]
-    tail = ["def attempt(make):", "    try:", "        return run(make)",
-            "    except Exception as exc:  # what your code raised stands for the values it did not give",
-            "        return [f'raised {type(exc).__name__}: {exc}']", "", "",
-            f"got = attempt(lambda params: {make})", *expected,
+        expected = [f"alone = [steps(lambda params, i=i, kw=kw: torch.optim.{name}([params[i]], **kw))",
+                    f"         for i, kw in enumerate([{settings}])]  # each group's settings",
+                    "expected = [[run[t][i] for i, run in enumerate(alone)] for t in range(len(grads))]"]
+    tail = ["", f"got = steps(lambda params: {make})", *expected,
             "for step, (g, e) in enumerate(zip(got, expected), start=1):",
             "    print(f'after step {step}:')", show("g", "e", "    ")]
     return block(*head, *body, *tail)
+
+
+def case_settings(name: str, ex: dict, params, grads) -> str:
+    """The failing settings in one sentence: constructor, dtype, sizes, steps and what happens on the way."""
+    bits = [f"{name}({kwargs_literal(ex['kwargs']) or 'default hyper-parameters'})", str(ex["dtype"]).replace("torch.", ""),
+            f"{len(params)} parameter{'s' if len(params) != 1 else ''}", f"{len(grads)} step{'s' if len(grads) != 1 else ''}"]
+    missing = [f"params[{i}] at step {t + 1}" for t, row in enumerate(grads) for i, g in enumerate(row) if g is None]
+    if missing:
+        bits.append("no gradient for " + ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else ""))
+    for t, lr in sorted(_lr_changes(ex).items()):
+        bits.append(f"lr set to {lr!r} before step {t + 1}")
+    if ex.get("refill"):
+        bits.append("gradients refilled in place")
+    return "The case: " + ", ".join(bits) + "."
 
 
 def _call(spec: OptimizerSpec, kwargs: dict) -> str:
@@ -203,7 +210,8 @@ def _describe(name: str, what: str):
         params, grads = make_tensors(ex)
         code = snippet(name, params, grads, ex["kwargs"], lr_changes=_lr_changes(ex),
                        refill=ex.get("refill", False), grads_too="refill" in ex)
-        return f"{what} differs from torch.optim.{name}'s on this case ({ex['dtype']}): {detail}\n{code}"
+        return (f"{what} differs from torch.optim.{name}'s. {case_settings(name, ex, params, grads)}\n"
+                f"{detail}\n{code}")
 
     return describe
 
@@ -216,7 +224,9 @@ def _describe_resume(spec: OptimizerSpec):
     def describe(ex: dict, detail: str) -> str:
         params, grads = make_tensors(ex)
         return (
-            f"state_dict() / load_state_dict() does not resume training exactly ({ex['dtype']}): {detail}\n"
+            f"state_dict() / load_state_dict() does not resume training exactly. "
+            f"{case_settings(spec.name, ex, params, grads)[:-1]}, interrupted and resumed after step "
+            f"{_resume_at(ex)}.\n{detail}\n"
             + snippet(spec.name, params, grads, ex["kwargs"], resume_at=_resume_at(ex))
         )
 

@@ -69,3 +69,26 @@ def place(feedback: str, module: str, filename: str, notebook: bool) -> str:
         return f"{where}\n{OPEN}\n{code}\n{CLOSE}"
 
     return BLOCK.sub(fit, feedback)
+
+
+# a placed block with the line that says where to run it (``place``)
+PLACED = re.compile(r"^To see it yourself[^\n]*\n```python\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
+
+
+def share_repeated(feedbacks: list[tuple[str, str]]) -> dict[str, str]:
+    """One case shown once: for (line id, placed feedback) pairs of one graded name, in rubric order,
+    the feedback of each line whose reproducer repeats an earlier line's, with that block replaced by a
+    pointer to the earlier line. Lines without a repeat are left out of the result."""
+    seen: dict[str, str] = {}
+    out = {}
+    for line_id, feedback in feedbacks:
+        def point(match: re.Match, line_id=line_id) -> str:
+            first = seen.setdefault(match.group(1), line_id)
+            if first == line_id:
+                return match.group(0)
+            return f"(The same case as under `{first}`: its code is shown there.)"
+
+        shared = PLACED.sub(point, feedback)
+        if shared != feedback:
+            out[line_id] = shared
+    return out

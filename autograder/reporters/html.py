@@ -1,4 +1,5 @@
-"""Per-student feedback page ``DIR/feedback/<student>.html``: self-contained, no JS, no external assets.
+"""Per-student feedback page ``DIR/feedback/<student>.html``: self-contained, no external assets (one
+inline script: the copy buttons of the reproducers; the page reads fully without it).
 
 The page renders ``student_view(record, rubric)`` only. Autoescape is on: feedback is derived from the
 student's own output, so it must never be able to inject markup.
@@ -42,6 +43,7 @@ def _flag(flag: dict) -> dict:
     lines = flag.get("lines", [])
     numbers = all(isinstance(x, int) for x in lines)
     return {
+        "kind": flag.get("kind", "review"),
         "message": flag.get("message", ""),
         "line_numbers": ", ".join(str(x) for x in lines) if numbers else "",
         "code": "" if numbers else "\n".join(str(x) for x in lines),
@@ -112,6 +114,8 @@ def feedback_context(record: dict, rubric, *, published: bool = False) -> dict:
             }
         )
     rows = [row for group in groups for row in group["rows"]]
+    details = _state_once([row for row in rows if row["status"] != "passed"])
+    flags = [_flag(flag) for flag in view.get("flags", [])]
     return {
         "student": view["student"],
         "assignment": view["assignment"],
@@ -120,12 +124,31 @@ def feedback_context(record: dict, rubric, *, published: bool = False) -> dict:
         "score": fmt_points(view["score"]),
         "max_score": fmt_points(view["max_score"]),
         "groups": groups,
-        "details": [row for row in rows if row["status"] != "passed"],
+        "details": details,
+        "failing": [{"id": row["id"], "anchor": row["anchor"], "status_label": row["status_label"]}
+                    for row in details],
         "passed": [row for row in rows if row["status"] == "passed"],
         "plotted_passed": [row for row in rows if row["status"] == "passed" and row["plot"]],
         "errors": list(view.get("errors", [])),
-        "flags": [_flag(flag) for flag in view.get("flags", [])],
+        "flags": [flag for flag in flags if flag["kind"] == "review"],
+        "notes": [flag for flag in flags if flag["kind"] != "review"],
     }
+
+
+def _state_once(rows: list[dict]) -> list[dict]:
+    """A message shared by several lines (a file that cannot be loaded, a name that is missing) is shown
+    under the first of them; the others say so instead of repeating it."""
+    first: dict[str, str] = {}
+    for row in rows:
+        text = row["feedback"].strip()
+        if not text:
+            continue
+        if text in first:
+            row["feedback_parts"] = [(f"The same message as under {first[text]} above.", False)]
+            row["same_as"] = first[text]
+        else:
+            first[text] = row["id"]
+    return rows
 
 
 def render_feedback_html(record: dict, rubric, *, published: bool = False) -> str:

@@ -109,6 +109,11 @@ def reproducers_run_as_printed(record: dict, path: Path, module: str, runner: Sn
             for code in placed_blocks(item["feedback"], module, notebook):
                 jobs.append({"code": code, "notebook": notebook})
                 items.append(item)
+    # one case shown once per graded name (a repeat points to the line that shows it)
+    for notebook in (False, True):
+        shown = [(item["id"].split(".")[0], code) for job, item in zip(jobs, items, strict=True)
+                 if job["notebook"] == notebook for code in [job["code"]]]
+        assert len(shown) == len(set(shown)), f"a case is shown twice for one graded name: {shown}"
     exact = 0
     results = runner.run(jobs, path, path.parent) if jobs else []
     for job, item, ran in zip(jobs, items, results, strict=True):

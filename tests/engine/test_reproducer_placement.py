@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from autograder.families.reproduce import block, blocks, place
+from autograder.families.reproduce import block, blocks, place, share_repeated
 
 FEEDBACK = "the update differs\n" + block("from optimizers import SGD", "print('got:', SGD)")
 
@@ -35,3 +35,15 @@ def test_a_renamed_module_reproducer_runs_next_to_the_file(tmp_path):
     (code,) = blocks(place(FEEDBACK, "optimizers", "alice.py", False))
     ran = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert ran.returncode == 0 and "the student class" in ran.stdout, ran.stderr
+
+
+def test_a_case_repeated_by_a_later_line_of_the_same_name_is_shown_once():
+    first = place(FEEDBACK, "optimizers", "optimizers.py", False)
+    other = place(FEEDBACK.replace("print('got:', SGD)", "print('got:', 3.0)"), "optimizers", "optimizers.py",
+                  False)
+    shared = share_repeated([("SGD.step_defaults", first), ("SGD.step_hyperparams", first),
+                             ("SGD.closure", other)])
+    assert set(shared) == {"SGD.step_hyperparams"}  # the first keeps its code, a new case keeps its own
+    assert blocks(shared["SGD.step_hyperparams"]) == []
+    assert "The same case as under `SGD.step_defaults`" in shared["SGD.step_hyperparams"]
+    assert shared["SGD.step_hyperparams"].split("(The same")[0] == first.split("To see it yourself")[0]

@@ -8,6 +8,7 @@ reason printed, only where chromium is not installed (``.ci/run`` installs it as
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -73,6 +74,12 @@ def test_a_failing_line_and_its_plot_are_visible_in_a_browser(rubric, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert f"<code>{line.id}</code>" in dom.stdout and "<svg" in dom.stdout
     assert "expected 1.525, got 1.475" in dom.stdout
+    # the layout: the failing line linked at the top, before the score by part, then its details
+    top = dom.stdout.split('<h2 id="parts">', 1)[0]
+    assert f'<a href="#item-{line.id}"><code>{line.id}</code></a>' in top
+    # the page's script ran: the reproducer's copy button is shown where a clipboard exists
+    assert '<button type="button" class="copy"' in dom.stdout
+    print("copy button:", re.search(r'<button type="button" class="copy"[^>]*>\w+', dom.stdout).group(0))
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / "feedback-failing-line-and-plot.png"
@@ -83,8 +90,8 @@ def test_a_failing_line_and_its_plot_are_visible_in_a_browser(rubric, tmp_path):
     height = pixels.shape[0]
     badge_rows = np.nonzero(_near(pixels, FAILED_BADGE).any(axis=1))[0]
     curve_rows = np.nonzero(_near(pixels, STUDENT_CURVE).sum(axis=1) > 3)[0]
-    # the failing line's badge is drawn near the top (failures come first), the plot below it, with
-    # both curves, all within the first screen
-    assert badge_rows.size and badge_rows[0] < height // 3, "no failed badge near the top"
+    # the failing line's badge is drawn in the upper half (below the list of failing lines and the score
+    # by part), the plot below it, with both curves, all within the first screen
+    assert badge_rows.size and badge_rows[0] < height // 2, "no failed badge in the upper half"
     assert curve_rows.size and curve_rows[0] > badge_rows[0], "the student's curve is not drawn"
     assert _near(pixels, REFERENCE_CURVE).sum() > 50, "the reference's curve is not drawn"

@@ -13,6 +13,13 @@ from autograder.reporters.visibility import HIDDEN_FEEDBACK
 from .records import SECRET, build_record
 
 INJECTION = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+# the page's one script of its own (copy buttons); everything else must be inert
+KIT_SCRIPT = re.compile(r"<script>\n/\* Copy buttons.*?</script>", re.DOTALL)
+
+
+def without_kit_script(html: str) -> str:
+    assert len(KIT_SCRIPT.findall(html)) == 1
+    return KIT_SCRIPT.sub("", html)
 
 
 @pytest.fixture
@@ -30,7 +37,8 @@ def test_hidden_feedback_never_in_html(page):
 def test_published_page_shows_the_hidden_details(rubric, secret_record, hidden_line):
     page = render_feedback_html(secret_record, rubric, published=True)
     assert SECRET in page and HIDDEN_FEEDBACK not in page
-    row = page.split(f'<code>{hidden_line.id}</code>', 1)[1].split("</tr>", 1)[0]
+    details = page.split('<h2 id="details">', 1)[1]
+    row = details.split(f'<code>{hidden_line.id}</code>', 1)[1].split("</tr>", 1)[0]
     assert "(hidden)" in row and "0 / " in row  # still marked hidden, points as before
 
 
@@ -44,7 +52,7 @@ def test_feedback_is_escaped(rubric, tmp_path):
         errors=[INJECTION],
         flags=[{"kind": "review", "message": INJECTION, "lines": ["import os  # <b>"]}],
     )
-    html = render_feedback_html(record, rubric)
+    html = without_kit_script(render_feedback_html(record, rubric))
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") == 3
 
@@ -59,6 +67,9 @@ def test_long_lines_wrap_instead_of_being_cut_off(page):
 
 
 def test_self_contained(page):
+    script = KIT_SCRIPT.search(page).group(0)
+    assert "fetch" not in script and "src" not in script and "http" not in script
+    page = without_kit_script(page)
     assert page.startswith("<!DOCTYPE html>")
     assert '<html lang="en">' in page
     assert "<style>" in page
@@ -111,7 +122,7 @@ def test_a_plot_is_inline_svg_and_a_hidden_one_waits_for_publishing(rubric, hidd
             item["plot"] = PLOT
     before = render_feedback_html(record, rubric)
     assert "<svg" not in before and "CURVE-CAPTION" not in before
-    after = render_feedback_html(record, rubric, published=True)
+    after = without_kit_script(render_feedback_html(record, rubric, published=True))
     assert after.count("<svg") == 1 and "CURVE-CAPTION" in after
     # offline: nothing to fetch (the SVG's xmlns names are namespaces, never requested)
     for forbidden in ("<script", "<link", "src=", "@import", 'href="http', "xlink:href=\"http"):
@@ -133,3 +144,47 @@ def test_errors_and_review_flags_listed(rubric):
 def test_regrade_is_byte_identical(rubric, secret_record, tmp_path):
     first = write_feedback_html(secret_record, rubric, tmp_path / "a").read_bytes()
     assert write_feedback_html(secret_record, rubric, tmp_path / "b").read_bytes() == first
+
+
+def test_the_top_lists_the_failing_lines_then_the_score_by_part(rubric):
+    failed, crashed = rubric.lines[1], rubric.lines[2]
+    record = build_record(rubric, "s1", {failed.id: "failed", crashed.id: "error"},
+                          feedback={failed.id: "WRONG-NOTE", crashed.id: "CRASH-NOTE"})
+    html = render_feedback_html(record, rubric)
+    top = html.split('<h2 id="parts">', 1)[0]
+    assert f'<a href="#item-{failed.id}"><code>{failed.id}</code></a>: wrong result' in top
+    assert f'<a href="#item-{crashed.id}"><code>{crashed.id}</code></a>: your code crashed' in top
+    assert "WRONG-NOTE" not in top
+    assert html.index('<h2 id="parts">') < html.index('<h2 id="details">') < html.index("WRONG-NOTE")
+
+
+def test_a_message_shared_by_many_lines_is_shown_once(rubric):
+    lines = rubric.lines[:4]
+    record = build_record(rubric, "s1", {line.id: "error" for line in lines},
+                          feedback={line.id: "COULD-NOT-LOAD" for line in lines})
+    html = render_feedback_html(record, rubric)
+    assert html.count("COULD-NOT-LOAD") == 1
+    assert html.count(f"The same message as under {lines[0].id} above.") == 3
+
+
+def test_information_is_not_labelled_as_review(rubric):
+    record = build_record(rubric, "s1", flags=[
+        {"kind": "several_files", "message": "SEVERAL-FILES", "lines": ["a.py"]},
+        {"kind": "review", "message": "NEEDS-A-TA", "lines": [3]}])
+    html = render_feedback_html(record, rubric)
+    info = html.split('<h2 id="notes">', 1)[1].split("</section>", 1)[0]
+    review = html.split('<h2 id="review">', 1)[1].split("</section>", 1)[0]
+    assert "SEVERAL-FILES" in info and "NEEDS-A-TA" not in info
+    assert "NEEDS-A-TA" in review and "SEVERAL-FILES" not in review
+    only_info = render_feedback_html(build_record(rubric, "s1", flags=[
+        {"kind": "several_files", "message": "SEVERAL-FILES", "lines": ["a.py"]}]), rubric)
+    assert "review by a TA" not in only_info
+
+
+def test_every_reproducer_has_a_copy_button(rubric):
+    line = rubric.lines[1]
+    text = "differs\nTo see it yourself, run this:\n```python\nprint('got:', 2.0)\n```"
+    html = render_feedback_html(build_record(rubric, "s1", {line.id: "failed"}, feedback={line.id: text}),
+                                rubric)
+    box = html.split('<div class="codebox">', 1)[1].split("</div>", 1)[0]
+    assert "<code>print(" in box and '<button type="button" class="copy" hidden>Copy</button>' in box
