@@ -100,16 +100,24 @@ FUNCTION = FunctionSpec(
         _ex((1, 2, 3), True, 1e-3, "float32", 3, -3.0, 1.0),
         _ex((2, 3, 2, 2), False, 0.1, "float64", 4, 0.0, 3.0),
         _ex((3, 2, 2, 1), True, 1e-5, "float32", 5, 2.0, 0.5),
+        dict(_ex((4, 3), True, 1e-5, "float64", 6, 1.0, 1.0), parts="b"),
+        dict(_ex((2, 3, 2), True, 1e-3, "float64", 7, -1.0, 2.0), parts="w"),
     ),
 )
 
 
-def reference_function(t: dict, affine: bool, eps: float, backward: bool, needs: str = "xwb"
+def parts(ex: dict) -> str:
+    """Which of weight (``w``) and bias (``b``) an example gives BatchNormFunction; the others are None."""
+    return ex.get("parts", "wb" if ex["affine"] else "")
+
+
+def reference_function(t: dict, given: str, eps: float, backward: bool, needs: str = "xwb"
                        ) -> dict[str, torch.Tensor]:
-    """The reference's output and the gradients of the inputs in ``needs`` (those that require grad)."""
+    """The reference's output and the gradients of the inputs in ``needs`` (those that require grad);
+    ``given``: which of weight and bias are not None."""
     x = t["x"].clone().requires_grad_(backward and "x" in needs)
-    w = t["weight"].clone().requires_grad_(backward and "w" in needs) if affine else None
-    b = t["bias"].clone().requires_grad_(backward and "b" in needs) if affine else None
+    w = t["weight"].clone().requires_grad_(backward and "w" in needs) if "w" in given else None
+    b = t["bias"].clone().requires_grad_(backward and "b" in needs) if "b" in given else None
     y = FUNCTION.reference.apply(x, w, b, eps)
     out = {"y": y.detach()}
     if backward:
@@ -128,22 +136,25 @@ def function_snippet(ex: dict, backward: bool) -> str:
     lines = ["import torch", "import torch.nn.functional as F", student_import(MODULE, "BatchNormFunction"),
              "", "", "def inputs():", '    """Fresh copies of the case\'s tensors."""',
              f"    x = {tensor_literal(t['x'], requires_grad='x' in needs, max_elements=LITERAL_MAX)}"]
-    if ex["affine"]:
-        lines += [f"    weight = {tensor_literal(t['weight'], requires_grad='w' in needs)}",
-                  f"    bias = {tensor_literal(t['bias'], requires_grad='b' in needs)}"]
-    else:
-        lines += ["    weight = bias = None"]
+    given = parts(ex)
+    lines += [f"    weight = {tensor_literal(t['weight'], requires_grad='w' in needs)}" if "w" in given
+              else "    weight = None",
+              f"    bias = {tensor_literal(t['bias'], requires_grad='b' in needs)}" if "b" in given
+              else "    bias = None"]
     lines += ["    return x, weight, bias", "", "",
               "x, weight, bias = inputs()", f"y = BatchNormFunction.apply(x, weight, bias, {ex['eps']!r})",
               "rx, rweight, rbias = inputs()",
               f"ry = F.batch_norm(rx, None, None, rweight, rbias, training=True, eps={ex['eps']!r})"]
     if not backward:
         return block(*lines, show("y.tolist() if isinstance(y, torch.Tensor) else f'a {type(y).__name__}'",
-                                  "ry.tolist()"))
+                                  "ry.tolist()"),
+                     "print('inputs unchanged by the call:')",
+                     show("all(torch.equal(a, b) for a, b in zip((x, weight, bias), inputs())"
+                          " if a is not None)", "True"))
     lines += [f"grad = {tensor_literal(t['grad'], max_elements=LITERAL_MAX)}",
               "if isinstance(y, torch.Tensor):  # apply must return the output tensor only",
               "    y.backward(grad)", "ry.backward(grad)"]
-    pairs = [("x", "rx")] + ([("weight", "rweight"), ("bias", "rbias")] if ex["affine"] else [])
+    pairs = [("x", "rx")] + [(n, f"r{n}") for n in ("weight", "bias") if n[0] in given]
     for mine, ref in (pair for pair in pairs if pair[0][0] in needs):
         lines += [f"print('{mine}.grad')",
                   show(f"None if {mine}.grad is None else {mine}.grad.tolist()", f"{ref}.grad.tolist()")]
@@ -153,8 +164,7 @@ def function_snippet(ex: dict, backward: bool) -> str:
 def function_call(ctx: CheckContext, ex: dict, backward: bool) -> dict[str, torch.Tensor]:
     t = bn_tensors(ex)
     sent = {"x": t["x"]}
-    if ex["affine"]:
-        sent.update(weight=t["weight"], bias=t["bias"])
+    sent.update({name: t[name] for name in ("weight", "bias") if name[0] in parts(ex)})
     if backward:
         sent["grad"] = t["grad"]
     resp = ctx.call(ops.BnFunctionRun(ex["eps"], backward, name=ctx.name, needs=ex.get("needs", "xwb"),
@@ -163,6 +173,9 @@ def function_call(ctx: CheckContext, ex: dict, backward: bool) -> dict[str, torc
         raise Mismatch(
             f"BatchNormFunction.apply must return the output tensor y only; it returned a {resp.type}"
         )
+    if not backward and not resp.intact:
+        raise Mismatch("the call changed its input x (or weight, bias) in place: the caller's tensors must "
+                       "keep their values (compute new tensors, e.g. x - mean, not x -= mean)")
     return resp.tensors
 
 
@@ -216,7 +229,7 @@ def _describe_function(what: str, backward: bool):
 def bn_function_forward(ctx: CheckContext) -> None:
     def body(ex: dict) -> None:
         got = function_call(ctx, ex, backward=False)
-        want = reference_function(bn_tensors(ex), ex["affine"], ex["eps"], backward=False)
+        want = reference_function(bn_tensors(ex), parts(ex), ex["eps"], backward=False)
         why = bn_diff(want["y"], got.get("y"), "y")
         if why:
             raise Mismatch(why)
@@ -226,15 +239,15 @@ def bn_function_forward(ctx: CheckContext) -> None:
         "statistics over every dim but 1 (biased variance)",
         False,
     )
-    search(ctx, S.bn_examples(S.bn_shapes_any()), body, max_examples=FUNCTION.max_examples, describe=describe,
-           explicit=FUNCTION.explicit)
+    search(ctx, S.bn_function_examples(S.bn_shapes_any()), body, max_examples=FUNCTION.max_examples,
+           describe=describe, explicit=FUNCTION.explicit)
 
 
 @register("bn_function_backward")
 def bn_function_backward(ctx: CheckContext) -> None:
     def body(ex: dict) -> None:
         got = function_call(ctx, ex, backward=True)
-        want = reference_function(bn_tensors(ex), ex["affine"], ex["eps"], backward=True, needs=ex["needs"])
+        want = reference_function(bn_tensors(ex), parts(ex), ex["eps"], backward=True, needs=ex["needs"])
         labels = [(f"g{k}", label) for k, label in (("x", "x.grad"), ("w", "weight.grad"), ("b", "bias.grad"))
                   if f"g{k}" in want]
         for key, label in labels:
@@ -251,8 +264,8 @@ def bn_function_backward(ctx: CheckContext) -> None:
     )
     # Which inputs require grad varies (ctx.needs_input_grad): each hand-picked case with all of them,
     # the first one also with each single input and with the parameters only.
-    explicit = tuple(dict(ex, dtype="float64", needs="xwb" if ex["affine"] else "x")
-                     for ex in FUNCTION.explicit)
+    explicit = tuple(dict(ex, dtype="float64", needs="x" + parts(ex)) for ex in FUNCTION.explicit)
     explicit += tuple(dict(explicit[0], needs=n) for n in ("x", "w", "b", "wb"))
-    examples = S.bn_examples(S.bn_shapes_any(), dtypes=("float64",), needs=S.bn_needs()).map(S.bn_needs_valid)
+    explicit += (dict(explicit[0], parts="b", needs="b"),)
+    examples = S.bn_function_examples(S.bn_shapes_any(), dtypes=("float64",), needs=S.bn_needs())
     search(ctx, examples, body, max_examples=FUNCTION.max_examples, describe=describe, explicit=explicit)

@@ -195,10 +195,34 @@ def _state_problem(spec: BatchNormSpec, i: int, kwargs: dict, got: dict, tensors
     return None
 
 
+# The optional factory keywords: when __init__ takes them by name (the stub does), parameters and buffers
+# are created there and in that dtype, as torch's (num_batches_tracked stays torch.long).
+FACTORY_CONFIGS = ({"dtype": "float64"}, {"device": "meta"}, {"dtype": "float64", "affine": False})
+
+
+def _factory_problem(spec: BatchNormSpec, kwargs: dict, got: dict) -> str | None:
+    torch_kw = {k: (getattr(torch, v) if k == "dtype" else v) for k, v in kwargs.items()}
+    args = ", ".join(f"{k}=torch.{v}" if k == "dtype" else f"{k}={v!r}" for k, v in kwargs.items())
+    call = f"{spec.name}(3, {args})"
+    if not got["is_module"]:
+        return f"{call} is not a torch.nn.Module"
+    want = spec.torch_module(3, **torch_kw).state_dict()
+    for key, value in want.items():
+        entry = got["entries"].get(key)
+        where = {"dtype": str(value.dtype), "device": value.device.type}
+        seen = {k: entry.get(k) for k in where} if entry else None
+        if seen != where:
+            return (f"bn = {call}\nprint(bn.{key}.dtype, bn.{key}.device)\n# {seen}; expected {where} as "
+                    f"torch.nn.{spec.name}: create parameters and buffers with the device and dtype "
+                    "given (e.g. torch.zeros(num_features, device=device, dtype=dtype); "
+                    "num_batches_tracked stays torch.long)")
+    return None
+
+
 @register("bn_module_interface")
 def bn_module_interface(ctx: CheckContext) -> None:
     spec = MODULES[ctx.name]
-    interface.require(ctx.describe, spec.interface)
+    info = interface.require(ctx.describe, spec.interface)
     configs = [
         {},
         {"affine": False},
@@ -210,6 +234,14 @@ def bn_module_interface(ctx: CheckContext) -> None:
         why = _state_problem(spec, i, kwargs, resp.configs[i], resp.tensors)
         if why:
             raise Fail(why)
+    named = {p["name"] for p in info.get("signature") or [] if p.get("has_default")}
+    factory = [kw for kw in FACTORY_CONFIGS if {"device", "dtype"} & set(kw) <= named]
+    if factory:
+        resp = ctx.call(ops.BnModuleState(spec.name, factory, 3))
+        for i, kwargs in enumerate(factory):
+            why = _factory_problem(spec, kwargs, resp.configs[i])
+            if why:
+                raise Fail(why)
 
 
 def _train_run(spec: BatchNormSpec, ex: dict) -> ModuleRun:
@@ -262,7 +294,7 @@ def bn_module_train_forward(ctx: CheckContext) -> None:
             f"{_train_run(spec, ex).snippet()}"
         )
 
-    strategy = S.bn_examples(spec.shapes(), track=st.sampled_from([True, False]))
+    strategy = S.bn_examples(spec.shapes(), track=st.sampled_from([True, False]), momentum=S.bn_momenta())
     explicit = [
         {"shape": s, "affine": a, "eps": e, "dtype": d, "seed": 7, "offset": 2.0, "scale": 1.0, "track": tr}
         for s in spec.explicit_shapes
@@ -382,7 +414,7 @@ def _eval_run(spec: BatchNormSpec, ex: dict) -> ModuleRun:
             torch.round(torch.rand(c, generator=gen, dtype=torch.float64) * 16) / 8 + 0.25
         ).to(dtype)
     return ModuleRun(
-        spec, c, _module_kwargs(ex), ex["dtype"], set_values, [{"train": False, "x": t["x"], "g": None}]
+        spec, c, _module_kwargs(ex), ex["dtype"], set_values, [{"train": False, "x": t["x"], "g": t["grad"]}]
     )
 
 
@@ -393,20 +425,22 @@ def bn_module_eval(ctx: CheckContext) -> None:
     def body(ex: dict) -> None:
         run = _eval_run(spec, ex)
         _, got = run_module(ctx, run)
-        why = _compare_steps(run, got, ("y", "running_mean", "running_var", "num_batches_tracked"))
+        why = _compare_steps(run, got, ("y", "gx", "gw", "gb", "running_mean", "running_var",
+                                        "num_batches_tracked"))
         if why:
             raise Mismatch(why)
 
     def describe(ex: dict, detail: str) -> str:
         what = (
             f"in eval mode {spec.name} must use the running statistics, y = (x - running_mean) / "
-            "sqrt(running_var + eps) * weight + bias, and leave them unchanged"
+            "sqrt(running_var + eps) * weight + bias, leave them unchanged and let gradients flow to x, "
+            "weight and bias"
             if ex.get("track", True)
             else f"in eval mode with track_running_stats=False, {spec.name} must use the batch statistics"
         )
         return f"{what} ({ex['dtype']}): {detail}\n{_eval_run(spec, ex).snippet()}"
 
-    strategy = S.bn_examples(spec.shapes(), track=S.bn_tracking())
+    strategy = S.bn_examples(spec.shapes(), track=S.bn_tracking(), momentum=S.bn_momenta())
     explicit = [
         {
             "shape": spec.explicit_shapes[0],
@@ -438,9 +472,15 @@ def bn_module_errors(ctx: CheckContext) -> None:
     cases += [(True, shape, "single") for shape in spec.single] + [
         (False, shape, None) for shape in spec.single
     ]
-    for train, shape, wrong in cases:
+    # Without running statistics eval mode uses the batch statistics too: one value per channel raises.
+    # (Whether num_batches_tracked counts a batch that raised is not graded: torch counts it.)
+    untracked = {"track_running_stats": False}
+    cases += [(False, shape, "single", untracked) for shape in spec.single]
+    cases += [(True, shape, "single", {"momentum": None, "affine": False}) for shape in spec.single[:1]]
+    for train, shape, wrong, *kw in cases:
+        kwargs = kw[0] if kw else {}
         x = grid(gen, shape).float()
-        run = ModuleRun(spec, 3, {}, "float32", {}, [{"train": train, "x": x, "g": None}])
+        run = ModuleRun(spec, 3, kwargs, "float32", {}, [{"train": train, "x": x, "g": None}])
         steps, got = run_module(ctx, run, catch=True)
         rec = steps[0]
         mode = "training" if train else "eval"
@@ -453,6 +493,8 @@ def bn_module_errors(ctx: CheckContext) -> None:
                     f"for a {len(shape)}-D input ({spec.name} accepts {spec.ranks} inputs)"
                     if wrong == "rank"
                     else "when there is only one value per channel (no batch statistics)"
+                    + (" and track_running_stats=False (eval mode uses the batch statistics then)"
+                       if kwargs.get("track_running_stats") is False else "")
                 )
                 raise Fail(f"like torch.nn.{spec.name}, raise ValueError in {mode} mode {reason}; "
                            f"yours {what}\n{run.snippet()}")

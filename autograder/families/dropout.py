@@ -20,8 +20,10 @@ from ..records import CheckResult
 from ..sandbox.worker import operations as ops
 from . import interface
 from . import layer_training as L
+from . import strategies as S
 from .base import CheckContext, Fail, register
 from .compare import explain_difference, fmt_number, kwargs_literal
+from .hypo import Mismatch, search
 from .interface import InterfaceSpec
 from .reproduce import block, show, student_import
 
@@ -43,6 +45,7 @@ class DropoutSpec:
     stat_shape: tuple[int, int]
     stat_ps: tuple[float, ...]
     sigmas: float
+    drawn_examples: int  # training calls with a drawn p, shape and dtype (hypothesis)
     eval_cases: tuple[tuple[float, torch.dtype], ...]
     convergence: L.MlpProblem
     p_convergence: float
@@ -71,6 +74,7 @@ DROPOUT = DropoutSpec(
     stat_shape=(1000, 200),
     stat_ps=(0.1, 0.5, 0.8),
     sigmas=6.0,
+    drawn_examples=20,
     eval_cases=((0.5, torch.float32), (0.2, torch.float64), (1.0, torch.float32), (0.9, torch.float64)),
     convergence=L.MlpProblem(n=256, n_val=512, d=8, hidden=64, steps=250, lr=0.05, momentum=0.9, seed=5),
     p_convergence=0.5,
@@ -102,6 +106,12 @@ def dropout_interface(ctx: CheckContext) -> None:
                 f"{ctx.name}({kwargs_literal(kwargs)}) raised {out.raised}: {out.message} "
                 "(p may be anything in [0, 1])"
             )
+    for p in (0.2, 0.0, 1.0):  # p is stored as given (the probability of dropping, not of keeping)
+        seen = _run(ctx, p, 0, [], {}).p
+        if not problems and seen != p:
+            got = "no number" if seen is None else repr(seen)
+            problems.append(f"Dropout(p={p!r}).p is {got}; expected {p!r}: store the probability of dropping "
+                            "as self.p, as nn.Dropout does (the lecture's keep probability is 1 - p)")
     for p in DROPOUT.invalid_p:
         out = ctx.call(ops.Construct(ctx.name, {"p": p}))
         if "ValueError" not in out.mro:
@@ -186,6 +196,10 @@ def _train_case_problem(k: int, i: int, p: float, seed: int, tensors: dict, resp
     if why:
         return (f"in training mode, Dropout(p={p}) must zero each element or scale it by 1 / (1 - p): {why}\n"
                 f"{case_snippet(p, seed, shape, dtype, 10 * k + i, i + 1)}")
+    if resp.intact and not resp.intact[i]:
+        return (f"Dropout(p={p}) changed its input x in place; the caller's tensor must keep its values "
+                "(compute a new tensor, e.g. x * mask / (1 - p))\n"
+                f"{case_snippet(p, seed, shape, dtype, 10 * k + i, i + 1)}")
     # The gradient: 1 / (1 - p) where kept, 0 where dropped; p=1 too (zero gradients, as torch).
     g = resp.tensors.get(f"gx{i}")
     with_grad = case_snippet(p, seed, shape, dtype, 10 * k + i, i + 1, grad=True)
@@ -218,6 +232,46 @@ def dropout_train_values(ctx: CheckContext) -> None:
             why = _train_case_problem(k, i, p, seed, tensors, resp)
             if why:
                 raise Fail(why)
+    _drawn_train_values(ctx)
+
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def _drawn_train_values(ctx: CheckContext) -> None:
+    """Drawn p, shapes and dtypes: kept values are x / (1 - p) in x's dtype (a float64 input keeps float64
+    precision, so a mask or scale made in float32 shows), the input is left unchanged, and gradients."""
+
+    def body(ex: dict) -> None:
+        shape, dtype = tuple(ex["shape"]), DTYPES[ex["dtype"]]
+        x = _input(shape, ex["x_seed"], dtype)
+        resp = _run(ctx, ex["p"], ex["seed"], [{"x": "x", "train": True, "grad": ex["grad"]}], {"x": x})
+        y = resp.tensors.get("y0")
+        why = kept_values_problem(x, y, ex["p"])
+        if not why and resp.intact and not resp.intact[0]:
+            why = "the input x was changed in place (the caller's tensor must keep its values)"
+        if not why and ex["grad"]:
+            if not resp.requires_grad[0]:
+                why = "the output is not connected to x by autograd (x.grad is None)"
+            else:
+                want = torch.where(y != 0, torch.full_like(x, 1.0 / (1.0 - ex["p"])), torch.zeros_like(x))
+                g = resp.tensors.get("gx0")
+                why = explain_difference(want, g, DROPOUT.rtol[dtype], 0.0, "x.grad") if g is not None \
+                    else "x.grad is None"
+        if why:
+            raise Mismatch(why)
+
+    def describe(ex: dict, detail: str) -> str:
+        snippet = case_snippet(ex["p"], ex["seed"], tuple(ex["shape"]), DTYPES[ex["dtype"]], ex["x_seed"], 1,
+                               ex["grad"])
+        return (f"in training mode, Dropout(p={ex['p']}) must zero each element or scale it by 1 / (1 - p), "
+                f"computed in the input's dtype ({ex['dtype']}), with gradient 1 / (1 - p) where kept: "
+                f"{detail}\n{snippet}")
+
+    explicit = [{"p": p, "shape": (30, 40), "dtype": "float64", "grad": g, "x_seed": 7, "seed": 8}
+                for p, g in ((0.3, False), (0.7, True), (0.15, True))]
+    search(ctx, S.dropout_cases(), body, max_examples=DROPOUT.drawn_examples, describe=describe,
+           explicit=explicit)
 
 
 # --- statistics of the mask ----------------------------------------------------------------------------
@@ -284,19 +338,29 @@ def dropout_statistics(ctx: CheckContext) -> None:
         why = _statistics_problem(ctx, k, p, x)
         if why:
             raise Fail(why)
-    # Reproducible under torch.manual_seed: the mask comes from torch's RNG.
+    # Reproducible under torch.manual_seed: the mask comes from torch's global RNG. The same layer
+    # reseeded repeats its mask; another seed gives another mask (a private generator does neither).
     p, seed = 0.5, 299
-    steps = [{"x": "x", "train": True}]
     small = x[:100]
-    ya, yb = (_run(ctx, p, seed, steps, {"x": small}).tensors.get("y0") for _ in range(2))
+    steps = [{"x": "x", "train": True}, {"x": "x", "train": True, "reseed": seed}]
+    resp = _run(ctx, p, seed, steps, {"x": small})
+    ya, yb = resp.tensors.get("y0"), resp.tensors.get("y1")
+    other = _run(ctx, p, seed + 1, steps[:1], {"x": small}).tensors.get("y0")
+    head = ("import torch", student_import(DROPOUT.module, "Dropout"), "x = torch.full((100, 200), 1.5)",
+            f"torch.manual_seed({seed})", "drop = Dropout(p=0.5)", "y1 = drop(x)")
     if not (isinstance(ya, torch.Tensor) and isinstance(yb, torch.Tensor) and torch.equal(ya, yb)):
         raise Fail(
-            "draw the mask from torch's random number generator (torch.rand, torch.bernoulli, ...), so that "
-            "torch.manual_seed makes a run reproducible: the same seed gave two different masks\n"
-            + block("import torch", student_import(DROPOUT.module, "Dropout"),
-                    "x = torch.full((100, 200), 1.5)", f"torch.manual_seed({seed})", "y1 = Dropout(p=0.5)(x)",
-                    f"torch.manual_seed({seed})", "y2 = Dropout(p=0.5)(x)",
-                    show("torch.equal(y1, y2)", "True"))
+            "draw the mask from torch's global random number generator (torch.rand_like, torch.bernoulli, "
+            "...), so that torch.manual_seed makes a run reproducible: after torch.manual_seed with the same "
+            "seed, the same layer gave another mask\n"
+            + block(*head, f"torch.manual_seed({seed})", "y2 = drop(x)", show("torch.equal(y1, y2)", "True"))
+        )
+    if isinstance(other, torch.Tensor) and torch.equal(ya, other):
+        raise Fail(
+            "draw the mask from torch's global random number generator (torch.rand_like, torch.bernoulli, "
+            "...): two different seeds of torch.manual_seed gave the same mask\n"
+            + block(*head, f"torch.manual_seed({seed + 1})", "y2 = Dropout(p=0.5)(x)",
+                    show("torch.equal(y1, y2)", "False"))
         )
 
 

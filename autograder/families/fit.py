@@ -28,6 +28,7 @@ from .fit_cases import (
     case_of,
     expected_batches,
     reference_cached,
+    reference_run,
     request,
     snippet,
     state_literal,
@@ -162,10 +163,12 @@ def _step_problem(
             )
         why = explain_difference(ref.tensors[f"grad{t}/{name}"], g, rtol, atol, f"grad of `{name}`")
         if why:
-            if t > 0 and not any(ev["e"] == "zero" for ev in before):
+            if not any(ev["e"] == "zero" for ev in before):
+                held = ("the gradients the model already held when fit was called" if t == 0
+                        else "the gradients of the previous batch")
                 return (
-                    f"at {where} the gradients of the previous batch were still there ({why}): call "
-                    "optimizer.zero_grad() in every batch, before loss.backward()"
+                    f"at {where} {held} were still there ({why}): call optimizer.zero_grad() in every "
+                    "batch, before loss.backward()"
                 )
             return (
                 f"at {where} the gradient differs from the reference run ({why}); each batch should be "
@@ -341,8 +344,14 @@ EARLY_EXPLICIT = (
 )
 
 
+def reference_stop(ex: dict) -> tuple[int, int]:
+    """(best_epoch, epochs run) of ``reference.fit`` on the scripted run of ``ex``."""
+    ref = reference_run(_early_case(ex))
+    return int(ref.best_epoch()), len(ref.epochs())
+
+
 def _describe_early(ex: dict, detail: str) -> str:
-    best, epochs = stopping_rule(ex["script"], ex["patience"], len(ex["script"]))
+    best, epochs = reference_stop(ex)
     return (
         "early stopping does not follow the rule (best = first strictly lowest val loss; stop after "
         f"`patience` epochs in a row without a strict improvement): {detail}\n"
@@ -355,7 +364,7 @@ def _describe_early(ex: dict, detail: str) -> str:
 def fit_early_stopping(ctx: CheckContext) -> None:
     def body(ex: dict) -> None:
         run = student_run(ctx, _early_case(ex))
-        best, epochs = stopping_rule(ex["script"], ex["patience"], len(ex["script"]))
+        best, epochs = reference_stop(ex)
         got_epochs = len(run.epochs())
         got_best = run.best_epoch()
         if got_best is None or got_best != int(got_best):
@@ -420,6 +429,22 @@ def best_weights_problem(got: RunLog, case: dict) -> str | None:
     )
 
 
+def _best_case(ex: dict) -> dict:
+    # Distinct scripted losses and patience = max_epochs: no tie and no early stop decides the best
+    # epoch (those are fit.early_stopping's), only which weights the model ends with.
+    n = len(ex["script"])
+    return case_of(script=ex["script"], momentum=0.0, scheduler=None, lr=0.05,
+                   fit_kwargs={"batch_size": 7, "max_epochs": n, "patience": n})
+
+
+def _describe_best(ex: dict, detail: str) -> str:
+    case = _best_case(ex)
+    return (
+        f"the model does not end with the weights of best_epoch on this run: {detail}\n"
+        + snippet(case, STATE, state_literal(reference_run(case).state("final")))
+    )
+
+
 @register("fit_best_weights")
 def fit_best_weights(ctx: CheckContext) -> None:
     for key in ("best_middle", "best_first"):
@@ -431,6 +456,15 @@ def fit_best_weights(ctx: CheckContext) -> None:
                 f"the model does not end with the weights of best_epoch on this run: {why}\n"
                 + snippet(case, STATE, expected)
             )
+
+    def body(ex: dict) -> None:
+        case = _best_case(ex)
+        why = best_weights_problem(student_run(ctx, case), case)
+        if why:
+            raise Mismatch(why)
+
+    search(ctx, S.scripted_bests(), body, max_examples=10, describe=_describe_best,
+           explicit=[{"script": [3.0, 1.0, 2.0, 4.0]}])
 
 
 # --- convergence ---------------------------------------------------------------------------------------

@@ -106,6 +106,7 @@ def case_of(**over) -> dict:
         "fit_kwargs": {"batch_size": 3, "max_epochs": 3, "patience": 3},
         "seed": 5,
         "snap_steps": False,
+        "pre_grad": False,
     }
     case.update(over)
     return case
@@ -119,7 +120,8 @@ def fit_tensors(case: dict) -> dict[str, torch.Tensor]:
 
 def request(case: dict) -> ops.FitRun:
     """The ``fit_run`` request of a case."""
-    fields = ("setup", "lr", "momentum", "scheduler", "script", "fit_kwargs", "seed", "snap_steps")
+    fields = ("setup", "lr", "momentum", "scheduler", "script", "fit_kwargs", "seed", "snap_steps",
+              "pre_grad")
     return ops.FitRun(**{k: case[k] for k in fields}, tensors=fit_tensors(case))
 
 
@@ -278,6 +280,9 @@ def snippet(case: dict, got: str = "", expected: str = "") -> str:
         lines.append(f"model = nn.Sequential(nn.Linear({case['d']}, 1)).double()")
     init = ", ".join(f"{k[5:]!r}: {tensor_literal(v)}" for k, v in t.items() if k.startswith("init/"))
     lines.append(f"model.load_state_dict({{{init}}})")
+    if case.get("pre_grad"):
+        lines += ["for p in model.parameters():  # gradients left over from earlier work, before fit",
+                  f"    p.grad = torch.full_like(p, {GD.PRE_GRAD!r})"]
     for name, label in (("X", "X"), ("y", "y"), ("Xv", "X_val"), ("yv", "y_val")):
         lines.append(f"{label} = {tensor_literal(t[name], max_elements=256)}")
     lines.append(
@@ -311,8 +316,9 @@ def snippet(case: dict, got: str = "", expected: str = "") -> str:
 # --- the cases (fixed: every fit line runs the same code on every submission) ----------------------------
 
 CASES: dict[str, dict] = {
-    # Validation losses scripted to keep decreasing: all 3 epochs run and nothing is restored away.
-    "loop": case_of(script=[3.0, 2.0, 1.0], snap_steps=True),
+    # Validation losses scripted to keep decreasing: all 3 epochs run and nothing is restored away. The
+    # model already holds gradients when fit is called: zero_grad belongs before the first backward too.
+    "loop": case_of(script=[3.0, 2.0, 1.0], snap_steps=True, pre_grad=True),
     "interface": case_of(script=[3.0, 2.0], fit_kwargs={"batch_size": 3, "max_epochs": 2, "patience": 2}),
     "bookkeeping": case_of(),
     "best_middle": case_of(

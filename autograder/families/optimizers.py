@@ -166,7 +166,8 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
                  "            opt.load_state_dict(state)"]
     record = "[p.tolist() for p in params]"
     if grads_too:  # step() must leave p.grad as it was set
-        record = f"{{'params': {record}, 'grads': [None if p.grad is None else p.grad.tolist() for p in params]}}"
+        grads_now = "[None if p.grad is None else p.grad.tolist() for p in params]"
+        record = f"{{'params': {record}, 'grads': {grads_now}}}"
     body += [f"        out.append({record})", "    return out", ""]
     make = _make(name, kwargs, groups)
     expected = [f"expected = steps(lambda params: torch.optim.{make})"]
@@ -183,9 +184,12 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
 
 def case_settings(name: str, ex: dict, params, grads) -> str:
     """The failing settings in one sentence: constructor, dtype, sizes, steps and what happens on the way."""
-    bits = [f"{name}({kwargs_literal(ex['kwargs']) or 'default hyper-parameters'})", str(ex["dtype"]).replace("torch.", ""),
-            f"{len(params)} parameter{'s' if len(params) != 1 else ''}", f"{len(grads)} step{'s' if len(grads) != 1 else ''}"]
-    missing = [f"params[{i}] at step {t + 1}" for t, row in enumerate(grads) for i, g in enumerate(row) if g is None]
+    plural = {1: ""}
+    bits = [f"{name}({kwargs_literal(ex['kwargs']) or 'default hyper-parameters'})",
+            str(ex["dtype"]).replace("torch.", ""),
+            f"{len(params)} parameter{plural.get(len(params), 's')}", f"{len(grads)} step{plural.get(len(grads), 's')}"]
+    missing = [f"params[{i}] at step {t + 1}"
+               for t, row in enumerate(grads) for i, g in enumerate(row) if g is None]
     if missing:
         bits.append("no gradient for " + ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else ""))
     for t, lr in sorted(_lr_changes(ex).items()):

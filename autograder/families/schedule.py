@@ -9,11 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import torch
-
 import reference
 
 from ..sandbox.worker import operations as ops
+from ..sandbox.worker.handlers.schedule import drive
 from . import interface
 from . import strategies as S
 from .base import CheckContext, Fail, register
@@ -52,21 +51,28 @@ SCHEDULE = ScheduleSpec(
         {"base_lrs": [0.1, 1.0], "power": 1.0, "steps": 3},
         {"base_lrs": [1.0], "power": 0.0, "steps": 3},
         {"base_lrs": [2.0, 0.05], "power": 2.0, "steps": 4},
+        # built to resume (groups carry initial_lr, last_epoch=4): the schedule goes on from k = 5
+        {"base_lrs": [1.0], "power": 0.5, "steps": 3, "last_epoch": 4, "start_lrs": [1.0]},
+        # an lr changed by hand between steps: the closed form does not read it
+        {"base_lrs": [1.0, 0.1], "power": 1.0, "steps": 4, "set_lrs": [[2, [5.0, 5.0]]]},
     ),
     resume_explicit=({"base_lrs": [0.1], "power": 0.3, "steps": 6, "frac": 0.5},),
 )
 
 
-def reference_lrs(base_lrs: list[float], power: float, steps: int) -> list[list[float]]:
-    """Every group's lr after construction and after each step, with the reference schedule."""
-    opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in base_lrs])
-    sched = SCHEDULE.reference(opt, power=power)
-    out = [[g["lr"] for g in opt.param_groups]]
-    for _ in range(steps):
-        opt.step()
-        sched.step()
-        out.append([g["lr"] for g in opt.param_groups])
-    return out
+_OPTIONS = ("resume_at", "last_epoch", "start_lrs", "set_lrs")
+
+
+def run_request(base_lrs: list[float], power: float | None, steps: int, **options) -> ops.SchedulerRun:
+    """The ``scheduler_run`` request of a case (``options``: the optional fields, None ones left out)."""
+    given = {k: options[k] for k in _OPTIONS if options.get(k) is not None}
+    return ops.SchedulerRun(base_lrs, power, steps, **given)
+
+
+def reference_lrs(base_lrs: list[float], power: float | None, steps: int, **options) -> list[list[float]]:
+    """Every group's lr after construction and after each step, with the reference schedule driven
+    exactly as the worker drives the student's (``handlers/schedule.drive``)."""
+    return drive(SCHEDULE.reference, run_request(base_lrs, power, steps, **options))
 
 
 def _lr_close(got, want: float) -> bool:
@@ -76,19 +82,30 @@ def _lr_close(got, want: float) -> bool:
 
 
 def _lrs(ctx: CheckContext, base_lrs: list[float], power: float | None, steps: int, **options) -> list:
-    return ctx.call(ops.SchedulerRun(base_lrs, power, steps, **options)).lrs
+    return ctx.call(run_request(base_lrs, power, steps, **options)).lrs
+
+
+def _k0(ex: dict) -> int:
+    """``last_epoch`` right after construction: 0, or j + 1 when built with ``last_epoch=j`` (the base
+    constructor steps once)."""
+    return 0 if ex.get("last_epoch") is None else ex["last_epoch"] + 1
 
 
 # --- feedback: the failing case as code ----------------------------------------------------------------
 
 
-def snippet(base_lrs: list[float], power: float | None, steps: int, resume_at: int | None = None) -> str:
+def snippet(base_lrs: list[float], power: float | None, steps: int, resume_at: int | None = None,
+            last_epoch: int | None = None, start_lrs: list | None = None, set_lrs: list | None = None) -> str:
     """The failing case as a reproducer: every group's lr right after construction and after each
     sched.step(), with the student's PowerDecayLR and with torch's LambdaLR on the same rule; with
-    ``resume_at``, both are rebuilt after that step and resumed from deep copies of their state_dicts."""
+    ``resume_at``, both are rebuilt after that step and resumed from deep copies of their state_dicts;
+    ``last_epoch``/``start_lrs``/``set_lrs`` as in ``handlers/schedule.drive``."""
     groups = ", ".join(f'{{"params": [params[{i}]], "lr": {lr!r}}}' for i, lr in enumerate(base_lrs))
     power_arg = "" if power is None else f", power={power!r}"
+    if last_epoch is not None:
+        power_arg += f", last_epoch={last_epoch!r}"
     rule = f"lambda k: 1 / (k + 1) ** {0.3 if power is None else power!r}"
+    rule += "" if last_epoch is None else f", last_epoch={last_epoch!r}"
     lines = ["import copy"] if resume_at else []
     lines += [
         "import torch",
@@ -99,9 +116,27 @@ def snippet(base_lrs: list[float], power: float | None, steps: int, resume_at: i
         '    """The lrs of every group after construction and after each step, with make(opt)."""',
         f"    params = [torch.zeros(1, requires_grad=True) for _ in range({len(base_lrs)})]",
         f"    opt = torch.optim.SGD([{groups}])",
+    ]
+    if last_epoch is not None:
+        start = start_lrs if start_lrs is not None else base_lrs
+        lines += [
+            "    # a resumed optimizer: each group carries its initial_lr, and its lr holds " + repr(start),
+            f"    for group, lr in zip(opt.param_groups, {start!r}):",
+            "        group['initial_lr'] = group['lr']",
+            "        group['lr'] = lr",
+        ]
+    lines += [
         "    sched = make(opt)",
         "    lrs = [[g['lr'] for g in opt.param_groups]]  # right after construction",
         f"    for k in range(1, {steps + 1}):",
+    ]
+    for k, new in set_lrs or []:
+        lines += [
+            f"        if k == {k + 1}:  # the lrs changed by hand (as other code may do) before this step",
+            f"            for group, lr in zip(opt.param_groups, {new!r}):",
+            "                group['lr'] = lr",
+        ]
+    lines += [
         "        opt.step()",
         "        sched.step()",
     ]
@@ -142,8 +177,10 @@ def snippet(base_lrs: list[float], power: float | None, steps: int, resume_at: i
 
 def _describe_schedule(ex: dict, detail: str) -> str:
     return (
-        f"the learning rates differ from base_lr / (k + 1) ** power on this case: {detail}\n"
-        + snippet(ex["base_lrs"], ex["power"], ex["steps"])
+        "the learning rates differ from initial_lr / (last_epoch + 1) ** power on this case: "
+        f"{detail}\n"
+        + snippet(ex["base_lrs"], ex["power"], ex["steps"], last_epoch=ex.get("last_epoch"),
+                  start_lrs=ex.get("start_lrs"), set_lrs=ex.get("set_lrs"))
     )
 
 
@@ -165,28 +202,41 @@ def _describe_resume(ex: dict, detail: str) -> str:
 def scheduler_interface(ctx: CheckContext) -> None:
     interface.require(ctx.describe, SCHEDULE.interface)
     # It must also construct and step (a stub that raises NotImplementedError does not).
-    lrs = _lrs(ctx, [0.1], None, 1)
+    lrs = _lrs(ctx, [1.0], None, 3)
     if not all(isinstance(lr, float) for row in lrs for lr in row):
         raise Fail(
             "after `PowerDecayLR(opt)` and `sched.step()` the optimizer's lr is not a number: "
             f"{lrs}; get_lr() must return one float per param group"
+        )
+    # The default power, however it is written (a default argument, a class attribute, `power or ...`):
+    # PowerDecayLR(opt) must give what PowerDecayLR(opt, power=0.3) gives. Compared with the student's
+    # own explicit run, so a wrong schedule costs PowerDecayLR.schedule only.
+    explicit = _lrs(ctx, [1.0], SCHEDULE.interface.params[0][1], 3)
+    if any(not _lr_close(g[0], w[0]) for g, w in zip(lrs, explicit, strict=False) if isinstance(w[0], float)):
+        raise Fail(
+            "the default power is not 0.3: with base lr 1.0, `PowerDecayLR(opt)` sets the lrs "
+            f"{[row[0] for row in lrs]} over 3 steps, but `PowerDecayLR(opt, power=0.3)` sets "
+            f"{[row[0] for row in explicit]}\n" + snippet([1.0], None, 3)
         )
 
 
 @register("scheduler_schedule")
 def scheduler_schedule(ctx: CheckContext) -> None:
     def body(ex: dict) -> None:
-        got = _lrs(ctx, ex["base_lrs"], ex["power"], ex["steps"])
-        want = reference_lrs(ex["base_lrs"], ex["power"], ex["steps"])
+        options = {k: ex.get(k) for k in ("last_epoch", "start_lrs", "set_lrs")}
+        got = _lrs(ctx, ex["base_lrs"], ex["power"], ex["steps"], **options)
+        want = reference_lrs(ex["base_lrs"], ex["power"], ex["steps"], **options)
         if len(got) != len(want):
             raise Mismatch(f"recorded {len(got)} rows of lrs, expected {len(want)}")
+        built = "" if ex.get("last_epoch") is None else f" (built with last_epoch={ex['last_epoch']})"
         for k, (g_row, w_row) in enumerate(zip(got, want, strict=False)):
             for i, (g, w) in enumerate(zip(g_row, w_row, strict=False)):
                 if not _lr_close(g, w):
                     when = "right after construction" if k == 0 else f"after {k} call(s) of sched.step()"
                     raise Mismatch(
-                        f"group {i}'s lr {when} (base_lr={ex['base_lrs'][i]!r}): got {g!r}, "
-                        f"expected {ex['base_lrs'][i]!r} / {k + 1} ** {ex['power']!r} = {w!r}"
+                        f"group {i}'s lr {when}{built} (initial_lr={ex['base_lrs'][i]!r}, last_epoch="
+                        f"{_k0(ex) + k}): got {g!r}, expected {ex['base_lrs'][i]!r} / {_k0(ex) + k + 1} ** "
+                        f"{ex['power']!r} = {w!r}"
                     )
 
     search(ctx, S.schedules(), body, max_examples=20, describe=_describe_schedule,

@@ -220,16 +220,22 @@ BASE_LRS = [0.1, 1.0, 0.05, 2.0, 0.3]
 POWERS = [0.3, 0.5, 1.0, 0.0, 2.0]
 
 
-def schedules() -> st.SearchStrategy[dict]:
+@st.composite
+def schedules(draw: st.DrawFn) -> dict[str, Any]:
     """Base lrs of 1-3 param groups, a power (always passed: a wrong default costs the interface line
-    only) and a number of steps."""
-    return st.fixed_dictionaries(
-        {
-            "base_lrs": st.lists(st.sampled_from(BASE_LRS), min_size=1, max_size=3),
-            "power": st.sampled_from(POWERS),
-            "steps": st.integers(0, 30),
-        }
-    )
+    only) and a number of steps; drawn states the schedule must not depend on: built to resume
+    (``last_epoch`` >= 0, groups carrying ``initial_lr`` and an lr of their own), and group lrs changed
+    by hand before a drawn step."""
+    base = draw(st.lists(st.sampled_from(BASE_LRS), min_size=1, max_size=3))
+    ex: dict[str, Any] = {"base_lrs": base, "power": draw(st.sampled_from(POWERS)),
+                          "steps": draw(st.integers(0, 30))}
+    if draw(st.booleans()):
+        ex["last_epoch"] = draw(st.integers(0, 20))
+        ex["start_lrs"] = [draw(st.sampled_from(BASE_LRS)) for _ in base]
+    if ex["steps"] and draw(st.booleans()):
+        at = draw(st.integers(0, ex["steps"] - 1))
+        ex["set_lrs"] = [[at, [draw(st.sampled_from(BASE_LRS)) for _ in base]]]
+    return ex
 
 
 def schedule_resumes() -> st.SearchStrategy[dict]:
@@ -275,11 +281,37 @@ def minibatch_orders() -> st.SearchStrategy[dict]:
 
 
 def scripted_stops() -> st.SearchStrategy[dict]:
-    """Scripted validation losses (ties frequent: three values) and a patience."""
+    """Scripted validation losses (ties frequent: a few values; finite, as the contract promises) and
+    a patience, up to and beyond the number of epochs."""
     return st.fixed_dictionaries(
         {
-            "script": st.lists(st.sampled_from([2.0, 1.0, 3.0]), min_size=1, max_size=10),
-            "patience": st.integers(1, 4),
+            "script": st.lists(st.sampled_from([2.0, 1.0, 3.0, 0.5]), min_size=1, max_size=10),
+            "patience": st.integers(1, 5),
+        }
+    )
+
+
+def scripted_bests() -> st.SearchStrategy[dict]:
+    """Distinct scripted validation losses (the best epoch is anywhere, never tied)."""
+    values = st.lists(st.integers(0, 40), min_size=1, max_size=7, unique=True)
+    return st.fixed_dictionaries({"script": values.map(lambda v: [x / 8 for x in v])})
+
+
+# --- Dropout -------------------------------------------------------------------------------------------
+
+
+def dropout_cases() -> st.SearchStrategy[dict]:
+    """One training call of Dropout: a drawn p (two decimals, so 1 / (1 - p) is rarely exact in float32),
+    a shape, a dtype, whether the input requires grad, and the seeds of the input and of torch's RNG."""
+    return st.fixed_dictionaries(
+        {
+            "p": st.integers(1, 99).map(lambda k: k / 100),
+            "shape": st.one_of(st.tuples(st.integers(1, 40)), st.tuples(st.integers(1, 6), st.integers(1, 8)),
+                               st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 5))),
+            "dtype": st.sampled_from(["float64", "float32"]),
+            "grad": st.booleans(),
+            "x_seed": st.integers(0, 2**16),
+            "seed": st.integers(0, 2**16),
         }
     )
 
@@ -337,8 +369,18 @@ def bn_needs() -> st.SearchStrategy[str]:
 
 
 def bn_needs_valid(ex: dict) -> dict:
-    """Without weight and bias only x can require grad (else there is nothing to differentiate)."""
-    return ex if ex["affine"] else dict(ex, needs="x")
+    """Only the inputs given can require grad (x when none of them would: something to differentiate)."""
+    given = "x" + ex.get("parts", "wb" if ex["affine"] else "")
+    needs = "".join(c for c in ex["needs"] if c in given)
+    return dict(ex, needs=needs or "x")
+
+
+def bn_function_examples(shapes: st.SearchStrategy[tuple], dtypes=("float64", "float32"),
+                         **extra) -> st.SearchStrategy[dict]:
+    """BatchNormFunction examples: weight and bias each given or None (``parts``), every input rank."""
+    examples = bn_examples(shapes, dtypes, parts=st.sampled_from(["wb", "wb", "w", "b", ""]), **extra)
+    examples = examples.map(lambda ex: dict(ex, affine=ex["parts"] != ""))
+    return examples.map(bn_needs_valid) if "needs" in extra else examples
 
 
 def bn_tracking() -> st.SearchStrategy[bool]:
@@ -346,11 +388,16 @@ def bn_tracking() -> st.SearchStrategy[bool]:
     return st.sampled_from([True, True, False])
 
 
+def bn_momenta() -> st.SearchStrategy[float | None]:
+    """A BatchNorm momentum: the default, None (cumulative average), 0 and values between."""
+    return st.sampled_from([0.1, 0.5, None, 0.9, 0.0])
+
+
 def bn_running_stats(shapes: st.SearchStrategy[tuple]) -> st.SearchStrategy[dict]:
     """Several training forwards (an eval forward among them, sometimes) and a momentum."""
     return bn_examples(
         shapes,
-        momentum=st.sampled_from([0.1, 0.5, None, 0.9, 0.0]),
+        momentum=bn_momenta(),
         steps=st.integers(1, 4),
         eval_at=st.sampled_from([None, 1]),
         track=bn_tracking(),

@@ -199,12 +199,15 @@ class FitLog(Reply):
 @dataclass(frozen=True)
 class DropoutOutputs(Reply):
     requires_grad: list  # per step: was the output part of an autograd graph
+    p: Any = None  # the layer's attribute ``p`` right after construction (None: absent or not a number)
+    intact: list = field(default_factory=list)  # per step: was the caller's input left unchanged
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
 class FunctionOutput(Reply):
     type: str  # the type name of what BatchNormFunction.apply returned
+    intact: bool = True  # the caller's x (and weight, bias) unchanged by the call
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
@@ -333,12 +336,18 @@ class OptimizerProblem(Request):
 @dataclass(frozen=True)
 class SchedulerRun(Request):
     """``PowerDecayLR(opt, power=power)`` (``power`` None: not passed) on an SGD with ``base_lrs``;
-    ``resume_at``: continue through ``state_dict()`` after that many rounds."""
+    ``resume_at``: continue through ``state_dict()`` after that many rounds; ``last_epoch`` (not None):
+    passed to the constructor, every group carrying ``initial_lr`` = its base lr and ``lr`` =
+    ``start_lrs`` (a resumed optimizer); ``set_lrs``: ``[k, lrs]`` pairs, the groups' lr set to ``lrs``
+    by hand before round k."""
 
     base_lrs: list
     power: float | None
     steps: int
     resume_at: int | None = None
+    last_epoch: int | None = None
+    start_lrs: list | None = None
+    set_lrs: list | None = None
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
@@ -370,6 +379,7 @@ class FitRun(Request):
     seed: int | None
     snap_steps: bool
     standin: bool = True
+    pre_grad: bool = False
     tensors: Tensors = field(default_factory=dict, repr=False)
 
 
@@ -377,7 +387,7 @@ class FitRun(Request):
 @dataclass(frozen=True)
 class DropoutRun(Request):
     """``torch.manual_seed(seed)``, ``name(p=p)``, then per step (``x``: a tensor name, ``train``,
-    ``grad``) one call."""
+    ``grad``; ``reseed``: ``torch.manual_seed(reseed)`` first) one call."""
 
     p: float
     seed: int
@@ -433,8 +443,9 @@ class BnModuleRun(Request):
 @dataclass(frozen=True)
 class DeviceRun(Request):
     """Run the graded ``name`` (``kind``: optimizer, dropout, bn_function, bn_module) with no data on
-    ``meta``, and on ``cuda`` when the worker has a GPU: per entry of ``configs`` (constructor keywords),
-    two optimizer steps, or a training and an eval forward and backward."""
+    ``meta``, and on ``cuda`` when the worker has a GPU: per entry of ``configs`` (constructor keywords;
+    for layers also ``shape``, the input's, and for bn_function ``parts``, which of weight and bias are
+    given), two optimizer steps, or a training and an eval forward and backward."""
 
     name: str
     kind: str

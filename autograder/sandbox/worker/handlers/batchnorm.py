@@ -52,15 +52,17 @@ def bn_function_run(ctx: Context, req: ops.BnFunctionRun) -> ops.FunctionOutput:
 
     x, w, b = given("x", "x"), given("weight", "w"), given("bias", "b")
     y = fn.apply(x, w, b, req.eps)
+    intact = all(torch.equal(t.detach(), tensors[key]) for key, t in (("x", x), ("weight", w), ("bias", b))
+                 if t is not None)
     if not isinstance(y, torch.Tensor):
-        return ops.FunctionOutput(type(y).__name__)
+        return ops.FunctionOutput(type(y).__name__, intact)
     out = {"y": plain(y)}
     if backward:
         y.backward(tensors["grad"])
         for key, t in (("gx", x), ("gw", w), ("gb", b)):
             if t is not None and t.grad is not None:
                 out[key] = plain(t.grad)
-    return ops.FunctionOutput(type(y).__name__, out)
+    return ops.FunctionOutput(type(y).__name__, intact, out)
 
 
 def _state_entry(m, i: int, out: dict[str, torch.Tensor]) -> dict:
@@ -78,9 +80,19 @@ def _state_entry(m, i: int, out: dict[str, torch.Tensor]) -> dict:
         entry["params"] = [name for name, _ in m.named_parameters()]
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
-                entry["entries"][key] = {"shape": list(value.shape), "dtype": str(value.dtype)}
-                out[f"{i}/{key}"] = plain(value)
+                entry["entries"][key] = {"shape": list(value.shape), "dtype": str(value.dtype),
+                                         "device": value.device.type}
+                if value.device.type == "cpu":
+                    out[f"{i}/{key}"] = plain(value)
     return entry
+
+
+def _factory(kwargs: dict) -> dict:
+    """Constructor keywords from JSON: a ``dtype`` travels as its name (``"float64"``)."""
+    kw = tupled(kwargs)
+    if isinstance(kw.get("dtype"), str):
+        kw["dtype"] = DTYPES[kw["dtype"]]
+    return kw
 
 
 @graded_op(ops.BnModuleState)
@@ -90,7 +102,7 @@ def bn_module_state(ctx: Context, req: ops.BnModuleState) -> ops.ModuleStates:
     cls = ctx.graded(req.name)
     out: dict[str, torch.Tensor] = {}
     with substituted(ctx.module.__dict__, "BatchNormFunction", _standin(ctx)):
-        configs = [_state_entry(cls(req.num_features, **tupled(kwargs)), i, out)
+        configs = [_state_entry(cls(req.num_features, **_factory(kwargs)), i, out)
                    for i, kwargs in enumerate(req.configs)]
     return ops.ModuleStates(configs, out)
 
@@ -118,7 +130,7 @@ def _step(m, i: int, step: dict, req: ops.BnModuleRun, out: dict[str, torch.Tens
     try:
         y = m(x)
         out[f"y{i}"] = plain(y)
-        if grad is not None:
+        if grad is not None and y.requires_grad:  # a detached output: no gradients (the checks say so)
             y.backward(grad)
     except Exception as exc:
         if not req.catch:

@@ -46,29 +46,36 @@ def _optimizer(cls, kwargs: dict, device: str) -> list[str]:
                        for k, v in (state[p].items() if p in state else [])], params[0].device)
 
 
-def _forward_backward(layer, x: torch.Tensor) -> None:
+def _forward_backward(layer, x: torch.Tensor) -> list[str]:
+    """One forward and (when the output is part of an autograd graph: a detached output is the other
+    lines' business) one backward; the output's placement."""
     y = layer(x.detach().clone().requires_grad_(True))
-    y.backward(torch.ones_like(y))
+    if isinstance(y, torch.Tensor) and y.requires_grad:
+        y.backward(torch.ones_like(y))
+    return _misplaced([("the output", y)], x.device)
 
 
 def _layer(ctx: Context, cls, name: str, kind: str, kwargs: dict, device: str) -> list[str]:
-    shape = SHAPES.get(f"{kind}:{name}", SHAPES[kind])
+    kwargs = dict(kwargs)
+    shape = tuple(kwargs.pop("shape", None) or SHAPES.get(f"{kind}:{name}", SHAPES[kind]))
     x = torch.ones(shape, device=device)
     if kind == "bn_function":
-        c = shape[1]
-        w, b = (torch.ones(c, device=device, requires_grad=True) for _ in range(2))
-        y = cls.apply(x.requires_grad_(True), w, b, 1e-5)
-        y.backward(torch.ones_like(y))
-        return []
+        # kwargs["parts"]: which of weight and bias are given (the others are None)
+        c, parts = shape[1], kwargs.get("parts", "wb")
+        w, b = (torch.ones(c, device=device, requires_grad=True) if part in parts else None for part in "wb")
+        return _forward_backward(lambda t: cls.apply(t, w, b, 1e-5), x)
     standin = ctx.standin("BatchNormFunction", "BatchNormFunction") if kind == "bn_module" else None
+    misplaced: list[str] = []
     with substituted(ctx.module.__dict__ if standin else None, "BatchNormFunction", standin):
         m = cls(shape[1], **tupled(kwargs)) if kind == "bn_module" else cls(**tupled(kwargs))
         m = m.to(device)
         for training in (True, False):
             m.train(training)
-            _forward_backward(m, x)
+            misplaced += [f"{what} in {'training' if training else 'eval'} mode"
+                          for what in _forward_backward(m, x)]
     named = list(m.named_buffers()) + list(m.named_parameters()) if isinstance(m, nn.Module) else []
-    return _misplaced([(f"bn.{k}" if kind == "bn_module" else k, v) for k, v in named], torch.device(device))
+    return misplaced + _misplaced([(f"bn.{k}" if kind == "bn_module" else k, v) for k, v in named],
+                                  torch.device(device))
 
 
 @graded_op(ops.DeviceRun)

@@ -149,6 +149,10 @@ def make_scheduler(spec: dict | None, optimizer: torch.optim.Optimizer, recorder
 PRED_WEIGHT = 0.1
 
 
+# The gradient every parameter holds when ``fit`` is called with ``pre_grad``.
+PRE_GRAD = 0.25
+
+
 def fit_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """``mean((pred - target)**2) + PRED_WEIGHT * mean(pred)``, the loss every fit run trains with."""
     return ((pred.reshape(target.shape) - target) ** 2).mean() + PRED_WEIGHT * pred.mean()
@@ -222,13 +226,17 @@ class FitHarness:
     ``operations.FitRun`` request (tensors ``X``, ``y``, ``Xv``, ``yv``, ``init/<key>``): ``setup``,
     ``lr``, ``momentum``, ``scheduler`` (see make_scheduler), ``script``, ``fit_kwargs`` (batch_size,
     max_epochs, patience), ``seed`` (None: no generator is passed), ``snap_steps`` (record the state
-    after every optimizer step). ``minibatches``: the stand-in's class (``StandInMinibatches``)."""
+    after every optimizer step), ``pre_grad`` (the model already holds gradients, ``PRE_GRAD`` in every
+    entry, when ``fit`` is called). ``minibatches``: the stand-in's class (``StandInMinibatches``)."""
 
     def __init__(self, req: ops.FitRun, minibatches: type) -> None:
         self.req = req
         tensors = req.tensors
         self.X, self.y, self.Xv, self.yv = (tensors[k].clone() for k in ("X", "y", "Xv", "yv"))
         self.model = build_model(req.setup, tensors)
+        if req.pre_grad:  # gradients left over from earlier work: fit must clear them before its first step
+            for p in self.model.parameters():
+                p.grad = torch.full_like(p, PRE_GRAD)
         self.recorder = Recorder(self.model)
         self.model.recorder = self.recorder
         self.loss_fn = RecordingLoss(self.recorder, self.model, self.Xv.shape[0], req.script)
