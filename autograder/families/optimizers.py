@@ -187,7 +187,8 @@ def case_settings(name: str, ex: dict, params, grads) -> str:
     plural = {1: ""}
     bits = [f"{name}({kwargs_literal(ex['kwargs']) or 'default hyper-parameters'})",
             str(ex["dtype"]).replace("torch.", ""),
-            f"{len(params)} parameter{plural.get(len(params), 's')}", f"{len(grads)} step{plural.get(len(grads), 's')}"]
+            f"{len(params)} parameter{plural.get(len(params), 's')}",
+            f"{len(grads)} step{plural.get(len(grads), 's')}"]
     missing = [f"params[{i}] at step {t + 1}"
                for t, row in enumerate(grads) for i, g in enumerate(row) if g is None]
     if missing:
