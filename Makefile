@@ -16,7 +16,7 @@ RESUME ?=
 NBGRADER ?=
 GRADE_FLAGS = --jobs $(JOBS)$(if $(FORCE), --force)$(if $(RESUME), --resume)$(if $(GRANTS), --grant-review $(GRANTS))
 
-.PHONY: setup grade test release autograde feedback publish export gradescope bench lint lock clean mutants similarity
+.PHONY: setup grade test release autograde feedback publish export gradescope bench lint lock clean mutants similarity hints
 
 setup: $(STAMP)
 
@@ -95,6 +95,11 @@ similarity: $(STAMP)
 # Without ASSIGNMENT: all three. Report: grades/mutants/<assignment>.json.
 mutants: $(STAMP)
 	$(PY) -m autograder.tasks.mutants $(foreach a,$(ASSIGNMENT),--assignment $(a)) --jobs $(JOBS) $(MUTANTS_ARGS)
+
+# The known misreadings' signatures behind the feedback's "Likely misreading" hints, from the corpus
+# (autograder/grading/rubric/hints/): run after changing a check or the known-wrong table.
+hints: $(STAMP)
+	$(PY) -m autograder.tasks.hints $(foreach a,$(ASSIGNMENT),--assignment $(a)) --jobs $(JOBS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

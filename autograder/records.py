@@ -40,6 +40,7 @@ class Rubric:
     module: str
     title: str
     lines: tuple[RubricLine, ...]
+    hints: bool = True  # name a known misreading when a failing case matches one (``grading/hints.py``)
 
     @property
     def max_score(self) -> float:

@@ -71,6 +71,7 @@ def place(feedback: str, module: str, filename: str, notebook: bool) -> str:
     return BLOCK.sub(fit, feedback)
 
 
+SAME_CASE = "(The same case as under"
 # a placed block with the line that says where to run it (``place``)
 PLACED = re.compile(r"^To see it yourself[^\n]*\n```python\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
 
@@ -86,7 +87,7 @@ def share_repeated(feedbacks: list[tuple[str, str]]) -> dict[str, str]:
             first = seen.setdefault(match.group(1), line_id)
             if first == line_id:
                 return match.group(0)
-            return f"(The same case as under `{first}`: its code is shown there.)"
+            return f"{SAME_CASE} `{first}`: its code is shown there.)"
 
         shared = PLACED.sub(point, feedback)
         if shared != feedback:

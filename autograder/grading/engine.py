@@ -26,7 +26,7 @@ from ..families.interface import SourceFacts
 from ..sandbox.guards import GUARDS
 from ..sandbox.runner import BudgetSpent, Limits, WorkerDied, WorkerTimeout, Zygote
 from ..sandbox.session import WorkerSession
-from . import review
+from . import hints, review
 from .loader import Submission, load_submission
 from .phases import load_note, missing_message, phases, session_for
 from .results import CheckResult, StudentResult
@@ -293,8 +293,8 @@ def grade_submission(
             not_loaded = _run_phase(phase.lines, sub, session, config, hung, facts, out, result)
         finally:
             session.stop()
-    result.checks = _share_repeated_cases(_forbid_whole_names([out[line.id] for line in rubric.lines]),
-                                          rubric)
+    checks = _share_repeated_cases(_forbid_whole_names([out[line.id] for line in rubric.lines]), rubric)
+    result.checks = hints.add_hints(checks, rubric)
     _summarize_stubs(result)
     return result
 

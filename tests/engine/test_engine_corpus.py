@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading import hints
 from autograder.grading.engine import grade_submission
 from autograder.grading.results import student_record
 from autograder.grading.rubric import assignment_ids, load_rubric
@@ -97,6 +98,17 @@ def test_single_bug_loses_exactly_its_lines(wrong, zygote, tmp_path, snippet_run
                 r"Traceback \(most recent|kitworker|/autograder/|reference\.", item["feedback"]
             )
     reproducers_run_as_printed(record, path, load_rubric(wrong.assignment).module, snippet_runner)
+    hints_name_this_misreading(record, wrong)
+
+
+def hints_name_this_misreading(record: dict, wrong) -> None:
+    """A known misreading with a signature of its own (``make hints``) is named on its lines, and a hint
+    shown never names another one."""
+    shown = [i["feedback"].split("\n", 1)[0] for i in record["items"] if i["feedback"].startswith(hints.LEAD)]
+    assert all(line == hints.hint_text(wrong.reason) for line in shown), shown
+    listed = {v["name"] for v in hints.table(wrong.assignment).values()}
+    if wrong.name in listed:
+        assert shown, f"{wrong.name} has a signature of its own but got no hint: run make hints"
 
 
 def reproducers_run_as_printed(record: dict, path: Path, module: str, runner: SnippetRunner) -> None:

@@ -55,6 +55,9 @@ def read_rubric(path: Path, assignment: str | None = None) -> Rubric:
             for row in rows
         )
         declared, module = data["assignment"], data["module"]
+        hints = data.get("hints", True)
+        if not isinstance(hints, bool):
+            raise ValueError(f"hints = {hints!r} (true or false)")
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise RubricError(f"{path.name}: not a valid rubric ({type(exc).__name__}: {exc})") from None
     ids = [line.id for line in lines]
@@ -72,7 +75,7 @@ def read_rubric(path: Path, assignment: str | None = None) -> Rubric:
                 f"{path.name}: rubric line {line.id} has kind {line.kind!r}, which no family registers "
                 f"(known kinds: {', '.join(sorted(kinds))})"
             )
-    return Rubric(assignment=declared, module=module, title=data.get("title", ""), lines=lines)
+    return Rubric(assignment=declared, module=module, title=data.get("title", ""), lines=lines, hints=hints)
 
 
 @cache
