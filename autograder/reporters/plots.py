@@ -75,8 +75,8 @@ def _nice_ticks(low: float, high: float, target: int = 6) -> list[float]:
 
 def _log_ticks(low: float, high: float, decades: float) -> tuple[list[float], list[str]]:
     """Tick values and labels of a log axis over [low, high] (both > 0) for data spanning ``decades``:
-    the powers of ten, and when the data spans few of them also the round values between them,
-    labelled as plain numbers."""
+    the powers of ten, and when the data spans few of them also the round values between them; all
+    labelled one way (plain numbers when there are values between, else ``10ⁿ``), never mixed."""
     if decades < 1:
         between = (1, 2, 3, 4, 6, 8)
     elif decades < MINOR_DECADES:
@@ -89,7 +89,7 @@ def _log_ticks(low: float, high: float, decades: float) -> tuple[list[float], li
             v = m * 10.0**k
             if low <= v * (1 + 1e-12) and v <= high * (1 + 1e-12):
                 values.append(v)
-                labels.append(_power_of_ten(v) if m == 1 else f"{v:g}")
+                labels.append(f"{v:g}" if len(between) > 1 else _power_of_ten(v))
     return values, labels
 
 
@@ -168,13 +168,22 @@ def svg(plot: dict) -> str:
     labels = [str(s.get("label", "")) for s in plot["series"]]
     if any(labels):
         box_w = 34 + 6.3 * max(len(label) for label in labels)
-        bx, by = LEFT + plot_w - box_w - 6, TOP + 6
-        out.append(f'<rect x="{bx:.1f}" y="{by}" width="{box_w:.1f}" height="{8 + 16 * len(labels)}" '
+        box_h = 8 + 16 * len(labels)
+        drawn = [(px(x), py(y)) for pts in lines for x, y in pts]
+
+        def covered(corner: tuple[float, float]) -> int:  # how many drawn points the box would hide
+            cx, cy = corner
+            return sum(cx - 4 <= x <= cx + box_w + 4 and cy - 4 <= y <= cy + box_h + 4 for x, y in drawn)
+
+        right, bottom = LEFT + plot_w - box_w - 6, TOP + plot_h - box_h - 6
+        corners = [(right, TOP + 6), (right, bottom), (LEFT + 6, bottom), (LEFT + 6, TOP + 6)]
+        bx, by = min(corners, key=covered)  # the emptiest corner (top right first on a tie)
+        out.append(f'<rect x="{bx:.1f}" y="{by:.1f}" width="{box_w:.1f}" height="{box_h}" '
                    'fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>')
         for k, (label, dashed) in enumerate(zip(labels, dashes, strict=True)):
             y = by + 14 + 16 * k
             dash = ' stroke-dasharray="6 4"' if dashed else ""
-            out.append(f'<line x1="{bx + 6:.1f}" y1="{y - 4}" x2="{bx + 28:.1f}" y2="{y - 4}" '
+            out.append(f'<line x1="{bx + 6:.1f}" y1="{y - 4:.1f}" x2="{bx + 28:.1f}" y2="{y - 4:.1f}" '
                        f'stroke="{COLORS[k % len(COLORS)]}" stroke-width="2"{dash}/>')
             out.append(_text(bx + 32, y, label, "start"))
     out.append(_text(WIDTH / 2, 18, str(plot.get("title", "")), extra=' font-size="13"'))

@@ -73,3 +73,28 @@ def test_the_svg_is_deterministic_and_a_degenerate_plot_still_draws():
     assert plots.svg(plot) == plots.svg(plot) and "<polyline" in plots.svg(plot)
     empty = _plot([-1.0, 0.0], [float("nan"), -2.0])
     assert plots.svg(empty).startswith("<svg") and "<polyline" not in plots.svg(empty)
+
+
+def test_a_log_axis_labels_its_ticks_one_way():
+    few = {"title": "t", "caption": "", "xlabel": "step", "ylabel": "loss", "log": True,
+           "series": [{"label": "a", "x": [0, 1, 2], "y": [0.4, 1.5, 6.0]}]}
+    labels = _tick_labels(plots.svg(few))
+    assert labels and all("10" not in lab or lab == "10" for lab in labels), labels  # 0.5, 1, 2, 5: no 10⁰
+    many = dict(few, series=[{"label": "a", "x": [0, 1, 2], "y": [1e-6, 1e-2, 10.0]}])
+    labels = _tick_labels(plots.svg(many))
+    assert labels and all(lab.startswith("10") for lab in labels), labels
+
+
+def test_the_legend_goes_where_it_hides_no_curve():
+    falling = {"title": "t", "caption": "", "xlabel": "step", "ylabel": "loss", "log": False,
+               "series": [{"label": "your SGD", "x": list(range(50)), "y": [50 - t for t in range(50)]},
+                          {"label": "torch.optim.SGD", "x": list(range(50)), "y": [49 - t for t in range(50)]}]}
+    rising = dict(falling, series=[dict(s, y=list(reversed(s["y"]))) for s in falling["series"]])
+    for plot in (falling, rising):
+        text = plots.svg(plot)
+        box = re.search(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="#ffffff" '
+                        r'fill-opacity', text)
+        bx, by, bw, bh = map(float, box.groups())
+        points = [tuple(map(float, p.split(","))) for line in re.findall(r'points="([^"]+)"', text)
+                  for p in line.split()]
+        assert not [p for p in points if bx <= p[0] <= bx + bw and by <= p[1] <= by + bh]
