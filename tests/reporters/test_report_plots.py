@@ -86,9 +86,10 @@ def test_a_log_axis_labels_its_ticks_one_way():
 
 
 def test_the_legend_goes_where_it_hides_no_curve():
+    steps = list(range(50))
     falling = {"title": "t", "caption": "", "xlabel": "step", "ylabel": "loss", "log": False,
-               "series": [{"label": "your SGD", "x": list(range(50)), "y": [50 - t for t in range(50)]},
-                          {"label": "torch.optim.SGD", "x": list(range(50)), "y": [49 - t for t in range(50)]}]}
+               "series": [{"label": "your SGD", "x": steps, "y": [50 - t for t in steps]},
+                          {"label": "torch.optim.SGD", "x": steps, "y": [49 - t for t in steps]}]}
     rising = dict(falling, series=[dict(s, y=list(reversed(s["y"]))) for s in falling["series"]])
     for plot in (falling, rising):
         text = plots.svg(plot)
