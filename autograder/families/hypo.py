@@ -79,6 +79,7 @@ def search(
     max_examples: int,
     describe: Callable[[Any, str], str],
     explicit: list | tuple = (),
+    typical: Callable[[Any], bool] | None = None,
 ) -> None:
     """Run ``body(example)`` over examples of ``strategy``; on failure raise ``Fail`` whose feedback
     is ``describe(minimal_example, detail)``. Student exceptions count as failures (and shrink).
@@ -86,7 +87,11 @@ def search(
     not pass does the search run them one by one (and shrink).
 
     ``attempt`` below must keep its exact source text: with ``derandomize=True`` hypothesis seeds the
-    examples from it (``function_digest``), so editing it changes every example a check draws."""
+    examples from it (``function_digest``), so editing it changes every example a check draws.
+
+    ``typical(example)``: whether an example lies in the contract's usual range. When the minimal
+    failing case does not (``p=0``, ``lr=0``, an empty batch: an edge that invites a special case
+    rather than the fix), the smallest failing case in the usual range is shown after it."""
     # Long on purpose: attempt is a closure over this state and its text seeds hypothesis (see above),
     # so the batched pass, the search and the shrink stay together here.
     max_examples = max(1, math.ceil(max_examples * ctx.examples_scale))
@@ -167,4 +172,32 @@ def search(
         raise StudentError(
             err.info, err.op, describe(last["example"], "your code raised an exception (below)")
         )
-    raise Fail(describe(last["example"], last["detail"]))
+    feedback = describe(last["example"], last["detail"])
+    if typical is not None and not typical(last["example"]):
+        usual = _typical_case(strategy.filter(typical), checked, max_examples)
+        if usual is not None:
+            feedback += ("\nThat smallest case is an edge value. The same check fails in the usual range "
+                         "too, which is the case to fix first: " + describe(*usual))
+    raise Fail(feedback)
+
+
+def _typical_case(strategy: st.SearchStrategy, body: Callable[[Any], None],
+                  max_examples: int) -> tuple[Any, str] | None:
+    """The minimal failing (example, detail) of ``body`` over ``strategy``, None when none fails (a
+    student's crash there counts as no case: the edge case already shows it)."""
+    found: dict[str, Any] = {}
+
+    def usual(example: Any) -> None:
+        try:
+            body(example)
+        except Mismatch as exc:
+            found.update(example=example, detail=exc.detail)
+            raise
+
+    try:
+        settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
+                 suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
+                 report_multiple_bugs=False, print_blob=False)(given(strategy)(usual))()
+    except Exception:  # noqa: BLE001 - whatever ended the search, the recorded case is the answer
+        pass
+    return (found["example"], found["detail"]) if found else None

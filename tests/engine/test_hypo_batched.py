@@ -146,3 +146,31 @@ def test_the_examples_scale_draws_that_share_of_the_budget_and_every_hand_picked
     _, third = run(lambda x: 2 * x, batched=batched, examples_scale=0.34)
     assert len(full.seen) == 40 + 1 and len(third.seen) == 14 + 1  # 40 drawn (14 at a third) and x=3
     assert 3 in third.seen
+
+
+def _search_with_typical(fn, typical):
+    worker = FakeWorker(fn)
+    ctx = CheckContext(line=SimpleNamespace(name="f", id="f.x"), session=worker, budget_s=30.0)
+
+    def body(x: int) -> None:
+        got = int(ctx.call(ops.Construct("f", {"x": x})).message)
+        if got != 2 * x:
+            raise hypo.Mismatch(f"f({x}) = {got}")
+
+    with pytest.raises(Fail) as failed:
+        hypo.search(ctx, st.integers(0, 1000), body, max_examples=40,
+                    describe=lambda x, detail: f"x={x}: {detail}", typical=typical)
+    return failed.value.feedback
+
+
+def test_an_edge_case_is_followed_by_the_smallest_case_of_the_usual_range():
+    # wrong everywhere: the minimal case is the edge x=0, then the smallest usual one (x >= 10)
+    text = _search_with_typical(lambda x: 2 * x + 1, typical=lambda x: x >= 10)
+    assert text.startswith("x=0: f(0) = 1")
+    assert "fails in the usual range too" in text and "x=10: f(10) = 21" in text
+    # wrong only at the edge: nothing more to show
+    text = _search_with_typical(lambda x: 1 if x == 0 else 2 * x, typical=lambda x: x >= 10)
+    assert text == "x=0: f(0) = 1"
+    # a usual minimal case: shown alone
+    text = _search_with_typical(lambda x: 2 * x + (x >= 50), typical=lambda x: x >= 10)
+    assert text == "x=50: f(50) = 101"
