@@ -146,7 +146,7 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
     rows = ["[" + ", ".join("None" if g is None else tensor_literal(g) for g in row) + "]" for row in grads]
     head += ["grads = [  # one row per step: each parameter's gradient (None: no gradient)",
              *(f"    {row}," for row in rows), "]", ""]
-    body = ["def steps(make):",
+    body = ["def steps(make, resume_at=None):" if resume_at else "def steps(make):",
             f"    params = [{', '.join(tensor_literal(p, requires_grad=True) for p in params)}]",
             "    opt, out = make(params), []", "    for step, row in enumerate(grads, start=1):"]
     for t, lr in sorted(changes.items()):
@@ -161,7 +161,7 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
                  "            p.grad = None if g is None else g.clone()"]
     body += ["        opt.step()"]
     if resume_at:
-        body += [f"        if step == {resume_at}:  # interrupt, then resume from a copy of the state",
+        body += ["        if step == resume_at:  # interrupt, then resume from a copy of the state",
                  "            state = copy.deepcopy(opt.state_dict())", "            opt = make(params)",
                  "            opt.load_state_dict(state)"]
     record = "[p.tolist() for p in params]"
@@ -176,7 +176,10 @@ def snippet(name: str, params, grads, kwargs: dict, groups=None, *, new_lr: floa
         expected = [f"alone = [steps(lambda params, i=i, kw=kw: torch.optim.{name}([params[i]], **kw))",
                     f"         for i, kw in enumerate([{settings}])]  # each group's settings",
                     "expected = [[run[t][i] for i, run in enumerate(alone)] for t in range(len(grads))]"]
-    tail = ["", f"got = steps(lambda params: {make})", *expected,
+    if resume_at:  # against the student's own uninterrupted run (what the check compares)
+        expected = [f"expected = steps(lambda params: {make})  # your optimizer, not interrupted"]
+    got = f"got = steps(lambda params: {make}" + (f", resume_at={resume_at})" if resume_at else ")")
+    tail = ["", got, *expected,
             "for step, (g, e) in enumerate(zip(got, expected), start=1):",
             "    print(f'after step {step}:')", show("g", "e", "    ")]
     return block(*head, *body, *tail)

@@ -113,4 +113,22 @@ ROWS: list[tuple] = [
      {"fit.early_stopping"},
      "Stops one epoch too early: after patience - 1 epochs without improvement (the same as correct "
      "for patience=1 only)."),
+    # Once listed as equivalent rewrites; the contract now says why they are not (closed form from
+    # initial_lr and last_epoch; zero_grad before the forward pass, the model may hold gradients).
+    ("sched_chainable_from_group_lr", "correct/loop.py",
+     "        k = self.last_epoch\n        return [base_lr / (k + 1) ** self.power for base_lr in self.base_lrs]\n",
+     "        k = self.last_epoch\n        groups = self.optimizer.param_groups\n        if k == 0:\n"
+     "            return [group['lr'] for group in groups]\n"
+     "        return [group['lr'] * (k / (k + 1)) ** self.power for group in groups]\n",
+     {"PowerDecayLR.schedule"},
+     "A chainable get_lr that multiplies the group's current lr by (k / (k + 1)) ** power: wrong once "
+     "something else set the lr, or when built with last_epoch >= 0."),
+    ("fit_model_zero_grad_after_step", "correct/loop.py",
+     "            optimizer.zero_grad()\n            loss = loss_fn(model(X[idx]), y[idx])\n"
+     "            loss.backward()\n            optimizer.step()\n",
+     "            loss = loss_fn(model(X[idx]), y[idx])\n            loss.backward()\n"
+     "            optimizer.step()\n            model.zero_grad()\n",
+     {"fit.training_loop"},
+     "Clears gradients after the step with model.zero_grad(): gradients the model held when fit was "
+     "called leak into the first step."),
 ]
