@@ -152,7 +152,7 @@ def case_snippet(
         lines.append("got = y.detach()")
     lines += [
         f"expected = {_expected_code(p, grad)}",
-        "differ = ~torch.isclose(got, expected.to(got.dtype), rtol=1e-5, atol=0.0)",
+        f"differ = ~torch.isclose(got, expected.to(got.dtype), rtol={DROPOUT.rtol[dtype]!r}, atol=0.0)",
         "print('elements that differ:', int(differ.sum()), 'of', differ.numel())",
         show("got[differ][:8].tolist()", "expected[differ][:8].tolist()"),
     ]

@@ -21,14 +21,6 @@ GD = "01_gradient_descent"
 KNOWN_EQUIVALENT: list[EquivalentSubmission] = [
     EquivalentSubmission(
         GD,
-        "chainable_scheduler",
-        "correct/loop.py",
-        "        k = self.last_epoch\n        return [base_lr / (k + 1) ** self.power for base_lr in self.base_lrs]\n",
-        "        k = self.last_epoch\n        groups = self.optimizer.param_groups\n        if k == 0:\n            return [group['lr'] for group in groups]\n        return [group['lr'] * (k / (k + 1)) ** self.power for group in groups]\n",
-        "a chainable get_lr that multiplies the previous lr by (k / (k + 1)) ** power",
-    ),
-    EquivalentSubmission(
-        GD,
         "scheduler_overrides_step",
         "correct/loop.py",
         "    def get_lr(self):\n        k = self.last_epoch\n",
@@ -42,14 +34,6 @@ KNOWN_EQUIVALENT: list[EquivalentSubmission] = [
         "    for start in range(0, n, batch_size):\n        yield order[start:start + batch_size]\n",
         "    yield from order.split(batch_size)  # n = 0: one empty batch, which is fine\n",
         "splits the permutation with Tensor.split instead of a slicing loop",
-    ),
-    EquivalentSubmission(
-        GD,
-        "fit_zero_grad_after_step_model_zero_grad",
-        "correct/loop.py",
-        "            optimizer.zero_grad()\n            loss = loss_fn(model(X[idx]), y[idx])\n            loss.backward()\n            optimizer.step()\n",
-        "            loss = loss_fn(model(X[idx]), y[idx])\n            loss.backward()\n            optimizer.step()\n            model.zero_grad()\n",
-        "clears gradients after the step with model.zero_grad()",
     ),
     EquivalentSubmission(
         GD,
@@ -105,8 +89,12 @@ KNOWN_EQUIVALENT += [
         "    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):\n",
         "class BatchNorm1d(nn.Module):\n"
         "    def __init__(self, num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,\n"
-        "                 device=None, dtype=None):\n",
-        "torch.nn.BatchNorm1d's signature: eps written 1e-05, trailing device=None, dtype=None",
+        "                 device=None, dtype=None):\n"
+        "        self._build(num_features, eps, momentum, affine, track_running_stats)\n"
+        "        self.to(device=device, dtype=dtype)  # the factory keywords, honoured as torch does\n"
+        "\n"
+        "    def _build(self, num_features, eps, momentum, affine, track_running_stats):\n",
+        "torch.nn.BatchNorm1d's signature: eps written 1e-05, trailing device=None, dtype=None (honoured)",
     ),
     EquivalentSubmission(
         "03_regularization",

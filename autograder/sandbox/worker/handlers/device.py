@@ -50,7 +50,7 @@ def _forward_backward(layer, x: torch.Tensor) -> list[str]:
     """One forward and (when the output is part of an autograd graph: a detached output is the other
     lines' business) one backward; the output's placement."""
     y = layer(x.detach().clone().requires_grad_(True))
-    if isinstance(y, torch.Tensor) and y.requires_grad:
+    if not isinstance(y, torch.Tensor) or y.requires_grad:  # not a tensor: raises as the reproducer does
         y.backward(torch.ones_like(y))
     return _misplaced([("the output", y)], x.device)
 
