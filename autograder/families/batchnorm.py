@@ -128,7 +128,10 @@ def reference_function(t: dict, given: str, eps: float, backward: bool, needs: s
     return out
 
 
-def function_snippet(ex: dict, backward: bool) -> str:
+UNNEEDED = "which needs none here"
+
+
+def function_snippet(ex: dict, backward: bool, direct: bool = False) -> str:
     """The case as a reproducer: the student's BatchNormFunction.apply and torch's F.batch_norm (batch
     statistics) on fresh copies of the same tensors, printing the output or every gradient of both."""
     t = bn_tensors(ex)
@@ -151,8 +154,14 @@ def function_snippet(ex: dict, backward: bool) -> str:
                      "print('inputs unchanged by the call:')",
                      show("all(torch.equal(a, b) for a, b in zip((x, weight, bias), inputs())"
                           " if a is not None)", "True"))
-    lines += [f"grad = {tensor_literal(t['grad'], max_elements=LITERAL_MAX)}",
-              "if isinstance(y, torch.Tensor):  # apply must return the output tensor only",
+    lines += [f"grad = {tensor_literal(t['grad'], max_elements=LITERAL_MAX)}"]
+    if direct:  # what backward returns where autograd would drop it
+        want = [name[0] in needs and name[0] in "x" + given for name in ("x", "weight", "bias")]
+        return block(*lines[:-3], lines[-1],
+                     "returned = y.grad_fn.apply(grad)  # your backward, called as autograd calls it",
+                     "print('a gradient returned for (x, weight, bias):')",
+                     show("[g is not None for g in returned[:3]]", repr(want)))
+    lines += ["if isinstance(y, torch.Tensor):  # apply must return the output tensor only",
               "    y.backward(grad)", "ry.backward(grad)"]
     pairs = [("x", "rx")] + [(n, f"r{n}") for n in ("weight", "bias") if n[0] in given]
     for mine, ref in (pair for pair in pairs if pair[0][0] in needs):
@@ -173,6 +182,11 @@ def function_call(ctx: CheckContext, ex: dict, backward: bool) -> dict[str, torc
         raise Mismatch(
             f"BatchNormFunction.apply must return the output tensor y only; it returned a {resp.type}"
         )
+    if backward and resp.unneeded:
+        raise Mismatch(
+            f"backward returned a gradient for {', '.join(resp.unneeded)}, {UNNEEDED} "
+            "(ctx.needs_input_grad[i] is False): return None there (autograd drops it, after your code "
+            "computed it for nothing)")
     if not backward and not resp.intact:
         raise Mismatch("the call changed its input x (or weight, bias) in place: the caller's tensors must "
                        "keep their values (compute new tensors, e.g. x - mean, not x -= mean)")
@@ -220,7 +234,8 @@ def bn_function_interface(ctx: CheckContext) -> None:
 
 def _describe_function(what: str, backward: bool):
     def describe(ex: dict, detail: str) -> str:
-        return f"{what} ({ex['dtype']}): {detail}\n{function_snippet(ex, backward)}"
+        code = function_snippet(ex, backward, direct=UNNEEDED in detail)
+        return f"{what} ({ex['dtype']}): {detail}\n{code}"
 
     return describe
 

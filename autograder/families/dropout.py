@@ -70,7 +70,8 @@ DROPOUT = DropoutSpec(
         ((500,), torch.float32),
     ),
     train_ps=(0.0, 0.2, 0.5, 0.9, 1.0),
-    rtol={torch.float64: 1e-12, torch.float32: 1e-6},
+    # half precision: x * (1 / (1 - p)) may round twice (the mask product, then the scale)
+    rtol={torch.float64: 1e-12, torch.float32: 1e-6, torch.bfloat16: 2e-2, torch.float16: 2.5e-3},
     stat_shape=(1000, 200),
     stat_ps=(0.1, 0.5, 0.8),
     sigmas=6.0,
@@ -153,6 +154,8 @@ def case_snippet(
     lines += [
         f"expected = {_expected_code(p, grad)}",
         f"differ = ~torch.isclose(got, expected.to(got.dtype), rtol={DROPOUT.rtol[dtype]!r}, atol=0.0)",
+        "print('dtype:')",
+        show("got.dtype", "x.dtype"),
         "print('elements that differ:', int(differ.sum()), 'of', differ.numel())",
         show("got[differ][:8].tolist()", "expected[differ][:8].tolist()"),
     ]
@@ -235,7 +238,8 @@ def dropout_train_values(ctx: CheckContext) -> None:
     _drawn_train_values(ctx)
 
 
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16,
+          "float16": torch.float16}
 
 
 def _drawn_train_values(ctx: CheckContext) -> None:
@@ -270,6 +274,9 @@ def _drawn_train_values(ctx: CheckContext) -> None:
 
     explicit = [{"p": p, "shape": (30, 40), "dtype": "float64", "grad": g, "x_seed": 7, "seed": 8}
                 for p, g in ((0.3, False), (0.7, True), (0.15, True))]
+    # half precision: the output keeps the input's dtype (a float32 mask or scale would promote it)
+    explicit += [{"p": 0.3, "shape": (30, 40), "dtype": d, "grad": False, "x_seed": 7, "seed": 8}
+                 for d in ("bfloat16", "float16")]
     search(ctx, S.dropout_cases(), body, max_examples=DROPOUT.drawn_examples, describe=describe,
            explicit=explicit)
 

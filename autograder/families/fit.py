@@ -30,6 +30,7 @@ from .fit_cases import (
     reference_cached,
     reference_run,
     request,
+    scripted_snippet,
     snippet,
     state_literal,
     validation_loss,
@@ -355,8 +356,9 @@ def _describe_early(ex: dict, detail: str) -> str:
     return (
         "early stopping does not follow the rule (best = first strictly lowest val loss; stop after "
         f"`patience` epochs in a row without a strict improvement): {detail}\n"
-        + snippet(_early_case(ex), "{'best_epoch': out['best_epoch'], 'epochs run': len(out['val_loss'])}",
-                  repr({"best_epoch": best, "epochs run": epochs}))
+        + scripted_snippet(_early_case(ex),
+                           "{'best_epoch': out['best_epoch'], 'epochs run': len(out['val_loss'])}",
+                           repr({"best_epoch": best, "epochs run": epochs}))
     )
 
 

@@ -257,8 +257,8 @@ def snippet(case: dict, got: str = "", expected: str = "") -> str:
     (a literal: torch has no fit of its own)."""
     t = fit_tensors(case)
     kw = case["fit_kwargs"]
-    lines = ["import sys", "", "import torch", "from torch import nn", student_import(FIT.module, "fit"),
-             "", ""]
+    lines = ["import sys", ""] if "minibatches_calls" in got else []
+    lines += ["import torch", "from torch import nn", student_import(FIT.module, "fit"), "", ""]
     if case["setup"] == "probe":
         lines += [
             "class Probe(nn.Module):  # x 1.25 in training, identity in eval mode; counts training batches",
@@ -300,17 +300,50 @@ def snippet(case: dict, got: str = "", expected: str = "") -> str:
     extra = (", scheduler=sched" if sched else "") + (
         f", generator=torch.Generator().manual_seed({case['seed']})" if case["seed"] is not None else ""
     )
-    lines += ["# count the calls of minibatches where fit looks it up (your module, or the notebook's names)",
-              "home = sys.modules.get(fit.__module__)",
-              "names = vars(home) if home is not None else globals()",
-              "minibatches_calls = []",
-              "if 'minibatches' in names:",
-              "    original = names['minibatches']",
-              "    names['minibatches'] = lambda *a, **k: minibatches_calls.append(1) or original(*a, **k)",
-              f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {args}{extra})"]
+    if "minibatches_calls" in got:  # only where the check counts them
+        lines += ["# count the calls of minibatches where fit looks it up (your module or the notebook)",
+                  "home = sys.modules.get(fit.__module__)",
+                  "names = vars(home) if home is not None else globals()",
+                  "minibatches_calls = []",
+                  "if 'minibatches' in names:",
+                  "    original = names['minibatches']",
+                  "    def counted(*a, **k):",
+                  "        minibatches_calls.append(1)",
+                  "        return original(*a, **k)",
+                  "    names['minibatches'] = counted"]
+    lines += [f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {args}{extra})"]
     if got:
         lines.append(show(got, expected))
     return block(*lines)
+
+
+def scripted_snippet(case: dict, got: str, expected: str) -> str:
+    """A scripted run as a short reproducer: any small model and data, the validation losses read from
+    the script (what early stopping decides on), printing ``got`` and ``expected``."""
+    kw = ", ".join(f"{k}={v!r}" for k, v in case["fit_kwargs"].items())
+    n, nv, d = case["n_train"], case["n_val"], case["d"]
+    return block(
+        "import torch",
+        "from torch import nn",
+        student_import(FIT.module, "fit"),
+        "",
+        "torch.manual_seed(0)",
+        f"model = nn.Linear({d}, 1).double()  # any model: the validation losses are scripted",
+        f"X, y = torch.randn({n}, {d}, dtype=torch.float64), torch.randn({n}, 1, dtype=torch.float64)",
+        f"X_val = torch.randn({nv}, {d}, dtype=torch.float64)",
+        f"y_val = torch.randn({nv}, 1, dtype=torch.float64)",
+        f"scripted = iter({case['script']!r})  # the validation loss after each epoch",
+        "",
+        "",
+        "def loss_fn(pred, target):",
+        "    loss = ((pred - target) ** 2).mean()",
+        "    return torch.tensor(next(scripted), dtype=loss.dtype) if target is y_val else loss",
+        "",
+        "",
+        f"opt = torch.optim.SGD(model.parameters(), lr={case['lr']!r})",
+        f"out = fit(model, loss_fn, opt, (X, y), (X_val, y_val), {kw})",
+        show(got, expected),
+    )
 
 
 # --- the cases (fixed: every fit line runs the same code on every submission) ----------------------------

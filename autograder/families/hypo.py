@@ -169,9 +169,7 @@ def search(
         raise Fail("the check failed but the failing example could not be reproduced")
     if last.get("error") is not None:
         err: StudentError = last["error"]
-        raise StudentError(
-            err.info, err.op, describe(last["example"], "your code raised an exception (below)")
-        )
+        raise StudentError(err.info, err.op, crash_case(describe(last["example"], CRASH)))
     feedback = describe(last["example"], last["detail"])
     if typical is not None and not typical(last["example"]):
         usual = _typical_case(strategy.filter(typical), checked, max_examples)
@@ -179,6 +177,19 @@ def search(
             feedback += ("\nThat smallest case is an edge value. The same check fails in the usual range "
                          "too, which is the case to fix first: " + describe(*usual))
     raise Fail(feedback)
+
+
+CRASH = "\x00crash\x00"  # the detail a crash passes to ``describe``: replaced by crash_case
+
+
+def crash_case(text: str) -> str:
+    """A family's description of a failing case, told of a crash: the exception (printed above it by the
+    engine) happened on this case. What the family says differs is dropped (nothing was compared); its
+    one-sentence case ("The case: ...") and its reproducer stay."""
+    head, _, tail = text.partition(CRASH)
+    said = head[head.find("The case:") + len("The case:"):] if "The case:" in head else ""
+    said = " ".join(said.split()).rstrip(":")
+    return f"It happened on this case: {said}{tail}" if said else f"It happened on the case below.{tail}"
 
 
 def _typical_case(strategy: st.SearchStrategy, body: Callable[[Any], None],

@@ -48,7 +48,8 @@ def place(feedback: str, module: str, filename: str, notebook: bool) -> str:
         where = ("To see it yourself, paste this into a new cell at the end of your notebook and run it "
                  "(then delete that cell: it is not part of your solution):")
     else:
-        where = f"To see it yourself, run this in the folder of your {filename} (e.g. saved as repro.py):"
+        where = (f"To see it yourself, save this next to your {filename} (e.g. as repro.py; do not hand it "
+                 "in) and run `python repro.py` there:")
     own = re.compile(rf"^from {re.escape(module)} import [^\n]*\n", re.MULTILINE)
 
     stem = filename[:-3] if filename.endswith(".py") else ""
@@ -56,7 +57,8 @@ def place(feedback: str, module: str, filename: str, notebook: bool) -> str:
     # whose name cannot be imported needs a copy named like the module.
     rename = stem.isidentifier() and stem != module and not keyword.iskeyword(stem)
     if not notebook and stem and stem != module and not rename:
-        where = where.replace(" (e.g. saved", f" after copying it to {module}.py (e.g. saved")
+        where = where.replace(f"next to your {filename}",
+                              f"next to a copy of your {filename} named {module}.py")
 
     def fit(match: re.Match) -> str:
         if notebook:
@@ -72,19 +74,27 @@ def place(feedback: str, module: str, filename: str, notebook: bool) -> str:
 
 
 SAME_CASE = "(The same case as under"
+# a case said in one sentence and its first difference (families write "The case: ...")
+CASE = re.compile(r"The case: .*?(?=\nTo see it yourself|\n```python|\Z)", re.DOTALL)
 # a placed block with the line that says where to run it (``place``)
 PLACED = re.compile(r"^To see it yourself[^\n]*\n```python\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
 
 
 def share_repeated(feedbacks: list[tuple[str, str]]) -> dict[str, str]:
     """One case shown once: for (line id, placed feedback) pairs of one graded name, in rubric order,
-    the feedback of each line whose reproducer repeats an earlier line's, with that block replaced by a
-    pointer to the earlier line. Lines without a repeat are left out of the result."""
+    the feedback of each line whose case repeats an earlier line's (the same code, or the same case
+    sentence and numbers printed another way), with its block replaced by a pointer to the earlier
+    line. Lines without a repeat are left out of the result."""
     seen: dict[str, str] = {}
     out = {}
     for line_id, feedback in feedbacks:
-        def point(match: re.Match, line_id=line_id) -> str:
-            first = seen.setdefault(match.group(1), line_id)
+        case = CASE.search(feedback)
+
+        def point(match: re.Match, line_id=line_id, case=case) -> str:
+            keys = [match.group(1)] + ([case.group(0)] if case else [])
+            first = next((seen[k] for k in keys if k in seen), line_id)
+            for k in keys:
+                seen.setdefault(k, line_id)
             if first == line_id:
                 return match.group(0)
             return f"{SAME_CASE} `{first}`: its code is shown there.)"

@@ -100,76 +100,46 @@ def snippet(base_lrs: list[float], power: float | None, steps: int, resume_at: i
     sched.step(), with the student's PowerDecayLR and with torch's LambdaLR on the same rule; with
     ``resume_at``, both are rebuilt after that step and resumed from deep copies of their state_dicts;
     ``last_epoch``/``start_lrs``/``set_lrs`` as in ``handlers/schedule.drive``."""
-    groups = ", ".join(f'{{"params": [params[{i}]], "lr": {lr!r}}}' for i, lr in enumerate(base_lrs))
+    groups = ", ".join(f'{{"params": [torch.zeros(1)], "lr": {lr!r}}}' for lr in base_lrs)
     power_arg = "" if power is None else f", power={power!r}"
     if last_epoch is not None:
         power_arg += f", last_epoch={last_epoch!r}"
     rule = f"lambda k: 1 / (k + 1) ** {0.3 if power is None else power!r}"
     rule += "" if last_epoch is None else f", last_epoch={last_epoch!r}"
     lines = ["import copy"] if resume_at else []
-    lines += [
-        "import torch",
-        student_import(SCHEDULE.module, SCHEDULE.name),
-        "",
-        "",
-        "def run(make):",
-        '    """The lrs of every group after construction and after each step, with make(opt)."""',
-        f"    params = [torch.zeros(1, requires_grad=True) for _ in range({len(base_lrs)})]",
-        f"    opt = torch.optim.SGD([{groups}])",
-    ]
+    lines += ["import torch", student_import(SCHEDULE.module, SCHEDULE.name), "", "",
+              "def lrs(make):  # every group's lr after construction and after each sched.step()",
+              f"    opt = torch.optim.SGD([{groups}])"]
     if last_epoch is not None:
         start = start_lrs if start_lrs is not None else base_lrs
-        lines += [
-            "    # a resumed optimizer: each group carries its initial_lr, and its lr holds " + repr(start),
-            f"    for group, lr in zip(opt.param_groups, {start!r}):",
-            "        group['initial_lr'] = group['lr']",
-            "        group['lr'] = lr",
-        ]
+        lines += [f"    for group, lr in zip(opt.param_groups, {start!r}):  # a resumed optimizer",
+                  "        group['initial_lr'], group['lr'] = group['lr'], lr"]
+    lines += ["    sched = make(opt)", "    out = [[g['lr'] for g in opt.param_groups]]"]
+    if steps:
+        lines += [f"    for k in range(1, {steps + 1}):"]
+        for k, new_lrs in set_lrs or []:
+            lines += [f"        if k == {k + 1}:  # lrs set by hand (as other code may do) before this step",
+                      f"            for group, lr in zip(opt.param_groups, {new_lrs!r}):",
+                      "                group['lr'] = lr"]
+        lines += ["        opt.step()", "        sched.step()"]
+        if resume_at:
+            lines += [f"        if k == {resume_at}:  # interrupt, rebuild both, resume from copies",
+                      "            states = copy.deepcopy((opt.state_dict(), sched.state_dict()))",
+                      f"            opt = torch.optim.SGD([{groups}])",
+                      "            sched = make(opt)",
+                      "            opt.load_state_dict(states[0])",
+                      "            sched.load_state_dict(states[1])"]
+        lines += ["        out.append([g['lr'] for g in opt.param_groups])"]
     lines += [
-        "    sched = make(opt)",
-        "    lrs = [[g['lr'] for g in opt.param_groups]]  # right after construction",
-        f"    for k in range(1, {steps + 1}):",
-    ]
-    for k, new in set_lrs or []:
-        lines += [
-            f"        if k == {k + 1}:  # the lrs changed by hand (as other code may do) before this step",
-            f"            for group, lr in zip(opt.param_groups, {new!r}):",
-            "                group['lr'] = lr",
-        ]
-    lines += [
-        "        opt.step()",
-        "        sched.step()",
-    ]
-    if resume_at:
-        lines += [
-            f"        if k == {resume_at}:  # interrupt, rebuild both, resume from copies of their states",
-            "            states = copy.deepcopy((opt.state_dict(), sched.state_dict()))",
-            f"            opt = torch.optim.SGD([{groups}])",
-            "            sched = make(opt)",
-            "            opt.load_state_dict(states[0])",
-            "            sched.load_state_dict(states[1])",
-        ]
-    lines += [
-        "        lrs.append([g['lr'] for g in opt.param_groups])",
-        "    return lrs",
+        "    return out",
         "",
         "",
-        "def attempt(make):",
-        "    try:",
-        "        return run(make)",
-        "    except Exception as exc:  # what your code raised stands for the lrs it did not give",
-        "        return [f'raised {type(exc).__name__}: {exc}']",
-        "",
-        "",
-        f"got = attempt(lambda opt: {SCHEDULE.name}(opt{power_arg}))",
-        "# the same case once more: a scheduler keeps all its state in itself, so this repeats got",
-        f"again = attempt(lambda opt: {SCHEDULE.name}(opt{power_arg}))",
-        f"expected = run(lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, {rule}))",
+        f"got = lrs(lambda opt: {SCHEDULE.name}(opt{power_arg}))",
+        f"again = lrs(lambda opt: {SCHEDULE.name}(opt{power_arg}))  # a scheduler keeps its state in itself",
+        f"expected = lrs(lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, {rule}))",
         "for k, (g, a, e) in enumerate(zip(got, again, expected, strict=False)):",
         "    print(f'after {k} call(s) of sched.step():')",
-        f"    print({GOT + '     '!r}, g)",
-        "    if a != g:",
-        f"        print({GOT!r}, a, '(the same case run again)')",
+        f"    print({GOT + '     '!r}, g if g == a else f'{{g}}, then {{a}} when run again')",
         f"    print({EXPECTED!r}, e)",
     ]
     return block(*lines)

@@ -128,7 +128,8 @@ def _outcome(line: RubricLine, sub: Submission, ctx: CheckContext, config: Gradi
                 line.id, "missing", f"`{exc.info.get('message')}` is not defined in your submission"
             )
         text = _format_student_error(sub, exc.info, "your code raised ")
-        return CheckResult(line.id, "error", f"{exc.case}\n{text}" if exc.case else text)
+        # where it crashed first, then the case that makes it crash (with its reproducer)
+        return CheckResult(line.id, "error", f"{text}\n{exc.case}" if exc.case else text)
     except BudgetSpent:
         hung.add(line.name)
         return CheckResult(line.id, "timeout", budget_spent(config))

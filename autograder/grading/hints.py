@@ -62,8 +62,7 @@ def table(assignment: str) -> dict[str, dict]:
 
 
 def hint_text(description: str) -> str:
-    return (f"{LEAD}: your numbers on this case are exactly those of code that makes this mistake: "
-            f"{description}")
+    return f"{LEAD} (your numbers here are exactly what it gives): {description}"
 
 
 def add_hints(checks: list[CheckResult], rubric: Rubric) -> list[CheckResult]:

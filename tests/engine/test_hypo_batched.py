@@ -174,3 +174,12 @@ def test_an_edge_case_is_followed_by_the_smallest_case_of_the_usual_range():
     # a usual minimal case: shown alone
     text = _search_with_typical(lambda x: 2 * x + (x >= 50), typical=lambda x: x >= 10)
     assert text == "x=50: f(50) = 101"
+
+
+def test_a_crash_keeps_the_case_sentence_and_drops_what_differs():
+    told = hypo.crash_case(f"the update differs from torch.optim.Adam's. The case: Adam(lr=0.1), 1 step.\n"
+                           f"{hypo.CRASH}\n```python\nx = 1\n```")
+    assert told == "It happened on this case: Adam(lr=0.1), 1 step.\n```python\nx = 1\n```"
+    told = hypo.crash_case(f"the learning rates differ on this case: {hypo.CRASH}\n```python\nx = 1\n```")
+    assert told == "It happened on the case below.\n```python\nx = 1\n```"
+    assert "differ" not in told

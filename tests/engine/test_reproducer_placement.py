@@ -17,9 +17,10 @@ FEEDBACK = "the update differs\n" + block("from optimizers import SGD", "print('
     ("filename", "notebook", "import_line", "where"),
     [
         ("02_optimizers.ipynb", True, None, "new cell at the end of your notebook"),
-        ("optimizers.py", False, "from optimizers import SGD", "folder of your optimizers.py"),
-        ("alice.py", False, "from alice import SGD", "folder of your alice.py"),
-        ("my-solution.py", False, "from optimizers import SGD", "after copying it to optimizers.py"),
+        ("optimizers.py", False, "from optimizers import SGD", "next to your optimizers.py"),
+        ("alice.py", False, "from alice import SGD", "next to your alice.py"),
+        ("my-solution.py", False, "from optimizers import SGD",
+         "next to a copy of your my-solution.py named optimizers.py"),
     ],
 )
 def test_each_submission_kind_gets_an_import_that_works_there(filename, notebook, import_line, where):
@@ -47,3 +48,13 @@ def test_a_case_repeated_by_a_later_line_of_the_same_name_is_shown_once():
     assert blocks(shared["SGD.step_hyperparams"]) == []
     assert "The same case as under `SGD.step_defaults`" in shared["SGD.step_hyperparams"]
     assert shared["SGD.step_hyperparams"].split("(The same")[0] == first.split("To see it yourself")[0]
+
+
+def test_a_case_said_again_with_other_code_is_shown_once():
+    """step_defaults and step_hyperparams can fail on one case but print it two ways (the second with
+    p.grad too): the same case sentence and numbers are one case."""
+    said = "the update differs. The case: Adam(lr=0.1), float64, 1 parameter, 1 step.\nafter step 1: got 2\n"
+    one = place(said + block("print('got:', 2)"), "optimizers", "optimizers.py", False)
+    two = place(said + block("print('got:', 2, 'grads')"), "optimizers", "optimizers.py", False)
+    shared = share_repeated([("Adam.step_defaults", one), ("Adam.step_hyperparams", two)])
+    assert set(shared) == {"Adam.step_hyperparams"} and blocks(shared["Adam.step_hyperparams"]) == []

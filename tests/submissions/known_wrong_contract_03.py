@@ -101,4 +101,18 @@ ROWS: list[tuple] = [
      "        if self.training and x.numel() // x.shape[1] == 1:\n",
      {"BatchNorm1d.errors"},
      "Raises the one-value-per-channel error in training only, not in eval mode without running stats."),
+    # Blind drill 2 (written from the released notebook only), caught since.
+    ("bnf_ignores_needs_input_grad", "correct/loop.py",
+     "        # None where autograd needs no gradient (ctx.needs_input_grad)\n"
+     "        grad_x, grad_weight, grad_bias = (grad if need else None for grad, need in\n"
+     "                                          zip((grad_x, grad_weight, grad_bias), ctx.needs_input_grad))\n",
+     "",
+     {"BatchNormFunction.backward"},
+     "Returns gradients for weight and bias even where ctx.needs_input_grad says none is needed."),
+    ("drop_half_input_float32_mask", "correct/loop.py",
+     "        keep = torch.rand_like(x) >= self.p\n        return x * keep / (1 - self.p)\n",
+     "        keep = torch.rand_like(x, dtype=torch.float32) >= self.p\n"
+     "        return x * keep.float() / (1 - self.p)\n",
+     {"Dropout.train_values"},
+     "Builds the mask in float32 whatever the input's dtype: a bfloat16 or float16 input comes back as float32."),
 ]

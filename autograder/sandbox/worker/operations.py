@@ -209,6 +209,7 @@ class FunctionOutput(Reply):
     type: str  # the type name of what BatchNormFunction.apply returned
     intact: bool = True  # the caller's x (and weight, bias) unchanged by the call
     tensors: Tensors = field(default_factory=dict, repr=False)
+    unneeded: list = field(default_factory=list)  # given inputs not needing grad that backward gave one
 
 
 @dataclass(frozen=True)

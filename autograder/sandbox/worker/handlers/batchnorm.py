@@ -56,13 +56,22 @@ def bn_function_run(ctx: Context, req: ops.BnFunctionRun) -> ops.FunctionOutput:
                  if t is not None)
     if not isinstance(y, torch.Tensor):
         return ops.FunctionOutput(type(y).__name__, intact)
-    out = {"y": plain(y)}
+    out, unneeded = {"y": plain(y)}, []
     if backward:
-        y.backward(tensors["grad"])
+        y.backward(tensors["grad"], retain_graph=True)
         for key, t in (("gx", x), ("gw", w), ("gb", b)):
             if t is not None and t.grad is not None:
                 out[key] = plain(t.grad)
-    return ops.FunctionOutput(type(y).__name__, intact, out)
+        # backward called directly, as autograd does: autograd drops what it returns for an input that
+        # needs no gradient, so only this shows whether it honours ctx.needs_input_grad
+        try:
+            direct = y.grad_fn.apply(tensors["grad"].clone()) if y.grad_fn is not None else None
+        except Exception:  # noqa: BLE001 - the call autograd made already passed; this one is evidence only
+            direct = None
+        if isinstance(direct, tuple):
+            unneeded = [name for name, t, g in zip(("x", "weight", "bias"), (x, w, b), direct, strict=False)
+                        if t is not None and not t.requires_grad and g is not None]
+    return ops.FunctionOutput(type(y).__name__, intact, out, unneeded)
 
 
 def _state_entry(m, i: int, out: dict[str, torch.Tensor]) -> dict:

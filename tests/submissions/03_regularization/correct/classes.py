@@ -60,13 +60,14 @@ class BatchNormFunction(torch.autograd.Function):
     def backward(ctx, grad_output: Tensor):
         x, xhat, rstd, weight, bias = ctx.saved_tensors
         gy = _to_cm(grad_output)
-        gw = torch.einsum("cm,cm->c", gy, xhat) if weight is not None else None
-        gb = gy.sum(dim=1) if bias is not None else None
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gw = torch.einsum("cm,cm->c", gy, xhat) if weight is not None and need_w else None
+        gb = gy.sum(dim=1) if bias is not None and need_b else None
         gxhat = gy * weight[:, None] if weight is not None else gy
         mean_g = gxhat.mean(dim=1, keepdim=True)
         mean_gx = (gxhat * xhat).mean(dim=1, keepdim=True)
         gx = rstd * (gxhat - mean_g - xhat * mean_gx)
-        return _from_cm(gx, x).contiguous(), gw, gb, None
+        return _from_cm(gx, x).contiguous() if need_x else None, gw, gb, None
 
 
 class _BatchNorm(nn.Module):

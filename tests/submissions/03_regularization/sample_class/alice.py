@@ -78,7 +78,7 @@ class BatchNormFunction(torch.autograd.Function):
         # xc = x - mu, mu = mean(x)
         dmu = -dxc.sum(dim=dims, keepdim=True)
         dx = dxc + dmu / n
-        return dx, dweight, dbias, None
+        return (dx if ctx.needs_input_grad[0] else None), dweight, dbias, None
 
 
 class _Stats(nn.Module):

@@ -20,15 +20,14 @@ class PowerDecayLR(LRScheduler):
 
 
 def minibatches(n, batch_size, *, shuffle=True, generator=None):
-    """Yield index tensors that cover range(n) exactly once."""
+    """Index tensors that cover range(n) exactly once (a generator; batch_size checked at the call)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if shuffle:
         order = torch.randperm(n, generator=generator)
     else:
         order = torch.arange(n)
-    for start in range(0, n, batch_size):
-        yield order[start:start + batch_size]
+    return (order[start:start + batch_size] for start in range(0, n, batch_size))
 
 
 def fit(model, loss_fn, optimizer, train, val, *, batch_size, max_epochs, patience=1,

@@ -20,7 +20,7 @@ class Dropout(nn.Module):
         if not self.training or self.p == 0:
             return x
         if self.p == 1:
-            return torch.zeros_like(x)
+            return x * 0.0  # zeros that stay in the graph: backward gives zero gradients
         keep = torch.rand_like(x) >= self.p
         return x * keep / (1 - self.p)
 
@@ -59,6 +59,9 @@ class BatchNormFunction(torch.autograd.Function):
         sum_g = g.sum(dim=dims, keepdim=True)
         sum_g_xhat = (g * x_hat).sum(dim=dims, keepdim=True)
         grad_x = inv_std / m * (m * g - sum_g - x_hat * sum_g_xhat)
+        # None where autograd needs no gradient (ctx.needs_input_grad)
+        grad_x, grad_weight, grad_bias = (grad if need else None for grad, need in
+                                          zip((grad_x, grad_weight, grad_bias), ctx.needs_input_grad))
         return grad_x, grad_weight, grad_bias, None
 
 
