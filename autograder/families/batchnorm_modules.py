@@ -16,7 +16,7 @@ from ..sandbox.worker import operations as ops
 from . import interface
 from . import strategies as S
 from .base import CheckContext, Fail, register
-from .batchnorm import DTYPES, LITERAL_MAX, MODULE, bn_diff, bn_tensors, grid
+from .batchnorm import BN_TOL, DTYPES, LITERAL_MAX, MODULE, bn_diff, bn_tensors, grid
 from .batchnorm_table import MODULES, BatchNormSpec
 from .compare import explain_difference, kwargs_literal, tensor_literal
 from .hypo import Mismatch, search
@@ -105,6 +105,7 @@ class ModuleRun:
         """The run as a reproducer: the same steps on the student's module and on torch.nn's, printing
         what the last step gives (output, gradients, running statistics) or what it raised."""
         steps = self.steps if upto is None else self.steps[: upto + 1]
+        rtol, atol = BN_TOL[DTYPES[self.dtype]]
         conv = ".double()" if self.dtype == "float64" else ""
         args = ", ".join([str(self.num_features)] + ([kwargs_literal(self.kwargs)] if self.kwargs else []))
         lines = ["import torch", student_import(MODULE, self.spec.name), "", "",
@@ -142,8 +143,20 @@ class ModuleRun:
             "",
             f"got = outcome({self.spec.name}({args}){conv})",
             f"expected = outcome(torch.nn.{self.spec.name}({args}){conv})",
-            "for key in sorted(set(got) | set(expected)):",
-            "    print(key)",
+            "",
+            "",
+            "def close(a, b):  # equal within the grader's tolerance for this dtype",
+            "    try:",
+            "        a, b = torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)",
+            f"        return a.shape == b.shape and torch.allclose(a, b, rtol={rtol!r}, atol={atol!r})",
+            "    except (TypeError, ValueError, RuntimeError):  # None, a message, a list of names",
+            "        return a == b",
+            "",
+            "",
+            "keys = sorted(set(got) | set(expected))",
+            "print('the same in both:', ', '.join(k for k in keys if close(got.get(k), expected.get(k))))",
+            "for key in [k for k in keys if not close(got.get(k), expected.get(k))]:",
+            "    print(key, '<- differs')",
             show("got.get(key)", "expected.get(key)", "    "),
         ]
         return block(*lines)
