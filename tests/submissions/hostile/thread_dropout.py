@@ -61,4 +61,6 @@ class BatchNormFunction(torch.autograd.Function):
         sum_g = g.sum(dim=dims, keepdim=True)
         sum_g_xhat = (g * x_hat).sum(dim=dims, keepdim=True)
         grad_x = inv_std / m * (m * g - sum_g - x_hat * sum_g_xhat)
+        grad_x, grad_weight, grad_bias = (grad if need else None for grad, need in
+                                          zip((grad_x, grad_weight, grad_bias), ctx.needs_input_grad))
         return grad_x, grad_weight, grad_bias, None

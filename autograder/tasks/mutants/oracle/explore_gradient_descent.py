@@ -152,6 +152,18 @@ def explore_minibatches(impl: Impl) -> Iterator[Scenario]:
         yield f"minibatches(4, {bs}) raises ValueError when called", _call(fn, 4, bs)
     for n, bs in SIZES:
         yield f"minibatches({n}, {bs}, shuffle=False)", _call(fn, n, bs, shuffle=False)
+    for shuffle in (False, True):  # the contract: no batch or one empty batch, either is right
+
+        def empty(shuffle=shuffle):
+            result = attempt(lambda: fn(0, 3, shuffle=shuffle))
+            if isinstance(result, Raised):
+                return ["call", result]
+            batches = attempt(lambda: list(result))
+            if isinstance(batches, Raised):
+                return ["iterating", batches]
+            return ["indices", sum(b.numel() if isinstance(b, torch.Tensor) else 1 for b in batches)]
+
+        yield f"minibatches(0, 3, shuffle={shuffle}): no indices (no batch or one empty one)", attempt(empty)
     for n, bs in SIZES:
 
         def seeded(n=n, bs=bs):

@@ -85,6 +85,19 @@ def _dropout_train(cls, p: float | None, shape, dtype, seed: int) -> dict:
     return out
 
 
+def _dropout_half(cls, dtype) -> dict:
+    layer = cls(0.3)
+    layer.train()
+    x = _rand((30, 40), 9, dtype)
+    torch.manual_seed(9)
+    y = layer(x)
+    if not isinstance(y, torch.Tensor):
+        return {"type": type(y).__name__}
+    scaled = x.double() / 0.7
+    close = (y.double() - scaled).abs() <= 2e-2 * scaled.abs()
+    return {"dtype": y.dtype, "each element 0 or x/(1-p)": bool(((y == 0) | close).all())}
+
+
 def _dropout_statistics(cls, p: float | None) -> dict:
     layer = cls() if p is None else cls(p)
     layer.train()
@@ -126,7 +139,8 @@ def explore_dropout(impl: Impl) -> Iterator[Scenario]:
             attempt(lambda p=p: (cls() if p is None else cls(p)).p),
         )
     seed = 100
-    for p in (None, 0.5, 0.2, 0.9, 0.0, 1.0, 0.999):
+    # 0.37 and 0.15: 1 / (1 - p) is not exact in float32, so a float32 scale shows on float64 inputs
+    for p in (None, 0.5, 0.2, 0.9, 0.0, 1.0, 0.999, 0.37, 0.15):
         for dtype in DTYPES:
             for shape in ((7,), (5, 6), (3, 4, 5)):
                 seed += 1
@@ -139,6 +153,9 @@ def explore_dropout(impl: Impl) -> Iterator[Scenario]:
                         )
                     ),
                 )
+    for dtype in (torch.bfloat16, torch.float16):  # the output keeps the input's dtype
+        yield (f"Dropout(0.3) training on a {dtype} tensor: its dtype, each element 0 or x/(1-p)",
+               attempt(lambda dtype=dtype: _dropout_half(cls, dtype)))
     for p in (None, 0.1, 0.5, 0.8, 0.0, 1.0):
         yield (
             (
@@ -169,9 +186,9 @@ def layer_on_meta(layer, shape: tuple[int, ...]) -> str:
     return "meta" if places <= {"meta"} else f"tensors on {sorted(places)}"
 
 
-def function_on_meta(fn) -> str:
+def function_on_meta(fn, weight: bool = True, bias: bool = True) -> str:
     x, w, b = (torch.ones(s, device="meta", requires_grad=True) for s in ((4, 3, 2), (3,), (3,)))
-    y = fn.apply(x, w, b, 1e-5)
+    y = fn.apply(x, w if weight else None, b if bias else None, 1e-5)
     y.backward(torch.ones_like(y))
     return "meta"
 
@@ -210,6 +227,11 @@ def _bn_function(
     wanted = [t for t in leaves if t is not None and t.requires_grad]
     if wanted:
         upstream = _rand(tuple(y.shape), seed + 3, dtype)
+        # backward called as autograd calls it: None where no gradient is needed (autograd drops it)
+        direct = attempt(lambda: y.grad_fn.apply(upstream.clone()))
+        if isinstance(direct, tuple):
+            out["backward returns None where no gradient is needed"] = [
+                g is None for g, t in zip(direct, leaves, strict=False) if t is None or not t.requires_grad]
         grads = attempt(lambda: torch.autograd.grad(y, wanted, upstream, allow_unused=True))
         out["gradients"] = snap(list(grads)) if isinstance(grads, tuple) else grads
     out["inputs unchanged"] = [
@@ -257,9 +279,9 @@ def explore_bn_function(impl: Impl) -> Iterator[Scenario]:
             f"requires_grad (x, weight, bias) = {needs}" + ("; channel 0 constant" if constant else "")
         )
         yield text, attempt(lambda a=(shape, dtype, affine, eps, needs, seed, constant): _bn_function(fn, *a))
-    yield "BatchNormFunction.apply on the meta device, forward and backward", attempt(
-        lambda: function_on_meta(fn)
-    )
+    for weight, bias in ((True, True), (False, True), (True, False), (False, False)):
+        yield (f"BatchNormFunction.apply on the meta device, forward and backward (weight: {weight}, "
+               f"bias: {bias})", attempt(lambda w=weight, b=bias: function_on_meta(fn, w, b)))
 
 
 # --- BatchNorm1d / BatchNorm2d --------------------------------------------------------------------
@@ -290,6 +312,15 @@ def _module_state(module: nn.Module) -> Any:
             for name in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
         },
     }
+
+
+def _honours_dtype(cls) -> bool:
+    """True when ``__init__`` takes no ``dtype`` or creates every float parameter and buffer in it."""
+    if "dtype" not in inspect.signature(cls).parameters:
+        return True
+    module = cls(3, dtype=torch.float64)
+    tensors = [t for t in (*module.parameters(), *module.buffers()) if t.is_floating_point()]
+    return all(t.dtype == torch.float64 for t in tensors)
 
 
 def _history_free(module: nn.Module) -> bool:
@@ -377,6 +408,10 @@ def explore_bn_module(
             yield (
                 f"{name}(4) with default arguments: parameters, buffers, state_dict",
                 attempt(lambda: _module_state(cls(4))),
+            )
+            yield (  # optional keywords: honoured where __init__ takes them
+                f"{name}(3, dtype=torch.float64), where __init__ takes dtype: float tensors in float64",
+                attempt(lambda: _honours_dtype(cls)),
             )
             configs = [
                 {},
