@@ -11,6 +11,7 @@ reading them: they run, and the sandbox must hold.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -19,9 +20,11 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.batch import grade_class
+from autograder.grading.engine import GradingConfig
 from autograder.grading.loader import load_submission, student_id
 from autograder.grading.rubric import load_rubric
 from autograder.reporters import write_all
+from autograder.sandbox.runner import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ROOT / "tests/submissions/hostile"
@@ -69,6 +72,11 @@ GRANTED = {
     },
 }
 
+
+# What this run tests is the sandbox and the class run, not the checks' search: a quarter of each
+# example budget, and a 10 s backstop for module-level code that sleeps (the default is 60 s).
+QUICK = GradingConfig(examples_scale=0.25,
+                      limits=dataclasses.replace(Limits(), load_seconds=5.0, load_wall_seconds=10.0))
 
 # Hostile files for other assignments, graded in tests/engine/test_engine_trust.py.
 FOR_03 = {"ops_batch_norm", "dropout_inplace", "module_alias_disarm", "thread_dropout", "benchmark_timer",
@@ -126,7 +134,7 @@ def test_mixed_class_honest_students_keep_full_marks(tmp_path):
     made = sorted(p for p in classdir.iterdir() if p not in honest)
     grants = grants_for([p for p in hostile if p.stem in GRANTED])
     records, timings, info = grade_class(
-        honest + hostile + made, load_rubric(ASSIGNMENT), jobs=2, grants=grants
+        honest + hostile + made, load_rubric(ASSIGNMENT), jobs=2, grants=grants, config=QUICK
     )
     out = tmp_path / "out"
     out.mkdir()
