@@ -148,9 +148,12 @@ def function_snippet(ex: dict, backward: bool, direct: bool = False) -> str:
               "x, weight, bias = inputs()", f"y = BatchNormFunction.apply(x, weight, bias, {ex['eps']!r})",
               "rx, rweight, rbias = inputs()",
               f"ry = F.batch_norm(rx, None, None, rweight, rbias, training=True, eps={ex['eps']!r})"]
+    rtol, atol = BN_TOL[DTYPES[ex["dtype"]]]
     if not backward:
         return block(*lines, show("y.tolist() if isinstance(y, torch.Tensor) else f'a {type(y).__name__}'",
                                   "ry.tolist()"),
+                     "print('the same within tolerance:', isinstance(y, torch.Tensor) and "
+                     f"torch.allclose(y, ry, rtol={rtol!r}, atol={atol!r}))",
                      "print('inputs unchanged by the call:')",
                      show("all(torch.equal(a, b) for a, b in zip((x, weight, bias), inputs())"
                           " if a is not None)", "True"))
@@ -166,7 +169,9 @@ def function_snippet(ex: dict, backward: bool, direct: bool = False) -> str:
     pairs = [("x", "rx")] + [(n, f"r{n}") for n in ("weight", "bias") if n[0] in given]
     for mine, ref in (pair for pair in pairs if pair[0][0] in needs):
         lines += [f"print('{mine}.grad')",
-                  show(f"None if {mine}.grad is None else {mine}.grad.tolist()", f"{ref}.grad.tolist()")]
+                  show(f"None if {mine}.grad is None else {mine}.grad.tolist()", f"{ref}.grad.tolist()"),
+                  f"print('the same within tolerance:', {mine}.grad is not None and "
+                  f"torch.allclose({mine}.grad, {ref}.grad, rtol={rtol!r}, atol={atol!r}))"]
     return block(*lines)
 
 
