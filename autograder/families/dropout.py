@@ -453,8 +453,10 @@ def dropout_convergence(ctx: CheckContext) -> CheckResult:
     steps = list(range(CURVE_EVERY, c.steps + 1, CURVE_EVERY))
     plot = {"title": f"a small MLP with Dropout(p={p}), trained with SGD", "xlabel": "step",
             "ylabel": "validation MSE, dropout off (log scale)", "log": True,
-            "caption": "the validation loss while training with your Dropout against a correct one's, same "
-                       "data, weights, seed and optimizer",
+            "caption": "the validation loss while training with your Dropout against a correct one's: same "
+                       "data, initial weights and optimizer, but each Dropout draws its own masks (a mask "
+                       "is random), so two correct Dropouts give curves that differ in detail; what is "
+                       "graded is the final loss",
             "series": [{"label": "your Dropout", "x": steps[: len(mine)], "y": mine},
                        {"label": "a correct Dropout", "x": steps[: len(ref_curve)], "y": ref_curve}]}
     if not got <= c.factor * want + c.slack:
