@@ -4,9 +4,12 @@ The checks are reproducible (hypothesis is derandomized, hand-picked cases run f
 to the same minimal case and the same wrong numbers whoever writes it. A line's *signature* is its
 feedback's prose (the case in one sentence and the first difference, before any reproducer) with every
 number rounded to 6 significant digits: written differently, the same misreading gives the same
-signature. ``make hints`` grades the known misreadings (the corpus's known-wrong entries) and keeps each
-signature that one misreading alone produces, with its one-sentence description, in
-``rubric/hints/<assignment>.json``. Grading looks a failed line's signature up there.
+signature. A graded name's *key* joins the signatures of all its failed lines: a hint needs every failed
+line of that name to show a known misreading's case and numbers (one line alone can say too little:
+"the batches miss indices" fits several bugs). ``make hints`` grades the known misreadings (the
+corpus's known-wrong entries and the blind drill's bugs) and keeps each key that one misreading alone
+produces, with its one-sentence description, in ``rubric/hints/<assignment>.json``. Grading looks each
+graded name's key up there.
 
 Only ``failed`` lines get hints (a crash's message is the student's own). A rubric's ``hints = false``
 turns them off for an assignment.
@@ -47,14 +50,30 @@ def signature(feedback: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()[:20]
 
 
-def key(line_id: str, feedback: str) -> str:
-    return f"{line_id} {signature(feedback)}"
+def key(name: str, failed: list[tuple[str, str]]) -> str:
+    """A graded name's key: the signatures of all its failed lines, ``(line id, feedback)`` pairs. Two
+    misreadings share it only when every failed line shows the same case and the same numbers."""
+    lines = sorted(f"{line_id} {signature(feedback)}" for line_id, feedback in failed)
+    return f"{name} " + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:20]
+
+
+def failed_by_name(checks, rubric: Rubric) -> dict[str, list[tuple[str, str]]]:
+    """The failed lines of each graded name, ``(line id, feedback)``, in rubric order (``checks``: check
+    results or record items)."""
+    names = {line.id: line.name for line in rubric.lines}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for c in checks:
+        line_id, status, feedback = (c["id"], c["status"], c["feedback"]) if isinstance(c, dict) \
+            else (c.id, c.status, c.feedback)
+        if status == "failed" and line_id in names:
+            out.setdefault(names[line_id], []).append((line_id, feedback))
+    return out
 
 
 @cache
 def table(assignment: str) -> dict[str, dict]:
-    """``"<line id> <signature>" -> {"name": known misreading, "hint": its description}`` (empty when
-    ``make hints`` has not written the assignment's table)."""
+    """``"<graded name> <signature>" -> {"name": known misreading, "hint": its description}`` (empty
+    when ``make hints`` has not written the assignment's table)."""
     path = HINTS_DIR / f"{assignment}.json"
     if not path.exists():
         return {}
@@ -66,18 +85,15 @@ def hint_text(description: str) -> str:
 
 
 def add_hints(checks: list[CheckResult], rubric: Rubric) -> list[CheckResult]:
-    """Each graded name's first failed line whose signature is a known misreading's starts with its hint."""
+    """The first failed line of each graded name whose failed lines are, all together, a known
+    misreading's starts with its hint."""
     known = table(rubric.assignment) if rubric.hints else {}
     if not known:
         return checks
-    names = {line.id: line.name for line in rubric.lines}
-    hinted: set[str] = set()
-    out = []
-    for check in checks:
-        found = known.get(key(check.id, check.feedback)) if check.status == "failed" else None
-        name = names.get(check.id, "")
-        if found and name not in hinted:
-            hinted.add(name)
-            check = dataclasses.replace(check, feedback=f"{hint_text(found['hint'])}\n{check.feedback}")
-        out.append(check)
-    return out
+    first = {}
+    for name, failed in failed_by_name(checks, rubric).items():
+        found = known.get(key(name, failed))
+        if found:
+            first[failed[0][0]] = hint_text(found["hint"])
+    return [dataclasses.replace(c, feedback=f"{first[c.id]}\n{c.feedback}") if c.id in first else c
+            for c in checks]

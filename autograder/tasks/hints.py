@@ -1,9 +1,12 @@
 """``make hints``: rebuild the known misreadings' signatures (``grading/hints.py``) from the corpus.
 
-Grades every known-wrong entry of ``tests/submissions/known_wrong.py`` (one realistic misreading each,
-with a one-sentence description) and writes, per assignment, ``rubric/hints/<assignment>.json``: each
+Grades every known-wrong entry of ``tests/submissions/known_wrong.py`` and every bug of the blind drill
+(``tests/submissions/blind_drill/``; one realistic misreading each, with a one-sentence description)
+and writes, per assignment, ``rubric/hints/<assignment>.json``: each
 failed line's signature that exactly one misreading produces, with that misreading's name and
-description. A signature two misreadings share names neither (the hint would be a guess). The corpus
+description (a drill bug that gives a corpus entry's very case and numbers is that entry told again:
+the corpus's description is kept). A signature two entries of the corpus share, or two drill bugs
+and no corpus entry, names neither (the hint would be a guess). The corpus
 test checks that every entry listed there still gets its hint, so a change of the checks that moves a
 minimal case says "run make hints".
 
@@ -19,33 +22,55 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..grading.batch import grade_class
-from ..grading.hints import HINTS_DIR, key
+from ..grading.hints import HINTS_DIR, failed_by_name, key
 from ..grading.rubric import assignment_ids, load_rubric
+
+DRILL = Path(__file__).resolve().parents[2] / "tests" / "submissions" / "blind_drill"
+
+
+def misreadings(assignment: str) -> dict[str, tuple[str, str, set[str] | None]]:
+    """name -> (source, description, the graded names it may lose lines of): the known-wrong entries,
+    and the blind drill's bugs (``drill:<file>``; any line of their one graded name)."""
+    from tests.submissions.known_wrong import KNOWN_WRONG  # the corpus: a dev-time input only
+
+    out = {w.name: (w.mutated_source(), w.reason, {line.split(".")[0] for line in w.fails})
+           for w in KNOWN_WRONG if w.assignment == assignment}
+    manifest = DRILL / "manifest.json"
+    for row in json.loads(manifest.read_text()) if manifest.exists() else []:
+        if row["file"].startswith(assignment + "/") and not row.get("not_a_bug"):
+            source = (DRILL / row["file"]).read_text()
+            out[f"drill:{Path(row['file']).stem}"] = (source, row["bug"], {row["graded_name"]})
+    return out
 
 
 def signatures(assignment: str, jobs: int) -> dict[str, dict]:
-    """The unique signatures of the assignment's known-wrong entries (see the module's docstring)."""
-    from tests.submissions.known_wrong import KNOWN_WRONG  # the corpus: a dev-time input only
-
+    """The unique signatures of the assignment's known misreadings (see the module's docstring)."""
     rubric = load_rubric(assignment)
-    wrong = {w.name: w for w in KNOWN_WRONG if w.assignment == assignment}
+    known = misreadings(assignment)
     with tempfile.TemporaryDirectory(prefix="kit-hints-") as tmp:
-        paths = []
-        for w in wrong.values():
-            folder = Path(tmp) / w.name
+        paths, folders = [], {}
+        for i, (name, (source, _, _)) in enumerate(known.items()):
+            folder = Path(tmp) / f"m{i:04d}"  # a plain student id; the name may hold a colon
             folder.mkdir()
-            (folder / f"{rubric.module}.py").write_text(w.mutated_source())
+            (folder / f"{rubric.module}.py").write_text(source)
             paths.append(folder)
+            folders[folder.name] = name
         records, _, _ = grade_class(paths, rubric, jobs=jobs)
     seen: dict[str, set[str]] = defaultdict(set)
     for record in records:
-        for item in record["items"]:
-            if item["status"] == "failed" and item["id"] in wrong[record["student"]].fails:
-                seen[key(item["id"], item["feedback"])].add(record["student"])
-    return {
-        k: {"name": name, "hint": wrong[name].reason}
-        for k, names in sorted(seen.items()) if len(names) == 1 for name in names
-    }
+        name = folders[record["student"]]
+        for graded, failed in failed_by_name(record["items"], rubric).items():
+            if graded in known[name][2]:
+                seen[key(graded, failed)].add(name)
+    out = {}
+    for k, names in sorted(seen.items()):
+        # the corpus's entries first: a drill bug with the same case and numbers is the same misreading
+        # told again; two entries of one source with one signature are two readings (no hint)
+        corpus = sorted(n for n in names if not n.startswith("drill:"))
+        pick = corpus if corpus else sorted(names)
+        if len(pick) == 1:
+            out[k] = {"name": pick[0], "hint": known[pick[0]][1]}
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

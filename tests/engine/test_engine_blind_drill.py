@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading import hints
 from autograder.grading.batch import grade_class
 from autograder.grading.rubric import load_rubric
 
@@ -46,3 +47,18 @@ def test_every_blind_bug_loses_only_its_own_names_lines(assignment, tmp_path):
         if not ok:
             wrong[row["file"]] = (row["bug"], sorted(got))
     assert not wrong, wrong
+    # a drill bug with a signature of its own (make hints) is named on its lines; a hint shown is the
+    # table's for that very case (a drill bug with a corpus entry's case and numbers gets the entry's)
+    table = hints.table(assignment)
+    listed = {v["name"] for v in table.values()}
+    for record in records:
+        hinted = [i for i in record["items"] if i["feedback"].startswith(hints.LEAD)]
+        failed = hints.failed_by_name(record["items"], rubric)
+        for item in hinted:
+            name = item["id"].split(".")[0]
+            found = table.get(hints.key(name, failed[name]))
+            assert found and item["feedback"].startswith(hints.hint_text(found["hint"])), item["id"]
+        if record["student"] == "drill_correct":
+            assert not hinted
+        elif f"drill:{record['student']}" in listed:
+            assert hinted, f"{record['student']} has a signature of its own but got no hint: run make hints"

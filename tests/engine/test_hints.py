@@ -15,7 +15,7 @@ from autograder.grading.engine import grade_submission
 from autograder.grading.results import student_record
 from autograder.grading.rubric import assignment_ids, load_rubric
 from autograder.records import CheckResult
-from tests.submissions.known_wrong import KNOWN_WRONG
+from autograder.tasks.hints import misreadings
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
 CASE = ("the update differs from torch.optim.Adam's. The case: Adam(lr=0.1), float64, 1 parameter, 1 step.\n"
@@ -37,23 +37,26 @@ def test_a_signature_is_the_case_and_its_numbers_not_how_they_are_shown():
 def test_the_first_failed_line_of_a_name_gets_the_hint_and_only_where_hints_are_on(monkeypatch):
     rubric = load_rubric("02_optimizers")
     lines = rubric.lines_of("Adam")
-    known = {hints.key(lines[1].id, CASE): {"name": "adam_x", "hint": "Forgets the bias correction."}}
     checks = [CheckResult(line.id, "failed", CASE) for line in lines[1:3]]
+    known = {hints.key("Adam", [(c.id, c.feedback) for c in checks]):
+             {"name": "adam_x", "hint": "Forgets the bias correction."}}
     monkeypatch.setattr(hints, "table", lambda assignment: known)
     out = hints.add_hints(checks, rubric)
-    off = hints.add_hints(checks, dataclasses.replace(rubric, hints=False))
     assert out[0].feedback.startswith(hints.hint_text("Forgets the bias correction."))
-    assert out[1].feedback == CASE  # another line (its own case): no signature of its own here
-    assert off == checks
+    assert out[1].feedback == CASE  # the hint once per graded name
+    assert hints.add_hints(checks, dataclasses.replace(rubric, hints=False)) == checks
+    # a key is every failed line of the name: one more failed line (another case) is another misreading
+    more = [*checks, CheckResult(lines[3].id, "failed", CASE.replace("lr=0.1", "lr=0.01"))]
+    assert hints.add_hints(more, rubric) == more
 
 
 @pytest.mark.parametrize("assignment", assignment_ids())
 def test_each_table_names_catalogued_misreadings_only(assignment):
-    wrong = {w.name: w.reason for w in KNOWN_WRONG if w.assignment == assignment}
+    wrong = {name: reason for name, (_, reason, _) in misreadings(assignment).items()}
     table = hints.table(assignment)
     assert all(row["name"] in wrong and row["hint"] == wrong[row["name"]] for row in table.values())
-    ids = {line.id for line in load_rubric(assignment).lines}
-    assert all(k.split(" ")[0] in ids for k in table)
+    names = set(load_rubric(assignment).graded_names)
+    assert all(k.split(" ")[0] in names for k in table)
 
 
 # Bugs that are in no catalogue: wrong, but no known misreading's numbers.
