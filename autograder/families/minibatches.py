@@ -188,7 +188,7 @@ def minibatches_coverage(ctx: CheckContext) -> None:
             raise Mismatch(why)
 
     search(ctx, S.minibatch_calls(), body, max_examples=25, describe=_describe_coverage,
-           explicit=list(MINIBATCHES.coverage_explicit))
+           explicit=list(MINIBATCHES.coverage_explicit), typical=lambda ex: ex["n"] > 0)  # n=0: an edge
 
 
 # --- the order of the indices --------------------------------------------------------------------------
