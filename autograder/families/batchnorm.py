@@ -145,8 +145,15 @@ def function_snippet(ex: dict, backward: bool, direct: bool = False) -> str:
               f"    bias = {tensor_literal(t['bias'], requires_grad='b' in needs)}" if "b" in given
               else "    bias = None"]
     lines += ["    return x, weight, bias", "", "",
-              "x, weight, bias = inputs()", f"y = BatchNormFunction.apply(x, weight, bias, {ex['eps']!r})",
-              "rx, rweight, rbias = inputs()",
+              "x, weight, bias = inputs()", f"y = BatchNormFunction.apply(x, weight, bias, {ex['eps']!r})"]
+    grad = f"grad = {tensor_literal(t['grad'], max_elements=LITERAL_MAX)}" if backward else ""
+    if direct:  # what backward returns where autograd would drop it (no reference run needed)
+        want = [name[0] in needs and name[0] in "x" + given for name in ("x", "weight", "bias")]
+        return block(*lines, grad,
+                     "returned = y.grad_fn.apply(grad)  # your backward, called as autograd calls it",
+                     "print('a gradient returned for (x, weight, bias):')",
+                     show("[g is not None for g in returned[:3]]", repr(want)))
+    lines += ["rx, rweight, rbias = inputs()",
               f"ry = F.batch_norm(rx, None, None, rweight, rbias, training=True, eps={ex['eps']!r})"]
     rtol, atol = BN_TOL[DTYPES[ex["dtype"]]]
     if not backward:
@@ -157,14 +164,7 @@ def function_snippet(ex: dict, backward: bool, direct: bool = False) -> str:
                      "print('inputs unchanged by the call:')",
                      show("all(torch.equal(a, b) for a, b in zip((x, weight, bias), inputs())"
                           " if a is not None)", "True"))
-    lines += [f"grad = {tensor_literal(t['grad'], max_elements=LITERAL_MAX)}"]
-    if direct:  # what backward returns where autograd would drop it
-        want = [name[0] in needs and name[0] in "x" + given for name in ("x", "weight", "bias")]
-        return block(*lines[:-3], lines[-1],
-                     "returned = y.grad_fn.apply(grad)  # your backward, called as autograd calls it",
-                     "print('a gradient returned for (x, weight, bias):')",
-                     show("[g is not None for g in returned[:3]]", repr(want)))
-    lines += ["if isinstance(y, torch.Tensor):  # apply must return the output tensor only",
+    lines += [grad, "if isinstance(y, torch.Tensor):  # apply must return the output tensor only",
               "    y.backward(grad)", "ry.backward(grad)"]
     pairs = [("x", "rx")] + [(n, f"r{n}") for n in ("weight", "bias") if n[0] in given]
     for mine, ref in (pair for pair in pairs if pair[0][0] in needs):

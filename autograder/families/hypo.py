@@ -123,16 +123,7 @@ def search(
                 raise _Abort(describe(example, detail), False) from None
             raise Mismatch(detail) from None
 
-    prop = settings(
-        max_examples=max_examples,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.generate, Phase.shrink),
-        report_multiple_bugs=False,
-        print_blob=False,
-    )(given(strategy)(attempt))
+    prop = _settings(max_examples)(given(strategy)(attempt))
     # Bundled only while the graded name has not hung: once it has, a batch would likely time out too,
     # and the one-by-one search would pay a second timeout to find the case.
     if BATCHED and not ctx.name_hung:
@@ -179,6 +170,13 @@ def search(
     raise Fail(feedback)
 
 
+def _settings(max_examples: int) -> settings:
+    """Reproducible grades: derandomized, no example database, no deadline (the worker's apply)."""
+    return settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
+                    suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
+                    report_multiple_bugs=False, print_blob=False)
+
+
 CRASH = "\x00crash\x00"  # the detail a crash passes to ``describe``: replaced by crash_case
 
 
@@ -206,9 +204,7 @@ def _typical_case(strategy: st.SearchStrategy, body: Callable[[Any], None],
             raise
 
     try:
-        settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
-                 suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
-                 report_multiple_bugs=False, print_blob=False)(given(strategy)(usual))()
+        _settings(max_examples)(given(strategy)(usual))()
     except Exception:  # noqa: BLE001 - whatever ended the search, the recorded case is the answer
         pass
     return (found["example"], found["detail"]) if found else None

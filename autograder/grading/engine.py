@@ -303,11 +303,7 @@ def grade_submission(
 def _share_repeated_cases(checks: list[CheckResult], rubric: Rubric) -> list[CheckResult]:
     """One case shown once per graded name: a line whose reproducer repeats an earlier line's of the same
     name points to it (``step_defaults`` and ``step_hyperparams`` often shrink to the same case)."""
-    names = {line.id: line.name for line in rubric.lines}
-    by_name: dict[str, list[tuple[str, str]]] = {}
-    for c in checks:
-        if c.status in ("failed", "error"):
-            by_name.setdefault(names.get(c.id, ""), []).append((c.id, c.feedback))
+    by_name = hints.failed_by_name(checks, rubric, ("failed", "error"))
     shared = {k: v for group in by_name.values() for k, v in reproduce.share_repeated(group).items()}
     return [dataclasses.replace(c, feedback=shared[c.id]) if c.id in shared else c for c in checks]
 

@@ -33,10 +33,7 @@ NUMBER = re.compile(r"-?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
 def _rounded(match: re.Match) -> str:
-    try:
-        return f"{float(match.group(0)):.6g}"
-    except ValueError:  # pragma: no cover - the pattern only matches numbers
-        return match.group(0)
+    return f"{float(match.group(0)):.6g}"  # NUMBER only matches what float() reads
 
 
 def signature(feedback: str) -> str:
@@ -57,15 +54,16 @@ def key(name: str, failed: list[tuple[str, str]]) -> str:
     return f"{name} " + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:20]
 
 
-def failed_by_name(checks, rubric: Rubric) -> dict[str, list[tuple[str, str]]]:
-    """The failed lines of each graded name, ``(line id, feedback)``, in rubric order (``checks``: check
-    results or record items)."""
+def failed_by_name(checks, rubric: Rubric, statuses: tuple[str, ...] = ("failed",)
+                   ) -> dict[str, list[tuple[str, str]]]:
+    """The lines of each graded name with one of ``statuses``, ``(line id, feedback)``, in rubric order
+    (``checks``: check results or record items)."""
     names = {line.id: line.name for line in rubric.lines}
     out: dict[str, list[tuple[str, str]]] = {}
     for c in checks:
         line_id, status, feedback = (c["id"], c["status"], c["feedback"]) if isinstance(c, dict) \
             else (c.id, c.status, c.feedback)
-        if status == "failed" and line_id in names:
+        if status in statuses and line_id in names:
             out.setdefault(names[line_id], []).append((line_id, feedback))
     return out
 
